@@ -1,0 +1,308 @@
+//! The HTTP plumbing: one connection pool, credentials, the envelope, retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use contacto_core::api::{ApiFailure, ApiSuccess, Health, Readiness};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+use crate::identity::IdentityApi;
+
+/// Longest back-off between two retries, whatever the server's `Retry-After` says.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// A client for one Contacto server. Cheap to clone; clones share connections.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    authorization: Option<Arc<str>>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    max_retries: u32,
+    initial_backoff: Duration,
+}
+
+/// Configures a [`Client`].
+pub struct ClientBuilder {
+    base_url: String,
+    credential: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_retries: u32,
+    initial_backoff: Duration,
+}
+
+impl ClientBuilder {
+    /// Authenticates every request with a bearer token from a login.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.credential = Some(token.into());
+        self
+    }
+
+    /// Authenticates every request with an API key (sent the same way as a token).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.credential = Some(key.into());
+        self
+    }
+
+    /// Caps each attempt, from connecting to the last byte (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Caps connecting (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retries of a safe request after the first attempt (default 3; 0 turns retrying off).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first back-off, doubled at each retry (default 100 ms).
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a base URL that is not `http(s)://...`.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "the base URL must start with http:// or https://, got {base_url:?}"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(concat!("contacto-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| Error::Config(err.to_string()))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                max_retries: self.max_retries,
+                initial_backoff: self.initial_backoff,
+            }),
+            authorization: self.credential.map(|c| Arc::from(format!("Bearer {c}"))),
+        })
+    }
+}
+
+/// One API call, described before it is sent.
+pub(crate) struct Call<'a, B> {
+    pub(crate) method: Method,
+    pub(crate) path: &'a str,
+    pub(crate) body: Option<&'a B>,
+}
+
+impl Client {
+    /// A builder for the server at `base_url` (`http://127.0.0.1:8080`).
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            credential: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(100),
+        }
+    }
+
+    /// The same client, sharing connections, authenticated with `token` (or an API key).
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            authorization: Some(Arc::from(format!("Bearer {token}"))),
+        }
+    }
+
+    /// Registration, login, the caller's account and API keys.
+    pub fn identity(&self) -> IdentityApi<'_> {
+        IdentityApi::new(self)
+    }
+
+    /// `GET /health`: whether the process is up.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] when the server cannot be reached.
+    pub async fn health(&self) -> Result<Health, Error> {
+        self.get("/health").await
+    }
+
+    /// `GET /ready`: whether the server can serve (its database answers and is migrated). The
+    /// answer is returned whether the server is ready (200) or not (503).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] when the server cannot be reached.
+    pub async fn ready(&self) -> Result<Readiness, Error> {
+        let url = format!("{}/ready", self.inner.base_url);
+        let response = self
+            .send_once(&Call::<()> {
+                method: Method::GET,
+                path: "/ready",
+                body: None,
+            })
+            .await?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|err| transport(&url, err))?;
+        serde_json::from_slice::<ApiSuccess<Readiness>>(&bytes)
+            .map(|ok| ok.data)
+            .map_err(|err| Error::Decode {
+                url,
+                status: status.as_u16(),
+                detail: err.to_string(),
+            })
+    }
+
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        self.call(Call::<()> {
+            method: Method::GET,
+            path,
+            body: None,
+        })
+        .await
+    }
+
+    /// Sends a call, retrying safe ones, and decodes the envelope's data.
+    pub(crate) async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        call: Call<'_, B>,
+    ) -> Result<T, Error> {
+        let response = self.send(&call).await?;
+        let url = format!("{}{}", self.inner.base_url, call.path);
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|err| transport(&url, err))?;
+        if status == StatusCode::NO_CONTENT {
+            // `()` and other unit-like types decode from JSON null.
+            return serde_json::from_slice(b"null").map_err(|err| Error::Decode {
+                url,
+                status: status.as_u16(),
+                detail: err.to_string(),
+            });
+        }
+        serde_json::from_slice::<ApiSuccess<T>>(&bytes)
+            .map(|ok| ok.data)
+            .map_err(|err| Error::Decode {
+                url,
+                status: status.as_u16(),
+                detail: err.to_string(),
+            })
+    }
+
+    /// Sends until success, a final error, or the retries run out; error envelopes become
+    /// [`Error::Api`].
+    async fn send<B: Serialize>(&self, call: &Call<'_, B>) -> Result<reqwest::Response, Error> {
+        let safe = call.method == Method::GET || call.method == Method::HEAD;
+        let mut attempt = 0;
+        loop {
+            let err = match self.send_once(call).await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => api_error(response).await,
+                Err(err) => err,
+            };
+            let retryable = safe && attempt < self.inner.max_retries && is_retryable(&err);
+            if !retryable {
+                return Err(err);
+            }
+            tokio::time::sleep(self.backoff(attempt, &err)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once<B: Serialize>(
+        &self,
+        call: &Call<'_, B>,
+    ) -> Result<reqwest::Response, Error> {
+        let url = format!("{}{}", self.inner.base_url, call.path);
+        let mut request = self.inner.http.request(call.method.clone(), &url);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
+        }
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        request.send().await.map_err(|err| transport(&url, err))
+    }
+
+    /// Exponential back-off with full jitter, or the server's `Retry-After` when it gave one.
+    fn backoff(&self, attempt: u32, err: &Error) -> Duration {
+        if let Error::Api {
+            retry_after: Some(after),
+            ..
+        } = err
+        {
+            return (*after).min(MAX_BACKOFF);
+        }
+        let ceiling = self
+            .inner
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(attempt))
+            .min(MAX_BACKOFF);
+        ceiling.mul_f64(rand::random::<f64>())
+    }
+}
+
+fn is_retryable(err: &Error) -> bool {
+    match err {
+        Error::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+        Error::Transport { source, .. } => source
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_connect),
+        _ => false,
+    }
+}
+
+fn transport(url: &str, err: reqwest::Error) -> Error {
+    Error::Transport {
+        url: url.to_owned(),
+        source: Box::new(err),
+    }
+}
+
+async fn api_error(response: reqwest::Response) -> Error {
+    let status = response.status().as_u16();
+    let url = response.url().to_string();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let bytes = match response.bytes().await {
+        Ok(bytes) => bytes,
+        Err(err) => return transport(&url, err),
+    };
+    match serde_json::from_slice::<ApiFailure>(&bytes) {
+        Ok(failure) => Error::Api {
+            status,
+            code: failure.error.code,
+            message: failure.error.message,
+            details: failure.error.details,
+            retry_after,
+        },
+        Err(err) => Error::Decode {
+            url,
+            status,
+            detail: format!("not an error envelope: {err}"),
+        },
+    }
+}

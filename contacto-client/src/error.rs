@@ -1,0 +1,83 @@
+//! The client's error: the server's classification, or what kept the request from reaching it.
+
+use std::time::Duration;
+
+/// What a call can fail with.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an error envelope.
+    #[error("{status} {code}: {message}")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The stable machine code (`INSUFFICIENT_FUNDS`).
+        code: String,
+        /// The server's message.
+        message: String,
+        /// Structured details (field errors, allowed methods).
+        details: Option<serde_json::Value>,
+        /// The server's `Retry-After`, if any.
+        retry_after: Option<Duration>,
+    },
+    /// The request did not complete: connection refused or reset, timeout.
+    #[error("request to {url} failed: {source}")]
+    Transport {
+        /// The URL called.
+        url: String,
+        /// The underlying failure.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The server answered something that is not the API's envelope.
+    #[error("unexpected response from {url} ({status}): {detail}")]
+    Decode {
+        /// The URL called.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// What did not fit.
+        detail: String,
+    },
+    /// The builder was given something unusable.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The server's machine code, when the server answered with an error.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The names of the fields a validation error is about.
+    pub fn invalid_fields(&self) -> Vec<String> {
+        let Error::Api {
+            details: Some(details),
+            ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        details["fields"]
+            .as_array()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter_map(|f| f["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

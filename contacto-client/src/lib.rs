@@ -1,0 +1,32 @@
+//! A typed async client for the Contacto API, shaped like core's façade:
+//! `client.identity().login(..)`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), contacto_client::Error> {
+//! use contacto_client::Client;
+//!
+//! let client = Client::builder("http://127.0.0.1:8080").build()?;
+//! let session = client.identity().login("amina@example.dz", "a long password").await?;
+//! let me = client.with_token(&session.token).identity().me().await?;
+//! assert_eq!(me.email, "amina@example.dz");
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! - [`Client`] and [`ClientBuilder`]: base URL, credentials, timeout, retries.
+//! - [`IdentityApi`]: registration, login, the caller's account, API keys.
+//! - [`Error`]: the server's classification kept (`err.code() == Some("EMAIL_TAKEN")`).
+//!
+//! Requests and responses are `contacto_core::api` types, the very structs the server encodes.
+//! Safe requests (GET, HEAD) are retried with exponential backoff on connection errors and on
+//! 429, 502, 503 and 504; nothing else is retried.
+
+mod client;
+mod error;
+mod identity;
+
+pub use client::{Client, ClientBuilder};
+pub use contacto_core::api;
+pub use error::Error;
+pub use identity::IdentityApi;

@@ -1,0 +1,11 @@
+//! The request and response types of the HTTP API, shared by the server and the client so that the
+//! two cannot drift. Always compiled, also without the `persistence` feature.
+
+mod envelope;
+mod identity;
+
+pub use envelope::{ApiErrorBody, ApiFailure, ApiSuccess, Health, Readiness};
+pub use identity::{
+    ApiKeyCreated, ApiKeyId, ApiKeyView, AuthSession, CreateApiKeyRequest, LoginRequest,
+    RegisterRequest, Role, UserId, UserView,
+};

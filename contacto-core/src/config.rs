@@ -1,0 +1,118 @@
+//! Core's typed configuration. Core never reads environment variables or files: the embedding
+//! application (or `contacto-server`) builds this struct.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// Everything core needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the data lives.
+    pub database: DatabaseConfig,
+    /// Passwords, tokens and login throttling.
+    pub auth: AuthConfig,
+}
+
+/// The database and its pool.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// A PostgreSQL URL or key-value connection string; secret because it may carry a password.
+    pub url: SecretString,
+    /// Most connections the pool opens.
+    pub pool_max_size: usize,
+    /// How long opening one connection may take.
+    pub connect_timeout: Duration,
+    /// How long a request waits for a free pooled connection before it gets a 503.
+    pub wait_timeout: Duration,
+    /// Server-side cap on one statement, so a runaway query cannot hold a connection forever.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl DatabaseConfig {
+    /// Defaults for `url`: 16 connections, 5 s to connect or wait, 30 s per statement.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: SecretString::from(url.into()),
+            pool_max_size: 16,
+            connect_timeout: Duration::from_secs(5),
+            wait_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// Authentication settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// HMAC key for the HS256 bearer tokens; at least [`MIN_JWT_SECRET_BYTES`] bytes.
+    pub jwt_secret: SecretString,
+    /// How long a token is accepted after it is issued.
+    pub token_ttl: Duration,
+    /// The argon2id cost.
+    pub password_hashing: PasswordHashing,
+    /// Failed-login throttling.
+    pub login_throttle: LoginThrottle,
+}
+
+/// Shortest accepted JWT secret: HS256 keys shorter than the hash output weaken it (RFC 7518 3.2).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl AuthConfig {
+    /// Defaults around a secret: tokens for one hour, OWASP's argon2id cost, 5 failures per account
+    /// and 20 per address in 15 minutes before a 15-minute lock.
+    pub fn new(jwt_secret: impl Into<String>) -> Self {
+        Self {
+            jwt_secret: SecretString::from(jwt_secret.into()),
+            token_ttl: Duration::from_secs(3600),
+            password_hashing: PasswordHashing::default(),
+            login_throttle: LoginThrottle::default(),
+        }
+    }
+}
+
+/// argon2id parameters. New hashes use them; existing hashes carry their own and stay verifiable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashing {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Passes over memory.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for PasswordHashing {
+    /// OWASP's recommendation for argon2id: 19 MiB, 2 iterations, 1 lane.
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// When failed logins lock an account or a client address out for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    /// Failures per account within `window` that trigger a lock.
+    pub max_failures_per_account: u32,
+    /// Failures per client address within `window` that trigger a lock.
+    pub max_failures_per_address: u32,
+    /// The window failures are counted in.
+    pub window: Duration,
+    /// How long a lock lasts.
+    pub lockout: Duration,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            window: Duration::from_secs(15 * 60),
+            lockout: Duration::from_secs(15 * 60),
+        }
+    }
+}

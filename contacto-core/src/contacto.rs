@@ -1,0 +1,142 @@
+//! The public façade: one cheap-to-clone handle, with a handle per feature.
+
+use std::sync::Arc;
+
+use crate::api::Readiness;
+use crate::config::Config;
+use crate::db::{self, Db, MigrationReport};
+use crate::error::Result;
+use crate::identity::{Hasher, Identity, TokenKeys};
+use crate::metrics::Metrics;
+
+/// Contacto's core, embedded: `contacto.identity().register(..)`. Clones share one pool.
+#[derive(Clone)]
+pub struct Contacto {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    db: Db,
+    tokens: TokenKeys,
+    hasher: Hasher,
+    metrics: Metrics,
+}
+
+/// Builds a [`Contacto`]; see [`Contacto::builder`].
+pub struct ContactoBuilder {
+    config: Config,
+    registry: Option<prometheus::Registry>,
+}
+
+impl ContactoBuilder {
+    /// Registers core's metrics in `registry` instead of a private one, so an application can
+    /// expose them with its own.
+    pub fn registry(mut self, registry: prometheus::Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Builds the handle. Connections open lazily: a database that is down now yields
+    /// [`crate::Error::Unavailable`] per call, not a failed start.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Validation`] for an unusable configuration (a malformed database URL, a
+    /// JWT secret that is too short, impossible argon2 parameters).
+    pub fn build(self) -> Result<Contacto> {
+        let config = self.config;
+        let db = Db::new(&config.database)?;
+        let tokens = TokenKeys::new(&config.auth.jwt_secret, config.auth.token_ttl)?;
+        let hasher = Hasher::new(config.auth.password_hashing)?;
+        let metrics = Metrics::new(self.registry.unwrap_or_default())?;
+        Ok(Contacto {
+            inner: Arc::new(Inner {
+                config,
+                db,
+                tokens,
+                hasher,
+                metrics,
+            }),
+        })
+    }
+}
+
+impl Contacto {
+    /// A builder around `config`.
+    pub fn builder(config: Config) -> ContactoBuilder {
+        ContactoBuilder {
+            config,
+            registry: None,
+        }
+    }
+
+    /// Accounts, logins, tokens and API keys.
+    pub fn identity(&self) -> Identity<'_> {
+        Identity::new(self)
+    }
+
+    /// Applies pending migrations. Safe to call from several instances at once: one applies, the
+    /// others wait and find nothing to do.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::SchemaAhead`] when the database has migrations this build does not know,
+    /// [`crate::Error::Unavailable`], or [`crate::Error::Internal`] when a migration fails (its
+    /// transaction is rolled back, leaving the schema as it was).
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        let mut conn = self.db().primary().await?;
+        db::run_migrations(&mut conn).await
+    }
+
+    /// Whether the database answers and its schema is at least as new as this build's.
+    pub async fn readiness(&self) -> Readiness {
+        let expected = db::expected_version();
+        let applied = match self.db().primary().await {
+            Ok(conn) => db::applied_version(&**conn).await.map_err(|_| ()),
+            Err(_) => Err(()),
+        };
+        match applied {
+            Ok(version) => Readiness {
+                // A newer schema is fine: migrations are expand-then-contract, so the previous
+                // build keeps working while a rolling deployment replaces it.
+                ready: version.is_some_and(|v| v >= expected),
+                database: true,
+                schema_version: version,
+                expected_schema_version: expected,
+            },
+            Err(()) => Readiness {
+                ready: false,
+                database: false,
+                schema_version: None,
+                expected_schema_version: expected,
+            },
+        }
+    }
+
+    /// The registry core's metrics live in.
+    pub fn registry(&self) -> &prometheus::Registry {
+        self.inner.metrics.registry()
+    }
+
+    /// The configuration this handle was built with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub(crate) fn tokens(&self) -> &TokenKeys {
+        &self.inner.tokens
+    }
+
+    pub(crate) fn hasher(&self) -> &Hasher {
+        &self.inner.hasher
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+}

@@ -1,0 +1,391 @@
+//! Identity and access: accounts, passwords, bearer tokens, API keys and login throttling.
+
+mod model;
+mod password;
+mod store;
+mod token;
+
+use std::net::IpAddr;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+pub(crate) use password::Hasher;
+pub(crate) use token::TokenKeys;
+
+use self::model::Email;
+use self::store::{NewUser, ThrottleScope};
+use self::token::TokenSubject;
+use crate::Contacto;
+use crate::api::{
+    ApiKeyCreated, ApiKeyId, ApiKeyView, AuthSession, CreateApiKeyRequest, LoginRequest,
+    RegisterRequest, Role, UserId, UserView,
+};
+use crate::error::{Error, FieldError, FieldErrors, Result};
+
+/// Most active API keys one user may hold: enough for every terminal of a large shop, small
+/// enough that a leaked token cannot mint keys without bound.
+pub const MAX_ACTIVE_API_KEYS: u32 = 50;
+
+/// Prefix of every API key's secret; tells keys from JWTs and makes leaked keys easy to scan for.
+pub const API_KEY_PREFIX: &str = "ck_";
+
+/// Random bytes in an API key's secret.
+const API_KEY_SECRET_BYTES: usize = 32;
+
+/// Characters of the secret kept in clear to tell keys apart (`ck_` plus 8 hex digits).
+const API_KEY_SHOWN_CHARS: usize = API_KEY_PREFIX.len() + 8;
+
+/// Who is asking: the authenticated user and the credential they used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: UserId,
+    /// Their role when the credential was checked.
+    pub role: Role,
+    /// How they proved it.
+    pub credential: Credential,
+}
+
+/// A kind of credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A bearer token from a login.
+    Token,
+    /// An API key.
+    ApiKey(ApiKeyId),
+}
+
+/// The identity use cases: `contacto.identity().register(..)`.
+#[derive(Clone, Copy)]
+pub struct Identity<'a> {
+    app: &'a Contacto,
+}
+
+impl<'a> Identity<'a> {
+    pub(crate) fn new(app: &'a Contacto) -> Self {
+        Self { app }
+    }
+
+    /// Creates a customer, professional or merchant account and logs it in.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] naming every invalid field (an `admin` role included),
+    /// [`Error::EmailTaken`], [`Error::PhoneTaken`], or [`Error::Unavailable`].
+    pub async fn register(&self, request: &RegisterRequest) -> Result<AuthSession> {
+        let user = self.create_user(request, false).await?;
+        self.app.metrics().identity_operation("register", "ok");
+        self.session_for(user)
+    }
+
+    /// Creates an administrator: the only way to make one (`contacto-server create-admin`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Identity::register`].
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        password: &str,
+        full_name: &str,
+    ) -> Result<UserView> {
+        let request = RegisterRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            full_name: full_name.to_owned(),
+            phone: None,
+            role: Role::Admin,
+        };
+        self.create_user(&request, true).await
+    }
+
+    async fn create_user(&self, request: &RegisterRequest, allow_admin: bool) -> Result<UserView> {
+        let mut errors = FieldErrors::new();
+        errors.check(model::check_password(&request.password));
+        if request.role == Role::Admin && !allow_admin {
+            errors.push(FieldError::new(
+                "role",
+                "not_allowed",
+                "admin accounts cannot be self-registered",
+            ));
+        }
+        let email = errors.check(Email::parse(&request.email));
+        let full_name = errors.check(model::parse_full_name(&request.full_name));
+        let phone = match request.phone.as_deref() {
+            None => Some(None),
+            Some(raw) => errors.check(model::parse_phone(raw)).map(Some),
+        };
+        errors.into_result()?;
+        let (Some(email), Some(full_name), Some(phone)) = (email, full_name, phone) else {
+            return Err(Error::internal(
+                "validating an account",
+                "validation lost a value",
+            ));
+        };
+        let hash = self.hash_password(request.password.clone()).await?;
+        let db = self.app.db().primary().await?;
+        store::insert_user(
+            &**db,
+            NewUser {
+                email: email.as_str(),
+                full_name: &full_name,
+                phone: phone.as_deref(),
+                role: request.role,
+                password_hash: &hash,
+            },
+        )
+        .await
+    }
+
+    /// Checks an email and password and issues a token. `client_address` feeds the per-address
+    /// throttle; embedders without one pass `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCredentials`] whether the email is unknown or the password wrong,
+    /// [`Error::RateLimited`] after too many failures, or [`Error::Unavailable`].
+    pub async fn login(
+        &self,
+        request: &LoginRequest,
+        client_address: Option<IpAddr>,
+    ) -> Result<AuthSession> {
+        let policy = self.app.config().auth.login_throttle;
+        let account_key = request.email.trim().to_lowercase();
+        let address_key = client_address.map(|ip| ip.to_string());
+        let mut keys = vec![(ThrottleScope::Account, account_key.as_str())];
+        if let Some(address) = &address_key {
+            keys.push((ThrottleScope::Address, address.as_str()));
+        }
+        let db = self.app.db().primary().await?;
+        if let Some(until) = store::locked_until(&**db, &keys).await? {
+            self.app.metrics().identity_operation("login", "throttled");
+            return Err(rate_limited(until));
+        }
+        // Oversized input never reaches the hasher: it could be used to burn CPU.
+        let credentials = if account_key.chars().count() <= model::EMAIL_MAX_CHARS
+            && request.password.chars().count() <= model::PASSWORD_MAX_CHARS
+        {
+            store::credentials_by_email(&**db, &account_key).await?
+        } else {
+            None
+        };
+        let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+        let hasher = self.app.hasher().clone();
+        let password = request.password.clone();
+        let verified =
+            tokio::task::spawn_blocking(move || hasher.verify(&password, hash.as_deref()))
+                .await
+                .map_err(|err| Error::internal("verifying a password", err))?;
+        match credentials {
+            Some(credentials) if verified => {
+                store::clear_failures(&**db, ThrottleScope::Account, &account_key).await?;
+                self.app.metrics().identity_operation("login", "ok");
+                self.session_for(credentials.user)
+            }
+            _ => {
+                for (scope, key, max) in [
+                    (
+                        ThrottleScope::Account,
+                        Some(account_key.as_str()),
+                        policy.max_failures_per_account,
+                    ),
+                    (
+                        ThrottleScope::Address,
+                        address_key.as_deref(),
+                        policy.max_failures_per_address,
+                    ),
+                ] {
+                    if let Some(key) = key {
+                        store::record_failure(
+                            &**db,
+                            scope,
+                            key,
+                            i32::try_from(max).unwrap_or(i32::MAX),
+                            policy.window.as_secs_f64(),
+                            policy.lockout.as_secs_f64(),
+                        )
+                        .await?;
+                    }
+                }
+                self.app
+                    .metrics()
+                    .identity_operation("login", "invalid_credentials");
+                Err(Error::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Who is behind an `Authorization` header value (`Bearer <token or API key>`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthenticated`] when the header is missing, malformed, expired or revoked.
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal> {
+        let header = authorization.ok_or(Error::Unauthenticated {
+            reason: "send `Authorization: Bearer <token or API key>`",
+        })?;
+        let credential = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, credential)| credential.trim())
+            .filter(|credential| !credential.is_empty())
+            .ok_or(Error::Unauthenticated {
+                reason: "the Authorization header must use the Bearer scheme",
+            })?;
+        if credential.starts_with(API_KEY_PREFIX) {
+            let digest = Sha256::digest(credential.as_bytes());
+            let db = self.app.db().primary().await?;
+            let (key_id, user_id, role) =
+                store::api_key_owner(&**db, &digest[..])
+                    .await?
+                    .ok_or(Error::Unauthenticated {
+                        reason: "the API key is invalid or revoked",
+                    })?;
+            return Ok(Principal {
+                user_id,
+                role,
+                credential: Credential::ApiKey(key_id),
+            });
+        }
+        let TokenSubject { user_id, role } = self.app.tokens().verify(credential)?;
+        Ok(Principal {
+            user_id,
+            role,
+            credential: Credential::Token,
+        })
+    }
+
+    /// The caller's account.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthenticated`] when the account no longer exists, or [`Error::Unavailable`].
+    pub async fn me(&self, principal: &Principal) -> Result<UserView> {
+        let db = self.app.db().primary().await?;
+        store::user_by_id(&**db, principal.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated {
+                reason: "the account no longer exists",
+            })
+    }
+
+    /// Creates an API key carrying the caller's identity; its secret is returned only here.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] when the caller authenticated with an API key (keys do not mint keys),
+    /// [`Error::Validation`], [`Error::QuotaExceeded`] past [`MAX_ACTIVE_API_KEYS`], or
+    /// [`Error::Unavailable`].
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        request: &CreateApiKeyRequest,
+    ) -> Result<ApiKeyCreated> {
+        if let Credential::ApiKey(_) = principal.credential {
+            return Err(Error::Forbidden {
+                action: "create API keys with an API key",
+            });
+        }
+        let name = model::parse_api_key_name(&request.name).map_err(Error::from)?;
+        let mut db = self.app.db().primary().await?;
+        let tx = db
+            .transaction()
+            .await
+            .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
+        // Serialises key creation per user so two concurrent requests cannot both pass the quota.
+        tx.query_typed(
+            "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+            &[(&principal.user_id.0, tokio_postgres::types::Type::UUID)],
+        )
+        .await
+        .map_err(|e| crate::db::error::from_pg(e, "locking a user"))?;
+        if store::count_active_api_keys(&*tx, principal.user_id).await?
+            >= i64::from(MAX_ACTIVE_API_KEYS)
+        {
+            return Err(Error::QuotaExceeded {
+                what: "active API keys",
+                limit: MAX_ACTIVE_API_KEYS,
+            });
+        }
+        let secret: [u8; API_KEY_SECRET_BYTES] = rand::random();
+        let key = format!("{API_KEY_PREFIX}{}", hex(&secret));
+        let digest = Sha256::digest(key.as_bytes());
+        let view = store::insert_api_key(
+            &*tx,
+            principal.user_id,
+            &name,
+            &key[..API_KEY_SHOWN_CHARS],
+            &digest[..],
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| crate::db::error::from_pg(e, "committing an API key"))?;
+        Ok(ApiKeyCreated { key, api_key: view })
+    }
+
+    /// The caller's active API keys, newest first, without their secrets.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`].
+    pub async fn list_api_keys(&self, principal: &Principal) -> Result<Vec<ApiKeyView>> {
+        let db = self.app.db().primary().await?;
+        store::active_api_keys(&**db, principal.user_id).await
+    }
+
+    /// Revokes one of the caller's keys; it stops working at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the caller has no such active key (someone else's keys included),
+    /// or [`Error::Unavailable`].
+    pub async fn revoke_api_key(&self, principal: &Principal, id: ApiKeyId) -> Result<()> {
+        let db = self.app.db().primary().await?;
+        if store::revoke_api_key(&**db, principal.user_id, id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound {
+                resource: "API key",
+            })
+        }
+    }
+
+    fn session_for(&self, user: UserView) -> Result<AuthSession> {
+        let (token, expires_at) = self.app.tokens().issue(TokenSubject {
+            user_id: user.id,
+            role: user.role,
+        })?;
+        Ok(AuthSession {
+            token,
+            expires_at,
+            user,
+        })
+    }
+
+    async fn hash_password(&self, password: String) -> Result<String> {
+        let hasher = self.app.hasher().clone();
+        tokio::task::spawn_blocking(move || hasher.hash(&password))
+            .await
+            .map_err(|err| Error::internal("hashing a password", err))?
+    }
+}
+
+fn rate_limited(until: OffsetDateTime) -> Error {
+    let remaining = (until - OffsetDateTime::now_utc()).whole_seconds().max(0);
+    Error::RateLimited {
+        // Rounded up so that a client retrying exactly then is not refused again.
+        retry_after_secs: u64::try_from(remaining).unwrap_or(0) + 1,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}

@@ -1,0 +1,155 @@
+//! Signed bearer tokens (JWT, HS256).
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::api::{Role, UserId};
+use crate::config::MIN_JWT_SECRET_BYTES;
+use crate::error::{Error, Result};
+
+const ISSUER: &str = "contacto";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    role: Role,
+    iss: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// Issues and verifies tokens with one secret.
+#[derive(Clone)]
+pub(crate) struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TokenSubject {
+    pub(crate) user_id: UserId,
+    pub(crate) role: Role,
+}
+
+impl TokenKeys {
+    pub(crate) fn new(secret: &SecretString, ttl: Duration) -> Result<Self> {
+        let secret = secret.expose_secret().as_bytes();
+        if secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(Error::invalid(
+                "auth.jwt_secret",
+                "too_short",
+                format!("at least {MIN_JWT_SECRET_BYTES} bytes"),
+            ));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        // Expiry is exact: a token lives exactly as long as configured.
+        validation.leeway = 0;
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl,
+        })
+    }
+
+    /// A token for `subject` and when it expires.
+    pub(crate) fn issue(&self, subject: TokenSubject) -> Result<(String, OffsetDateTime)> {
+        let now = OffsetDateTime::now_utc();
+        let expires_at = now + self.ttl;
+        let claims = Claims {
+            sub: subject.user_id.0,
+            role: subject.role,
+            iss: ISSUER.to_owned(),
+            iat: now.unix_timestamp(),
+            exp: expires_at.unix_timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|err| Error::internal("signing a token", err))?;
+        let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
+            .map_err(|err| Error::internal("computing a token's expiry", err))?;
+        Ok((token, expires_at))
+    }
+
+    /// The subject of a valid, unexpired token.
+    pub(crate) fn verify(&self, token: &str) -> Result<TokenSubject> {
+        use jsonwebtoken::errors::ErrorKind;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|err| Error::Unauthenticated {
+                reason: match err.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired",
+                    _ => "the token is invalid",
+                },
+            })?;
+        Ok(TokenSubject {
+            user_id: UserId(data.claims.sub),
+            role: data.claims.role,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str, ttl_secs: u64) -> TokenKeys {
+        TokenKeys::new(&SecretString::from(secret), Duration::from_secs(ttl_secs)).unwrap()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn an_issued_token_verifies_to_its_subject() {
+        let keys = keys(SECRET, 60);
+        let subject = TokenSubject {
+            user_id: UserId(Uuid::new_v4()),
+            role: Role::Merchant,
+        };
+        let (token, expires_at) = keys.issue(subject).unwrap();
+        assert_eq!(keys.verify(&token).unwrap(), subject);
+        assert!(expires_at > OffsetDateTime::now_utc());
+    }
+
+    #[test]
+    fn tokens_signed_with_another_secret_or_tampered_are_refused() {
+        let subject = TokenSubject {
+            user_id: UserId(Uuid::new_v4()),
+            role: Role::Customer,
+        };
+        let (token, _) = keys(SECRET, 60).issue(subject).unwrap();
+        let other = keys("another secret that is long enough!!", 60);
+        assert_eq!(other.verify(&token).unwrap_err().code(), "UNAUTHENTICATED");
+        let mut tampered = token.clone();
+        tampered.insert(tampered.len() / 2, 'x');
+        assert!(keys(SECRET, 60).verify(&tampered).is_err());
+    }
+
+    #[test]
+    fn expired_tokens_are_refused_with_a_reason() {
+        let keys = keys(SECRET, 0);
+        let (token, _) = keys
+            .issue(TokenSubject {
+                user_id: UserId(Uuid::new_v4()),
+                role: Role::Customer,
+            })
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        let err = keys.verify(&token).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let err = TokenKeys::new(&SecretString::from("short"), Duration::from_secs(1));
+        assert!(err.is_err());
+    }
+}

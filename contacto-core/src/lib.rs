@@ -1,0 +1,44 @@
+#![doc = include_str!("../../README.md")]
+//!
+//! # Layout
+//!
+//! - [`api`]: the request and response types of the HTTP API, shared with `contacto-client`;
+//!   always compiled.
+//! - With the `persistence` feature (on by default): the [`Contacto`] façade and its feature
+//!   handles ([`Identity`], ...), the typed [`Config`], the database plumbing ([`managed`] local
+//!   clusters, migrations) and, with `testing`, per-test databases in [`testing`].
+//! - [`Error`] and [`ErrorKind`]: one error type with stable machine codes.
+//!
+//! Inside each feature module (`identity/`, ...): `model.rs` holds pure rules, `store.rs` the SQL,
+//! and `mod.rs` the use cases, which open transactions. See `docs/ARCHITECTURE.md`.
+
+pub mod api;
+mod error;
+
+#[cfg(feature = "persistence")]
+mod config;
+#[cfg(feature = "persistence")]
+mod contacto;
+#[cfg(feature = "persistence")]
+mod db;
+#[cfg(feature = "persistence")]
+mod identity;
+#[cfg(feature = "persistence")]
+mod metrics;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{BoxError, ERROR_CODES, Error, ErrorKind, FieldError, FieldErrors, Result};
+
+#[cfg(feature = "persistence")]
+pub use config::{
+    AuthConfig, Config, DatabaseConfig, LoginThrottle, MIN_JWT_SECRET_BYTES, PasswordHashing,
+};
+#[cfg(feature = "persistence")]
+pub use contacto::{Contacto, ContactoBuilder};
+#[cfg(feature = "persistence")]
+pub use db::MigrationReport;
+#[cfg(feature = "persistence")]
+pub use db::{managed, redacted_url};
+#[cfg(feature = "persistence")]
+pub use identity::{API_KEY_PREFIX, Credential, Identity, MAX_ACTIVE_API_KEYS, Principal};

@@ -1,0 +1,383 @@
+//! Test support (feature `testing`): a private PostgreSQL cluster per test process, a template
+//! database migrated once, and a fresh database per test cloned from it.
+//!
+//! With `CONTACTO_TEST_DATABASE_URL` set, the template and the per-test databases are created on
+//! that server instead of a private cluster. Without it, PostgreSQL's server programs must be
+//! installed: a test never skips silently, it fails saying what to install.
+//!
+//! Nothing outlives the test process: each database is dropped when its [`TestDatabase`] is, the
+//! private cluster is stopped and its directory removed at exit, and a watchdog process does the
+//! same if the test process dies without running its exit handlers.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::config::{AuthConfig, Config, DatabaseConfig, PasswordHashing};
+use crate::db::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
+use crate::{Contacto, db};
+
+/// The environment variable naming an existing server for tests.
+pub const TEST_DATABASE_URL_VAR: &str = "CONTACTO_TEST_DATABASE_URL";
+
+/// Connections each test database's pool may open: tests run in parallel on one server.
+const TEST_POOL_MAX_SIZE: usize = 8;
+
+/// A throwaway cluster in a fresh temporary directory, without durability, stopped and removed
+/// when dropped (or, should the process die first, by its watchdog).
+pub struct TestCluster {
+    postgres: ManagedPostgres,
+    watchdog: Option<Child>,
+}
+
+impl TestCluster {
+    /// Creates and starts the cluster.
+    ///
+    /// # Panics
+    ///
+    /// When PostgreSQL's server programs are missing or the cluster cannot start; the message
+    /// says what to install.
+    pub fn start() -> Self {
+        Self::try_start().unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    fn try_start() -> Result<Self, String> {
+        let bins =
+            PgBinaries::locate(None).map_err(|err| format!("tests need PostgreSQL: {err}"))?;
+        let root = std::env::temp_dir().join(format!(
+            "contacto-test-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut options = ClusterOptions::new(&root);
+        options.durable = false;
+        options.max_connections = 300;
+        let postgres = ManagedPostgres::open(bins, options).map_err(|err| {
+            let _ = std::fs::remove_dir_all(&root);
+            format!("creating the test cluster: {err}")
+        })?;
+        let watchdog = spawn_watchdog(&root, &postgres.data_dir());
+        postgres
+            .start()
+            .map_err(|err| format!("starting the test cluster: {err}"))?;
+        Ok(Self { postgres, watchdog })
+    }
+
+    /// The managed cluster, to stop, kill or restart it in fault-injection tests.
+    pub fn postgres(&self) -> &ManagedPostgres {
+        &self.postgres
+    }
+
+    /// Creates an empty database and returns its connection string.
+    ///
+    /// # Panics
+    ///
+    /// When the cluster does not answer.
+    pub async fn create_database(&self, name: &str) -> String {
+        let admin = connect(&self.postgres.connection_string("postgres")).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))
+            .await
+            .unwrap_or_else(|err| panic!("creating database {name}: {err}"));
+        self.postgres.connection_string(name)
+    }
+
+    fn cleanup(&mut self) {
+        let _ = self.postgres.kill();
+        let _ = std::fs::remove_dir_all(self.postgres.root());
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
+
+/// A process that outlives us only long enough to stop the cluster and delete its directory if
+/// this process dies without cleaning up (a crash, `SIGKILL`, an abort).
+fn spawn_watchdog(root: &std::path::Path, data: &std::path::Path) -> Option<Child> {
+    const SCRIPT: &str = r#"
+trap '' INT TERM HUP
+while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
+if [ -f "$3/postmaster.pid" ]; then
+  pid=$(head -n 1 "$3/postmaster.pid")
+  kill -QUIT "$pid" 2>/dev/null
+  i=0
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+fi
+rm -rf "$2"
+"#;
+    Command::new("sh")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg("contacto-test-watchdog")
+        .arg(std::process::id().to_string())
+        .arg(root)
+        .arg(data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own process group: a Ctrl-C aimed at the test run must not kill the cleaner.
+        .process_group(0)
+        .spawn()
+        .ok()
+}
+
+/// The server the test process uses, and its migrated template.
+struct Shared {
+    /// A connection string to a database that always exists (to run `CREATE DATABASE` from); other
+    /// databases of the server are reached by replacing its database name.
+    admin_url: String,
+    template: String,
+    /// The private cluster, when no external server was named.
+    cluster: Option<TestCluster>,
+}
+
+static SHARED: OnceLock<Result<Mutex<Option<Shared>>, String>> = OnceLock::new();
+
+/// The admin connection string and the template's name.
+fn shared_server() -> (String, String) {
+    let cell = SHARED.get_or_init(|| {
+        // Initialised on a thread of its own: a test's runtime cannot block on another runtime.
+        std::thread::spawn(init_shared)
+            .join()
+            .unwrap_or_else(|_| Err("initialising the test database server panicked".to_owned()))
+            .map(|shared| Mutex::new(Some(shared)))
+    });
+    let shared = match cell {
+        Ok(shared) => shared,
+        Err(message) => panic!("{message}"),
+    };
+    let guard = shared.lock().unwrap_or_else(|poison| poison.into_inner());
+    let Some(shared) = guard.as_ref() else {
+        panic!("the test database server was already shut down");
+    };
+    (shared.admin_url.clone(), shared.template.clone())
+}
+
+fn init_shared() -> Result<Shared, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("building a runtime: {err}"))?;
+    let (admin_url, cluster) = match std::env::var(TEST_DATABASE_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => (url, None),
+        _ => {
+            let cluster = TestCluster::try_start()?;
+            (
+                cluster.postgres.connection_string("postgres"),
+                Some(cluster),
+            )
+        }
+    };
+    let template = format!(
+        "contacto_tpl_{}_{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    runtime.block_on(async {
+        let admin = try_connect(&admin_url).await?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&template)))
+            .await
+            .map_err(|err| format!("creating the template database: {err}"))?;
+        let mut client = try_connect(&with_dbname(&admin_url, &template)).await?;
+        db::run_migrations(&mut client)
+            .await
+            .map_err(|err| format!("migrating the template database: {err}"))?;
+        Ok::<_, String>(())
+    })?;
+    register_exit_cleanup();
+    Ok(Shared {
+        admin_url,
+        template,
+        cluster,
+    })
+}
+
+/// Stops the private cluster (or drops the template on an external server) when the process
+/// exits: Rust never drops statics, and the test harness ends with `exit()`.
+fn register_exit_cleanup() {
+    extern "C" fn cleanup() {
+        let Some(Ok(shared)) = SHARED.get() else {
+            return;
+        };
+        let taken = shared
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take();
+        let Some(shared) = taken else { return };
+        match shared.cluster {
+            Some(cluster) => drop(cluster),
+            None => drop_database_blocking(&shared.admin_url, &shared.template),
+        }
+    }
+    #[expect(
+        unsafe_code,
+        reason = "atexit is the only hook that runs when the test harness exits"
+    )]
+    // SAFETY: `cleanup` is a plain `extern "C" fn()` that does not unwind across the boundary
+    // (every failure in it is ignored) and only touches data it owns through `SHARED`.
+    unsafe {
+        libc::atexit(cleanup);
+    }
+}
+
+/// A database of its own for one test, cloned from the migrated template and dropped with it.
+pub struct TestDatabase {
+    name: String,
+    url: String,
+    admin_url: String,
+}
+
+impl TestDatabase {
+    /// Creates the database.
+    ///
+    /// # Panics
+    ///
+    /// When PostgreSQL is missing or unreachable, with a message saying what to do.
+    pub async fn create() -> Self {
+        let (admin_url, template) = shared_server();
+        let name = format!("contacto_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = connect(&admin_url).await;
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote_ident(&name),
+                quote_ident(&template)
+            ))
+            .await
+            .unwrap_or_else(|err| panic!("creating test database {name}: {err}"));
+        let url = with_dbname(&admin_url, &name);
+        Self {
+            name,
+            url,
+            admin_url,
+        }
+    }
+
+    /// The database's connection string.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A core configuration for this database (see [`test_config`]).
+    pub fn config(&self) -> Config {
+        test_config(&self.url)
+    }
+
+    /// A core handle on this database.
+    ///
+    /// # Panics
+    ///
+    /// When the configuration is refused, which would be a bug in this module.
+    pub fn contacto(&self) -> Contacto {
+        Contacto::builder(self.config())
+            .build()
+            .unwrap_or_else(|err| panic!("building core for a test: {err}"))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        drop_database_blocking(&self.admin_url, &self.name);
+    }
+}
+
+/// A configuration for tests: a small pool, a random token secret, and argon2id at a cost low
+/// enough for hundreds of registrations per test run (still argon2id, still salted).
+pub fn test_config(url: &str) -> Config {
+    let mut database = DatabaseConfig::new(url);
+    database.pool_max_size = TEST_POOL_MAX_SIZE;
+    database.connect_timeout = Duration::from_secs(2);
+    database.wait_timeout = Duration::from_secs(5);
+    let mut auth = AuthConfig::new(format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    auth.password_hashing = PasswordHashing {
+        memory_kib: 4096,
+        iterations: 1,
+        parallelism: 1,
+    };
+    Config { database, auth }
+}
+
+/// Drops a database from a thread of its own, so it works in `Drop` inside or outside a runtime.
+fn drop_database_blocking(admin_url: &str, name: &str) {
+    let admin_url = admin_url.to_owned();
+    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let client = try_connect(&admin_url).await.ok()?;
+            client.batch_execute(&sql).await.ok()
+        })
+    })
+    .join();
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    try_connect(url).await.unwrap_or_else(|err| panic!("{err}"))
+}
+
+async fn try_connect(url: &str) -> Result<tokio_postgres::Client, String> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(|err| format!("connecting to the test database server: {err}"))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `url` with its database replaced by `dbname`, for URLs and key-value connection strings.
+fn with_dbname(url: &str, dbname: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        // In key-value strings the last occurrence of a key wins.
+        return format!("{url} dbname='{dbname}'");
+    };
+    let after_scheme = scheme_end + 3;
+    let query_start = url[after_scheme..]
+        .find('?')
+        .map_or(url.len(), |i| after_scheme + i);
+    let path_start = url[after_scheme..query_start]
+        .find('/')
+        .map_or(query_start, |i| after_scheme + i);
+    format!("{}/{}{}", &url[..path_start], dbname, &url[query_start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_dbname;
+
+    #[test]
+    fn database_names_are_replaced_in_every_url_form() {
+        let cases = [
+            ("postgres://u:p@h:5432/postgres", "postgres://u:p@h:5432/t"),
+            (
+                "postgres://u@h/postgres?sslmode=disable",
+                "postgres://u@h/t?sslmode=disable",
+            ),
+            ("postgresql://h", "postgresql://h/t"),
+            ("host=/run port=5432", "host=/run port=5432 dbname='t'"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(with_dbname(url, "t"), expected, "{url}");
+        }
+    }
+}

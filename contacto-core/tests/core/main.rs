@@ -1,0 +1,9 @@
+//! Core's integration tests: real PostgreSQL, one fresh database per test.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers of tests fail loudly on unexpected errors"
+)]
+
+mod identity;
+mod migrations;

@@ -1,0 +1,154 @@
+//! The `contacto-server` command: `serve` (the default), `migrate`, `create-admin`.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use contacto_core::{Config, Contacto};
+use tokio::net::TcpListener;
+
+use crate::config::ServerConfig;
+use crate::database::{Database, jwt_secret};
+
+/// Errors of the command, reported on stderr.
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The environment variable an administrator's password may come from (never the command line,
+/// where other users of the machine can read it).
+pub const ADMIN_PASSWORD_VAR: &str = "CONTACTO_ADMIN_PASSWORD";
+
+/// `contacto-server [--config FILE] [--listen ADDR] [COMMAND]`
+#[derive(Debug, Parser)]
+#[command(name = "contacto-server", version, about = "Contacto's API server")]
+pub struct Cli {
+    /// A TOML configuration file (keys as in the README's configuration table).
+    #[arg(long, env = "CONTACTO_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// The address to listen on; overrides CONTACTO_LISTEN.
+    #[arg(long, global = true)]
+    pub listen: Option<SocketAddr>,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (migrating first unless CONTACTO_MIGRATE_ON_START=false).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an administrator; the password comes from CONTACTO_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        /// The administrator's email.
+        #[arg(long)]
+        email: String,
+        /// The administrator's name.
+        #[arg(long)]
+        full_name: String,
+    },
+}
+
+/// Runs the command.
+///
+/// # Errors
+///
+/// Configuration, database and start-up failures, with what to do about them.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let mut config = ServerConfig::load(cli.config.as_deref())?;
+    if let Some(listen) = cli.listen {
+        config.listen = listen;
+    }
+    crate::logging::init(&config)?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    // The password is read before the database starts, so a typo costs nothing.
+    let admin_password = match &command {
+        Command::CreateAdmin { .. } => Some(read_admin_password()?),
+        _ => None,
+    };
+    let database = Database::open(&config).await?;
+    tracing::info!(database = %database.describe(), "database");
+    let outcome = run_with_database(&config, &database, command, admin_password).await;
+    database.close().await;
+    outcome
+}
+
+async fn run_with_database(
+    config: &ServerConfig,
+    database: &Database,
+    command: Command,
+    admin_password: Option<String>,
+) -> Result<(), CliError> {
+    let core = Contacto::builder(Config {
+        database: config.database(database.url()),
+        auth: config.auth(jwt_secret(config)?),
+    })
+    .build()?;
+    match command {
+        Command::Migrate => migrate(&core).await,
+        Command::CreateAdmin { email, full_name } => {
+            if config.migrate_on_start {
+                migrate(&core).await?;
+            }
+            let password = admin_password.unwrap_or_default();
+            let admin = core
+                .identity()
+                .create_admin(&email, &password, &full_name)
+                .await?;
+            tracing::info!(user_id = %admin.id, email = %admin.email, "administrator created");
+            Ok(())
+        }
+        Command::Serve => {
+            if config.migrate_on_start {
+                migrate(&core).await?;
+            }
+            let listener = TcpListener::bind(config.listen)
+                .await
+                .map_err(|err| format!("listening on {}: {err}", config.listen))?;
+            let address = listener.local_addr()?;
+            tracing::info!(address = %format!("http://{address}"), environment = ?config.environment, "listening");
+            crate::serve(listener, core, config.http(), shutdown_signal()).await;
+            Ok(())
+        }
+    }
+}
+
+async fn migrate(core: &Contacto) -> Result<(), CliError> {
+    let report = core.migrate().await?;
+    if report.applied.is_empty() {
+        tracing::info!("database schema is up to date");
+    }
+    for (version, name) in &report.applied {
+        tracing::info!(version, name = %name, "migration applied");
+    }
+    Ok(())
+}
+
+fn read_admin_password() -> Result<String, CliError> {
+    if let Ok(password) = std::env::var(ADMIN_PASSWORD_VAR) {
+        return Ok(password);
+    }
+    eprintln!("administrator password (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,145 @@
+//! The database the server uses: the configured URL, or a managed local cluster it starts and
+//! stops itself. Also the generated JWT secret of development set-ups.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use contacto_core::managed::{ClusterOptions, ManagedError, ManagedPostgres, PgBinaries};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::ServerConfig;
+
+/// The database of the managed cluster.
+const MANAGED_DATABASE: &str = "contacto";
+
+/// Why the database could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// The managed cluster could not be created or started.
+    #[error(transparent)]
+    Managed(#[from] ManagedError),
+    /// The managed cluster started but did not answer.
+    #[error("the managed PostgreSQL did not answer: {0}")]
+    Core(#[from] contacto_core::Error),
+    /// A secret file could not be read or written.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The database in use, and the cluster to stop at shutdown if the server manages one.
+pub struct Database {
+    url: String,
+    managed: Option<ManagedPostgres>,
+}
+
+impl Database {
+    /// Uses `CONTACTO_DATABASE_URL`, or creates (first run) and starts the managed cluster under
+    /// the data directory and makes sure its database exists.
+    ///
+    /// # Errors
+    ///
+    /// [`DatabaseError`] saying what to install or fix.
+    pub async fn open(config: &ServerConfig) -> Result<Self, DatabaseError> {
+        if let Some(url) = &config.database_url {
+            return Ok(Self {
+                url: url.expose_secret().to_owned(),
+                managed: None,
+            });
+        }
+        let root = config.data_dir().join("postgres");
+        let bin_dir = config.pg_bin_dir.clone();
+        let cluster = tokio::task::spawn_blocking(move || {
+            let bins = PgBinaries::locate(bin_dir.as_deref())?;
+            let cluster = ManagedPostgres::open(bins, ClusterOptions::new(root))?;
+            cluster.start()?;
+            Ok::<_, ManagedError>(cluster)
+        })
+        .await
+        .map_err(|err| DatabaseError::Io {
+            context: "starting the managed PostgreSQL".to_owned(),
+            source: std::io::Error::other(err),
+        })??;
+        cluster.ensure_database(MANAGED_DATABASE).await?;
+        Ok(Self {
+            url: cluster.connection_string(MANAGED_DATABASE),
+            managed: Some(cluster),
+        })
+    }
+
+    /// The connection string.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What to tell the operator about the database, without credentials.
+    pub fn describe(&self) -> String {
+        match &self.managed {
+            Some(cluster) => format!(
+                "managed PostgreSQL in {} (socket {}, log {})",
+                cluster.data_dir().display(),
+                cluster.socket_dir().display(),
+                cluster.log_file().display()
+            ),
+            None => contacto_core::redacted_url(&self.url),
+        }
+    }
+
+    /// Stops the managed cluster, if any.
+    pub async fn close(self) {
+        if let Some(cluster) = self.managed {
+            let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;
+            match stopped {
+                Ok(Ok(())) => tracing::info!("managed PostgreSQL stopped"),
+                Ok(Err(err)) => tracing::error!(error = %err, "stopping the managed PostgreSQL"),
+                Err(err) => tracing::error!(error = %err, "stopping the managed PostgreSQL"),
+            }
+        }
+    }
+}
+
+/// The configured JWT secret, or one generated once and kept in `<data dir>/jwt-secret` (mode
+/// 0600), so tokens survive restarts of a development server.
+///
+/// # Errors
+///
+/// When the secret file cannot be read or written.
+pub fn jwt_secret(config: &ServerConfig) -> Result<SecretString, DatabaseError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let dir = config.data_dir();
+    let path = dir.join("jwt-secret");
+    let io = |context: &str, path: &Path| {
+        let context = format!("{context} {}", path.display());
+        move |source| DatabaseError::Io { context, source }
+    };
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= contacto_core::MIN_JWT_SECRET_BYTES {
+            return Ok(SecretString::from(existing));
+        }
+    }
+    std::fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io("writing", &path))?;
+    file.write_all(secret.as_bytes())
+        .map_err(io("writing", &path))?;
+    Ok(SecretString::from(secret))
+}

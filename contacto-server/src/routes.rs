@@ -1,0 +1,206 @@
+//! The routing table: a pure parser from (method, path) to a [`Route`]. No I/O, unit-tested.
+
+use http::Method;
+use uuid::Uuid;
+
+use contacto_core::api::ApiKeyId;
+
+/// Every operation the server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /health`
+    Health,
+    /// `GET /ready`
+    Ready,
+    /// `POST /api/v1/auth/register`
+    Register,
+    /// `POST /api/v1/auth/login`
+    Login,
+    /// `GET /api/v1/users/me`
+    Me,
+    /// `POST /api/v1/api-keys`
+    CreateApiKey,
+    /// `GET /api/v1/api-keys`
+    ListApiKeys,
+    /// `DELETE /api/v1/api-keys/{id}`
+    RevokeApiKey(ApiKeyId),
+}
+
+impl Route {
+    /// The route's template, for metrics and logs: never the raw path, whose ids would make
+    /// unbounded label values.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Route::Health => "/health",
+            Route::Ready => "/ready",
+            Route::Register => "/api/v1/auth/register",
+            Route::Login => "/api/v1/auth/login",
+            Route::Me => "/api/v1/users/me",
+            Route::CreateApiKey | Route::ListApiKeys => "/api/v1/api-keys",
+            Route::RevokeApiKey(_) => "/api/v1/api-keys/{id}",
+        }
+    }
+}
+
+/// Why a request matched no route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteError {
+    /// No resource at this path.
+    NotFound,
+    /// The resource exists but not with this method; these are the methods it takes.
+    MethodNotAllowed(&'static [Method]),
+}
+
+/// A path's resource, before the method is considered.
+enum Resource {
+    Health,
+    Ready,
+    Register,
+    Login,
+    Me,
+    ApiKeys,
+    ApiKey(ApiKeyId),
+}
+
+impl Resource {
+    fn from_path(path: &str) -> Option<Self> {
+        let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+        Some(match segments.as_slice() {
+            ["health"] => Resource::Health,
+            ["ready"] => Resource::Ready,
+            ["api", "v1", rest @ ..] => match rest {
+                ["auth", "register"] => Resource::Register,
+                ["auth", "login"] => Resource::Login,
+                ["users", "me"] => Resource::Me,
+                ["api-keys"] => Resource::ApiKeys,
+                ["api-keys", id] => Resource::ApiKey(ApiKeyId(Uuid::parse_str(id).ok()?)),
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    fn methods(&self) -> &'static [Method] {
+        const GET: &[Method] = &[Method::GET, Method::HEAD];
+        const POST: &[Method] = &[Method::POST];
+        match self {
+            Resource::Health | Resource::Ready | Resource::Me => GET,
+            Resource::Register | Resource::Login => POST,
+            Resource::ApiKeys => &[Method::GET, Method::HEAD, Method::POST],
+            Resource::ApiKey(_) => &[Method::DELETE],
+        }
+    }
+
+    fn route(self, method: &Method) -> Option<Route> {
+        let get = *method == Method::GET || *method == Method::HEAD;
+        Some(match (self, method) {
+            (Resource::Health, _) if get => Route::Health,
+            (Resource::Ready, _) if get => Route::Ready,
+            (Resource::Me, _) if get => Route::Me,
+            (Resource::Register, &Method::POST) => Route::Register,
+            (Resource::Login, &Method::POST) => Route::Login,
+            (Resource::ApiKeys, &Method::POST) => Route::CreateApiKey,
+            (Resource::ApiKeys, _) if get => Route::ListApiKeys,
+            (Resource::ApiKey(id), &Method::DELETE) => Route::RevokeApiKey(id),
+            _ => return None,
+        })
+    }
+}
+
+/// Finds the route for a request.
+///
+/// # Errors
+///
+/// [`RouteError::NotFound`] for unknown paths (malformed ids included),
+/// [`RouteError::MethodNotAllowed`] with the allowed methods otherwise.
+pub fn parse(method: &Method, path: &str) -> Result<Route, RouteError> {
+    let resource = Resource::from_path(path).ok_or(RouteError::NotFound)?;
+    let allowed = resource.methods();
+    resource
+        .route(method)
+        .ok_or(RouteError::MethodNotAllowed(allowed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_paths_and_methods_map_to_their_routes() {
+        let id = Uuid::new_v4();
+        let cases = [
+            (Method::GET, "/health".to_owned(), Route::Health),
+            (Method::HEAD, "/health".to_owned(), Route::Health),
+            (Method::GET, "/ready".to_owned(), Route::Ready),
+            (
+                Method::POST,
+                "/api/v1/auth/register".to_owned(),
+                Route::Register,
+            ),
+            (Method::POST, "/api/v1/auth/login".to_owned(), Route::Login),
+            (Method::GET, "/api/v1/users/me".to_owned(), Route::Me),
+            (
+                Method::POST,
+                "/api/v1/api-keys".to_owned(),
+                Route::CreateApiKey,
+            ),
+            (
+                Method::GET,
+                "/api/v1/api-keys".to_owned(),
+                Route::ListApiKeys,
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/api-keys/{id}"),
+                Route::RevokeApiKey(ApiKeyId(id)),
+            ),
+        ];
+        for (method, path, route) in cases {
+            assert_eq!(parse(&method, &path), Ok(route), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found() {
+        let cases = [
+            ("", "empty"),
+            ("/", "root"),
+            ("/health/", "trailing slash"),
+            ("/api/v2/auth/login", "unknown version"),
+            ("/api/v1/api-keys/not-a-uuid", "malformed id"),
+            ("/api/v1/users/me/extra", "extra segment"),
+            ("health", "no leading slash"),
+        ];
+        for (path, why) in cases {
+            assert_eq!(
+                parse(&Method::GET, path),
+                Err(RouteError::NotFound),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_method_lists_the_allowed_ones() {
+        let Err(RouteError::MethodNotAllowed(allowed)) = parse(&Method::GET, "/api/v1/auth/login")
+        else {
+            panic!("expected 405");
+        };
+        assert_eq!(allowed, &[Method::POST]);
+        let Err(RouteError::MethodNotAllowed(allowed)) = parse(&Method::PUT, "/api/v1/api-keys")
+        else {
+            panic!("expected 405");
+        };
+        assert!(allowed.contains(&Method::GET) && allowed.contains(&Method::POST));
+    }
+
+    #[test]
+    fn templates_never_contain_ids() {
+        let route = parse(
+            &Method::DELETE,
+            &format!("/api/v1/api-keys/{}", Uuid::new_v4()),
+        )
+        .unwrap();
+        assert_eq!(route.template(), "/api/v1/api-keys/{id}");
+    }
+}
