@@ -1,4 +1,17 @@
-#![doc = include_str!("../../README.md")]
+//! Contacto's core: domain logic and PostgreSQL persistence, embeddable in any Rust program.
+//!
+//! ```no_run
+//! # async fn demo() -> contacto_core::Result<()> {
+//! use contacto_core::{AuthConfig, Config, Contacto, DatabaseConfig};
+//!
+//! let contacto = Contacto::builder(Config {
+//!     database: DatabaseConfig::new("postgres://contacto@localhost/contacto"),
+//!     auth: AuthConfig::new("a secret of at least thirty-two bytes"),
+//! })
+//! .build()?;
+//! contacto.migrate().await?;
+//! # Ok(()) }
+//! ```
 //!
 //! # Layout
 //!

@@ -1,4 +1,9 @@
-//! Runnable examples of Contacto, one file each beside this crate's manifest:
+#![doc = include_str!("../../README.md")]
+//!
+//! # Layout
+//!
+//! This crate holds Contacto's runnable examples, one file each beside its manifest, and compiles
+//! the README's code as doctests (it depends on both core and the client):
 //!
 //! - `embed_core`: link `contacto-core` directly and register and log in a user, no HTTP
 //!   (`cargo run -p contacto-examples --example embed_core`).
