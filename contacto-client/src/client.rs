@@ -87,6 +87,11 @@ impl ClientBuilder {
                 "the base URL must start with http:// or https://, got {base_url:?}"
             )));
         }
+        if base_url.starts_with("https://") && !cfg!(feature = "rustls") {
+            return Err(Error::Config(
+                "https:// needs contacto-client's `rustls` feature".to_owned(),
+            ));
+        }
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
@@ -148,29 +153,31 @@ impl Client {
     }
 
     /// `GET /ready`: whether the server can serve (its database answers and is migrated). The
-    /// answer is returned whether the server is ready (200) or not (503).
+    /// answer is returned whether the server is ready (200) or not (503, `NOT_READY`).
     ///
     /// # Errors
     ///
     /// [`Error::Transport`] when the server cannot be reached.
     pub async fn ready(&self) -> Result<Readiness, Error> {
-        let url = format!("{}/ready", self.inner.base_url);
-        let response = self
-            .send_once(&Call::<()> {
-                method: Method::GET,
-                path: "/ready",
-                body: None,
-            })
-            .await?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|err| transport(&url, err))?;
-        serde_json::from_slice::<ApiSuccess<Readiness>>(&bytes)
-            .map(|ok| ok.data)
-            .map_err(|err| Error::Decode {
-                url,
-                status: status.as_u16(),
-                detail: err.to_string(),
-            })
+        let call = Call::<()> {
+            method: Method::GET,
+            path: "/ready",
+            body: None,
+        };
+        match self.call::<(), Readiness>(call).await {
+            Err(Error::Api {
+                code,
+                details: Some(details),
+                ..
+            }) if code == "NOT_READY" => {
+                serde_json::from_value(details).map_err(|err| Error::Decode {
+                    url: format!("{}/ready", self.inner.base_url),
+                    status: 503,
+                    detail: err.to_string(),
+                })
+            }
+            other => other,
+        }
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
@@ -220,10 +227,10 @@ impl Client {
                 Err(err) => err,
             };
             let retryable = safe && attempt < self.inner.max_retries && is_retryable(&err);
-            if !retryable {
+            let Some(backoff) = self.backoff(attempt, &err).filter(|_| retryable) else {
                 return Err(err);
-            }
-            tokio::time::sleep(self.backoff(attempt, &err)).await;
+            };
+            tokio::time::sleep(backoff).await;
             attempt += 1;
         }
     }
@@ -243,21 +250,22 @@ impl Client {
         request.send().await.map_err(|err| transport(&url, err))
     }
 
-    /// Exponential back-off with full jitter, or the server's `Retry-After` when it gave one.
-    fn backoff(&self, attempt: u32, err: &Error) -> Duration {
+    /// Exponential back-off with full jitter, or the server's `Retry-After` when it gave one;
+    /// `None` when the server asks for a longer wait than a retry loop should sleep.
+    fn backoff(&self, attempt: u32, err: &Error) -> Option<Duration> {
         if let Error::Api {
             retry_after: Some(after),
             ..
         } = err
         {
-            return (*after).min(MAX_BACKOFF);
+            return (*after <= MAX_BACKOFF).then_some(*after);
         }
         let ceiling = self
             .inner
             .initial_backoff
             .saturating_mul(2u32.saturating_pow(attempt))
             .min(MAX_BACKOFF);
-        ceiling.mul_f64(rand::random::<f64>())
+        Some(ceiling.mul_f64(rand::random::<f64>()))
     }
 }
 

@@ -39,10 +39,20 @@ impl TestCluster {
     /// When PostgreSQL's server programs are missing or the cluster cannot start; the message
     /// says what to install.
     pub fn start() -> Self {
-        Self::try_start().unwrap_or_else(|err| panic!("{err}"))
+        Self::try_start(false).unwrap_or_else(|err| panic!("{err}"))
     }
 
-    fn try_start() -> Result<Self, String> {
+    /// Like [`TestCluster::start`], but with fsync and synchronous commit on: for crash tests,
+    /// where what was acknowledged must survive an immediate stop.
+    ///
+    /// # Panics
+    ///
+    /// As [`TestCluster::start`].
+    pub fn start_durable() -> Self {
+        Self::try_start(true).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    fn try_start(durable: bool) -> Result<Self, String> {
         let bins =
             PgBinaries::locate(None).map_err(|err| format!("tests need PostgreSQL: {err}"))?;
         let root = std::env::temp_dir().join(format!(
@@ -51,17 +61,27 @@ impl TestCluster {
             uuid::Uuid::new_v4().simple()
         ));
         let mut options = ClusterOptions::new(&root);
-        options.durable = false;
+        options.durable = durable;
         options.max_connections = 300;
-        let postgres = ManagedPostgres::open(bins, options).map_err(|err| {
-            let _ = std::fs::remove_dir_all(&root);
-            format!("creating the test cluster: {err}")
-        })?;
-        let watchdog = spawn_watchdog(&root, &postgres.data_dir());
-        postgres
+        // The watchdog comes first: it cleans up even if this process dies during initdb.
+        let watchdog = spawn_watchdog(&root, &root.join("data"))?;
+        let postgres = match ManagedPostgres::open(bins, options) {
+            Ok(postgres) => postgres,
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&root);
+                return Err(format!("creating the test cluster: {err}"));
+            }
+        };
+        let cluster = Self {
+            postgres,
+            watchdog: Some(watchdog),
+        };
+        // On failure `cluster` is dropped, which stops what started and removes the directory.
+        cluster
+            .postgres
             .start()
             .map_err(|err| format!("starting the test cluster: {err}"))?;
-        Ok(Self { postgres, watchdog })
+        Ok(cluster)
     }
 
     /// The managed cluster, to stop, kill or restart it in fault-injection tests.
@@ -101,7 +121,7 @@ impl Drop for TestCluster {
 
 /// A process that outlives us only long enough to stop the cluster and delete its directory if
 /// this process dies without cleaning up (a crash, `SIGKILL`, an abort).
-fn spawn_watchdog(root: &std::path::Path, data: &std::path::Path) -> Option<Child> {
+fn spawn_watchdog(root: &std::path::Path, data: &std::path::Path) -> Result<Child, String> {
     const SCRIPT: &str = r#"
 trap '' INT TERM HUP
 while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
@@ -126,7 +146,7 @@ rm -rf "$2"
         // Its own process group: a Ctrl-C aimed at the test run must not kill the cleaner.
         .process_group(0)
         .spawn()
-        .ok()
+        .map_err(|err| format!("starting the test cluster's watchdog (sh): {err}"))
 }
 
 /// The server the test process uses, and its migrated template.
@@ -169,7 +189,7 @@ fn init_shared() -> Result<Shared, String> {
     let (admin_url, cluster) = match std::env::var(TEST_DATABASE_URL_VAR) {
         Ok(url) if !url.trim().is_empty() => (url, None),
         _ => {
-            let cluster = TestCluster::try_start()?;
+            let cluster = TestCluster::try_start(false)?;
             (
                 cluster.postgres.connection_string("postgres"),
                 Some(cluster),

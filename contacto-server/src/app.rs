@@ -27,11 +27,23 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Longest request id accepted from a caller; longer ones are replaced, not truncated.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// Default cap on a request body: the largest request of the API (a bulk transfer of thousands of
+/// items) fits comfortably, while a client cannot make the server buffer more than this.
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// Default cap on open connections: beyond it, new connections wait in the kernel's backlog
+/// instead of each costing a task and buffers.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+
 /// HTTP-level settings.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Largest request body accepted (413 beyond).
     pub body_limit_bytes: usize,
+    /// How long a client may take to send a request's body (408 beyond).
+    pub body_read_timeout: Duration,
+    /// Most connections served at once.
+    pub max_connections: usize,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace: Duration,
     /// How long a client may take to send a request's headers (slow-loris protection).
@@ -43,7 +55,9 @@ pub struct HttpOptions {
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
-            body_limit_bytes: 1024 * 1024,
+            body_limit_bytes: DEFAULT_BODY_LIMIT_BYTES,
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_grace: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(30),
             trust_proxy: false,
@@ -71,10 +85,14 @@ pub async fn serve(
     options: HttpOptions,
     shutdown: impl Future<Output = ()>,
 ) {
+    let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
     let state = Arc::new(AppState { core, options });
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let Ok(permit) = Arc::clone(&connections).acquire_owned().await else {
+            break;
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -91,7 +109,7 @@ pub async fn serve(
                 let state = Arc::clone(&state);
                 let service = service_fn(move |request| {
                     let state = Arc::clone(&state);
-                    async move { Ok::<_, Infallible>(handle(&state, request, peer).await) }
+                    async move { Ok::<_, Infallible>(handle_isolated(state, request, peer).await) }
                 });
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
@@ -102,6 +120,7 @@ pub async fn serve(
                     if let Err(err) = connection.await {
                         tracing::debug!(error = %err, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             () = &mut shutdown => break,
@@ -117,14 +136,48 @@ pub async fn serve(
     }
 }
 
-async fn handle(state: &AppState, request: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
-    let started = Instant::now();
-    let request_id = request
+/// Runs the handler in a task of its own, so that a panic (a bug) becomes a 500 envelope instead
+/// of a dropped connection.
+async fn handle_isolated(
+    state: Arc<AppState>,
+    request: hyper::Request<Incoming>,
+    peer: SocketAddr,
+) -> Response {
+    let request_id = request_id(&request);
+    let header_id = request_id.clone();
+    match tokio::spawn(async move { handle(&state, request, peer, request_id).await }).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(request_id = header_id, error = %err, "request handler panicked");
+            let mut response = error_response(&ApiError::Core(contacto_core::Error::internal(
+                "handling a request",
+                err.to_string(),
+            )));
+            if let Ok(value) = HeaderValue::from_str(&header_id) {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            response
+        }
+    }
+}
+
+/// The caller's request id if well-formed, else a new one.
+fn request_id(request: &hyper::Request<Incoming>) -> String {
+    request
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|id| is_well_formed_request_id(id))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+async fn handle(
+    state: &AppState,
+    request: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    request_id: String,
+) -> Response {
+    let started = Instant::now();
     let method = request.method().clone();
     let mut ctx = RequestContext {
         client_address: Some(client_address(&request, peer, state.options.trust_proxy)),
@@ -176,20 +229,21 @@ fn client_address(
     peer: SocketAddr,
     trust_proxy: bool,
 ) -> IpAddr {
-    if trust_proxy {
-        let forwarded = request
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if let Some(address) = forwarded {
-            return address;
-        }
-    }
-    peer.ip()
+    // Only the right-most entry was written by our proxy; anything left of it came from the client
+    // and may be forged.
+    let forwarded = trust_proxy
+        .then(|| {
+            request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|last| last.trim().parse::<IpAddr>().ok())
+        })
+        .flatten();
+    forwarded.unwrap_or_else(|| peer.ip())
 }
 
 #[cfg(test)]

@@ -62,6 +62,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         config.listen = listen;
     }
     crate::logging::init(&config)?;
+    // Listening from the start: a signal during start-up or migration must still stop the managed
+    // cluster on the way out, not kill the process and leave it running.
+    let shutdown = ShutdownSignal::install()?;
     let command = cli.command.unwrap_or(Command::Serve);
     // The password is read before the database starts, so a typo costs nothing.
     let admin_password = match &command {
@@ -70,7 +73,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     };
     let database = Database::open(&config).await?;
     tracing::info!(database = %database.describe(), "database");
-    let outcome = run_with_database(&config, &database, command, admin_password).await;
+    let outcome = run_with_database(&config, &database, command, admin_password, shutdown).await;
     database.close().await;
     outcome
 }
@@ -80,6 +83,7 @@ async fn run_with_database(
     database: &Database,
     command: Command,
     admin_password: Option<String>,
+    shutdown: ShutdownSignal,
 ) -> Result<(), CliError> {
     let core = Contacto::builder(Config {
         database: config.database(database.url()),
@@ -87,29 +91,30 @@ async fn run_with_database(
     })
     .build()?;
     match command {
-        Command::Migrate => migrate(&core).await,
+        Command::Migrate => shutdown.unless_interrupted(migrate(&core)).await?,
         Command::CreateAdmin { email, full_name } => {
             if config.migrate_on_start {
-                migrate(&core).await?;
+                shutdown.unless_interrupted(migrate(&core)).await??;
             }
             let password = admin_password.unwrap_or_default();
-            let admin = core
-                .identity()
-                .create_admin(&email, &password, &full_name)
-                .await?;
+            let identity = core.identity();
+            let created = identity.create_admin(&email, &password, &full_name);
+            let admin = shutdown.unless_interrupted(created).await??;
             tracing::info!(user_id = %admin.id, email = %admin.email, "administrator created");
             Ok(())
         }
         Command::Serve => {
             if config.migrate_on_start {
-                migrate(&core).await?;
+                shutdown.unless_interrupted(migrate(&core)).await??;
             }
             let listener = TcpListener::bind(config.listen)
                 .await
                 .map_err(|err| format!("listening on {}: {err}", config.listen))?;
             let address = listener.local_addr()?;
             tracing::info!(address = %format!("http://{address}"), environment = ?config.environment, "listening");
-            crate::serve(listener, core, config.http(), shutdown_signal()).await;
+            let maintenance = tokio::spawn(maintenance(core.clone()));
+            crate::serve(listener, core, config.http(), shutdown.received()).await;
+            maintenance.abort();
             Ok(())
         }
     }
@@ -136,19 +141,55 @@ fn read_admin_password() -> Result<String, CliError> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Housekeeping while serving: expired login-throttling records are deleted every few minutes.
+async fn maintenance(core: Contacto) {
+    /// Often enough that the table stays small, rarely enough to cost nothing.
+    const PERIOD: std::time::Duration = std::time::Duration::from_secs(300);
+    let mut ticker = tokio::time::interval(PERIOD);
+    loop {
+        ticker.tick().await;
+        match core.identity().purge_expired_throttling().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired login throttling purged"),
+            Err(err) => tracing::warn!(error = %err, "purging login throttling"),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
     }
-    tracing::info!("shutdown signal received");
+}
+
+/// SIGINT or SIGTERM, listened for from start-up on; clones share the one signal.
+#[derive(Clone)]
+struct ShutdownSignal {
+    received: tokio::sync::watch::Receiver<bool>,
+}
+
+impl ShutdownSignal {
+    fn install() -> Result<Self, CliError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let (sender, received) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            tracing::info!("shutdown signal received");
+            let _ = sender.send(true);
+        });
+        Ok(Self { received })
+    }
+
+    /// Runs `work` unless a signal arrives first.
+    async fn unless_interrupted<T>(&self, work: impl Future<Output = T>) -> Result<T, CliError> {
+        tokio::select! {
+            output = work => Ok(output),
+            () = self.received() => Err("interrupted by a signal".into()),
+        }
+    }
+
+    /// Completes once a signal has arrived (at once if one already has).
+    async fn received(&self) {
+        let mut received = self.received.clone();
+        let _ = received.wait_for(|got| *got).await;
+    }
 }

@@ -24,7 +24,7 @@
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ACCOUNT` | `5` | failed logins before an account lock |
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins before an address lock |
 //! | `CONTACTO_LOGIN_LOCKOUT_SECS` | `900` | lock duration and counting window |
-//! | `CONTACTO_LOG` | `info` | log filter (`info`, `contacto_server=debug,info`) |
+//! | `CONTACTO_LOG` | `info,refinery_core=warn` | log filter (`debug`, `contacto_server=debug,info`) |
 //! | `CONTACTO_LOG_FORMAT` | `pretty` in development, else `json` | `json` or `pretty` |
 
 use std::net::SocketAddr;
@@ -104,7 +104,7 @@ impl Default for ServerConfig {
             db_wait_timeout_ms: 5000,
             db_statement_timeout_ms: 30_000,
             migrate_on_start: true,
-            body_limit_bytes: 1024 * 1024,
+            body_limit_bytes: crate::app::DEFAULT_BODY_LIMIT_BYTES,
             shutdown_grace_secs: 30,
             trust_proxy: false,
             login_max_failures_per_account: 5,

@@ -37,6 +37,9 @@ pub enum DatabaseError {
 pub struct Database {
     url: String,
     managed: Option<ManagedPostgres>,
+    /// Whether this process started the managed cluster, and so must stop it. A cluster that was
+    /// already running belongs to whoever started it.
+    stop_on_close: bool,
 }
 
 impl Database {
@@ -51,26 +54,47 @@ impl Database {
             return Ok(Self {
                 url: url.expose_secret().to_owned(),
                 managed: None,
+                stop_on_close: false,
             });
         }
         let root = config.data_dir().join("postgres");
         let bin_dir = config.pg_bin_dir.clone();
-        let cluster = tokio::task::spawn_blocking(move || {
+        let (cluster, started) = tokio::task::spawn_blocking(move || {
             let bins = PgBinaries::locate(bin_dir.as_deref())?;
             let cluster = ManagedPostgres::open(bins, ClusterOptions::new(root))?;
-            cluster.start()?;
-            Ok::<_, ManagedError>(cluster)
+            let started = cluster.start()?;
+            Ok::<_, ManagedError>((cluster, started))
         })
         .await
         .map_err(|err| DatabaseError::Io {
             context: "starting the managed PostgreSQL".to_owned(),
             source: std::io::Error::other(err),
         })??;
-        cluster.ensure_database(MANAGED_DATABASE).await?;
-        Ok(Self {
+        if !started {
+            tracing::warn!(
+                data_dir = %cluster.data_dir().display(),
+                "the managed PostgreSQL was already running: using it, and leaving it running on exit"
+            );
+        }
+        let database = Self {
             url: cluster.connection_string(MANAGED_DATABASE),
             managed: Some(cluster),
-        })
+            stop_on_close: started,
+        };
+        match database.ensure_managed_database().await {
+            Ok(()) => Ok(database),
+            Err(err) => {
+                database.close().await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn ensure_managed_database(&self) -> Result<(), DatabaseError> {
+        if let Some(cluster) = &self.managed {
+            cluster.ensure_database(MANAGED_DATABASE).await?;
+        }
+        Ok(())
     }
 
     /// The connection string.
@@ -91,9 +115,9 @@ impl Database {
         }
     }
 
-    /// Stops the managed cluster, if any.
+    /// Stops the managed cluster, if this process started it.
     pub async fn close(self) {
-        if let Some(cluster) = self.managed {
+        if let Some(cluster) = self.managed.filter(|_| self.stop_on_close) {
             let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;
             match stopped {
                 Ok(Ok(())) => tracing::info!("managed PostgreSQL stopped"),

@@ -27,6 +27,10 @@ pub enum ApiError {
     MalformedJson(String),
     /// The body could not be read.
     BodyUnreadable,
+    /// The body did not arrive in time.
+    RequestTimeout,
+    /// `/ready` when the instance cannot serve; the details say why.
+    NotReady(contacto_core::api::Readiness),
 }
 
 impl From<Error> for ApiError {
@@ -52,6 +56,8 @@ pub const TRANSPORT_ERROR_CODES: &[&str] = &[
     "UNSUPPORTED_MEDIA_TYPE",
     "MALFORMED_JSON",
     "BODY_UNREADABLE",
+    "REQUEST_TIMEOUT",
+    "NOT_READY",
 ];
 
 impl ApiError {
@@ -73,6 +79,8 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MalformedJson(_) | ApiError::BodyUnreadable => StatusCode::BAD_REQUEST,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -86,6 +94,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::MalformedJson(_) => "MALFORMED_JSON",
             ApiError::BodyUnreadable => "BODY_UNREADABLE",
+            ApiError::RequestTimeout => "REQUEST_TIMEOUT",
+            ApiError::NotReady(_) => "NOT_READY",
         }
     }
 
@@ -105,6 +115,13 @@ impl ApiError {
             }
             ApiError::MalformedJson(detail) => format!("the body is not valid JSON: {detail}"),
             ApiError::BodyUnreadable => "the request body could not be read".to_owned(),
+            ApiError::RequestTimeout => "the request body did not arrive in time".to_owned(),
+            ApiError::NotReady(readiness) if !readiness.database => {
+                "the database is unreachable".to_owned()
+            }
+            ApiError::NotReady(_) => {
+                "the database schema is not up to date: run `contacto-server migrate`".to_owned()
+            }
         }
     }
 
@@ -119,7 +136,12 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit_bytes } => {
                 Some(json!({ "limit_bytes": limit_bytes }))
             }
-            _ => None,
+            ApiError::NotReady(readiness) => serde_json::to_value(readiness).ok(),
+            ApiError::RouteNotFound
+            | ApiError::UnsupportedMediaType
+            | ApiError::MalformedJson(_)
+            | ApiError::BodyUnreadable
+            | ApiError::RequestTimeout => None,
         }
     }
 

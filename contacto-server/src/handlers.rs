@@ -2,7 +2,6 @@
 
 use contacto_core::api::{CreateApiKeyRequest, Health, LoginRequest, RegisterRequest};
 use contacto_core::{Error, Principal};
-use http::StatusCode;
 use hyper::body::Incoming;
 
 use crate::app::{AppState, RequestContext};
@@ -19,6 +18,7 @@ pub(crate) async fn dispatch(
 ) -> Result<Reply, ApiError> {
     let (parts, body) = request.into_parts();
     let limit = state.options.body_limit_bytes;
+    let timeout = state.options.body_read_timeout;
     let core = &state.core;
     match route {
         Route::Health => Reply::ok(&Health {
@@ -27,21 +27,20 @@ pub(crate) async fn dispatch(
         }),
         Route::Ready => {
             let readiness = core.readiness().await;
-            let status = if readiness.ready {
-                StatusCode::OK
+            if readiness.ready {
+                Reply::ok(&readiness)
             } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            Reply::with_status(status, &readiness)
+                Err(ApiError::NotReady(readiness))
+            }
         }
         Route::Register => {
-            let request: RegisterRequest = json_body(&parts.headers, body, limit).await?;
+            let request: RegisterRequest = json_body(&parts.headers, body, limit, timeout).await?;
             let session = core.identity().register(&request).await?;
             ctx.user_id = Some(session.user.id);
             Reply::created(&session)
         }
         Route::Login => {
-            let request: LoginRequest = json_body(&parts.headers, body, limit).await?;
+            let request: LoginRequest = json_body(&parts.headers, body, limit, timeout).await?;
             let session = core.identity().login(&request, ctx.client_address).await?;
             ctx.user_id = Some(session.user.id);
             Reply::ok(&session)
@@ -52,7 +51,8 @@ pub(crate) async fn dispatch(
         }
         Route::CreateApiKey => {
             let principal = authenticate(state, ctx, &parts.headers).await?;
-            let request: CreateApiKeyRequest = json_body(&parts.headers, body, limit).await?;
+            let request: CreateApiKeyRequest =
+                json_body(&parts.headers, body, limit, timeout).await?;
             Reply::created(&core.identity().create_api_key(&principal, &request).await?)
         }
         Route::ListApiKeys => {

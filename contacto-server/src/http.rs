@@ -119,6 +119,7 @@ pub async fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Incoming,
     limit_bytes: usize,
+    timeout: std::time::Duration,
 ) -> Result<T, ApiError> {
     if !is_json(headers) {
         return Err(ApiError::UnsupportedMediaType);
@@ -131,9 +132,10 @@ pub async fn json_body<T: DeserializeOwned>(
     if declared.is_some_and(|len| len > limit_bytes as u64) {
         return Err(ApiError::PayloadTooLarge { limit_bytes });
     }
-    let bytes = Limited::new(body, limit_bytes)
-        .collect()
+    let collected = tokio::time::timeout(timeout, Limited::new(body, limit_bytes).collect())
         .await
+        .map_err(|_| ApiError::RequestTimeout)?;
+    let bytes = collected
         .map_err(|err| {
             if err.is::<http_body_util::LengthLimitError>() {
                 ApiError::PayloadTooLarge { limit_bytes }

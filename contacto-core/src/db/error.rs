@@ -14,25 +14,41 @@ fn constraint_error(constraint: &str) -> Option<Error> {
     }
 }
 
-/// Whether a failure means "the database is not there right now" rather than "this is a bug".
+/// Whether a failure means "the database is not there right now, retry later" rather than "this
+/// is a bug".
 fn is_unavailable(err: &tokio_postgres::Error) -> bool {
     if err.is_closed() {
         return true;
     }
-    match err.code() {
-        // Class 08: connection exceptions; 57P01..57P03: the server is shutting down or starting;
-        // class 53: insufficient resources (too many connections, out of memory or disk).
-        Some(code) => {
-            let code = code.code();
-            code.starts_with("08")
-                || code.starts_with("53")
-                || *code == *SqlState::ADMIN_SHUTDOWN.code()
-                || *code == *SqlState::CRASH_SHUTDOWN.code()
-                || *code == *SqlState::CANNOT_CONNECT_NOW.code()
-        }
-        // No SQLSTATE: an I/O or protocol failure talking to the server.
-        None => true,
+    if let Some(code) = err.code() {
+        let code = code.code();
+        // Class 08: connection exceptions; class 53: insufficient resources (too many
+        // connections, out of memory or disk); 57P01..57P03: the server is shutting down or
+        // starting; 57014: statement timeout; 25006: a read-only server (a replica, or a primary
+        // after failover); 40001 and 40P01: serialization failure and deadlock, which a retry
+        // resolves.
+        return code.starts_with("08")
+            || code.starts_with("53")
+            || [
+                "57P01", "57P02", "57P03", "57014", "25006", "40001", "40P01",
+            ]
+            .contains(&code);
     }
+    // Without a SQLSTATE, only an I/O failure talking to the server means unavailable; row-count
+    // and type-conversion errors are bugs.
+    std::error::Error::source(err).is_some_and(|source| source.is::<std::io::Error>())
+}
+
+/// Whether the schema lacks what this build expects: a table, column or function is missing.
+fn is_schema_drift(err: &tokio_postgres::Error) -> bool {
+    err.code().is_some_and(|code| {
+        [
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNDEFINED_COLUMN,
+            SqlState::UNDEFINED_FUNCTION,
+        ]
+        .contains(code)
+    })
 }
 
 /// Translates a tokio-postgres failure.
@@ -46,6 +62,9 @@ pub(crate) fn from_pg(err: tokio_postgres::Error, context: &'static str) -> Erro
     }
     if is_unavailable(&err) {
         return Error::Unavailable(Box::new(err));
+    }
+    if is_schema_drift(&err) {
+        return Error::SchemaOutdated;
     }
     Error::internal(context, err)
 }

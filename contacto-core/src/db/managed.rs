@@ -167,10 +167,7 @@ enum Owner {
 
 impl Owner {
     fn detect() -> Result<Self, ManagedError> {
-        // The owner of /proc/self is the effective uid, without unsafe code.
-        let euid = fs::metadata("/proc/self")
-            .map(|m| m.uid())
-            .map_err(io_error("reading the current user id from /proc/self"))?;
+        let euid = effective_uid()?;
         if euid != 0 {
             return Ok(Owner::CurrentUser);
         }
@@ -197,9 +194,21 @@ impl Owner {
         }
     }
 
-    /// Creates `dir` (and parents) and hands it to the owner.
+    /// Creates `dir` (and parents) and hands it to the owner. Parents created here get mode 0755
+    /// whatever the umask, so the owner can walk down to `dir` (root's umask is often 077).
     fn create_dir(&self, dir: &Path) -> Result<(), ManagedError> {
+        let missing: Vec<PathBuf> = dir
+            .ancestors()
+            .skip(1)
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
         fs::create_dir_all(dir).map_err(io_error(format!("creating {}", dir.display())))?;
+        for parent in missing {
+            fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).map_err(io_error(
+                format!("opening {} to postgres", parent.display()),
+            ))?;
+        }
         if let Owner::SystemUser { uid, gid, .. } = self {
             std::os::unix::fs::chown(dir, Some(*uid), Some(*gid))
                 .map_err(io_error(format!("handing {} to postgres", dir.display())))?;
@@ -235,6 +244,24 @@ impl Owner {
         }
         cmd
     }
+}
+
+/// The effective user id: the owner of `/proc/self` on Linux, else what `id -u` says.
+pub fn effective_uid() -> Result<u32, ManagedError> {
+    if let Ok(meta) = fs::metadata("/proc/self") {
+        return Ok(meta.uid());
+    }
+    let out = Command::new("id")
+        .arg("-u")
+        .output()
+        .map_err(io_error("running `id -u`"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| ManagedError::Io {
+            context: "reading the current user id".to_owned(),
+            source: std::io::Error::other("`id -u` printed no number"),
+        })
 }
 
 /// Settings of a managed cluster.
@@ -283,6 +310,7 @@ impl ManagedPostgres {
     /// user PostgreSQL runs as, or when `initdb` fails.
     pub fn open(bins: PgBinaries, options: ClusterOptions) -> Result<Self, ManagedError> {
         let owner = Owner::detect()?;
+        let bins = matching_binaries(bins, &options.root.join("data"))?;
         let cluster = Self {
             bins,
             options,
@@ -358,15 +386,16 @@ impl ManagedPostgres {
         Ok(())
     }
 
-    /// Starts the server and waits until it accepts connections; adopts a server that is already
-    /// running on this data directory.
+    /// Starts the server and waits until it accepts connections. Returns `false` when a server
+    /// was already running on this data directory (another process's, or one left by a crash):
+    /// it is used as is, and whoever started it should be the one to stop it.
     ///
     /// # Errors
     ///
     /// When `pg_ctl start` fails; the message includes the end of the server's log.
-    pub fn start(&self) -> Result<(), ManagedError> {
+    pub fn start(&self) -> Result<bool, ManagedError> {
         if self.is_running() {
-            return Ok(());
+            return Ok(false);
         }
         let mut cmd = self.pg_command("pg_ctl");
         cmd.arg("start")
@@ -375,7 +404,8 @@ impl ManagedPostgres {
             .arg("-l")
             .arg(self.log_file())
             .args(["-w", "-t", PG_CTL_TIMEOUT_SECS]);
-        run(cmd, "pg_ctl start").map_err(|err| self.with_log_tail(err))
+        run(cmd, "pg_ctl start").map_err(|err| self.with_log_tail(err))?;
+        Ok(true)
     }
 
     /// Stops the server, letting sessions end cleanly (`pg_ctl stop -m fast`).
@@ -524,6 +554,42 @@ impl ManagedPostgres {
             ),
         }
     }
+}
+
+/// The major version of the server programs (`15` for "pg_ctl (PostgreSQL) 15.18").
+fn major_version(bins: &PgBinaries) -> Option<String> {
+    let out = Command::new(bins.program("pg_ctl"))
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.split_whitespace().last()?;
+    Some(version.split('.').next()?.to_owned())
+}
+
+/// An existing cluster can only be run by the major version that created it: after an upgrade,
+/// prefer that version's programs when they are still installed.
+fn matching_binaries(bins: PgBinaries, data: &Path) -> Result<PgBinaries, ManagedError> {
+    let Ok(wanted) = fs::read_to_string(data.join("PG_VERSION")) else {
+        return Ok(bins);
+    };
+    let wanted = wanted.trim();
+    if major_version(&bins).as_deref() == Some(wanted) {
+        return Ok(bins);
+    }
+    PgBinaries::check(&PathBuf::from(format!("/usr/lib/postgresql/{wanted}/bin"))).ok_or_else(|| {
+        ManagedError::CommandFailed {
+            program: "postgres".to_owned(),
+            status: "version mismatch".to_owned(),
+            output: format!(
+                "the cluster in {} was created by PostgreSQL {wanted}, but the programs found in {} \
+                 are another version: install PostgreSQL {wanted} or upgrade the cluster with \
+                 pg_upgrade",
+                data.display(),
+                bins.bin_dir().display()
+            ),
+        }
+    })
 }
 
 /// Quotes a value for `postgresql.conf` and libpq connection strings, which share the syntax.

@@ -123,7 +123,7 @@ impl<'a> Identity<'a> {
                 "validation lost a value",
             ));
         };
-        let hash = self.hash_password(request.password.clone()).await?;
+        let hash = self.app.hasher().hash(request.password.clone()).await?;
         let db = self.app.db().primary().await?;
         store::insert_user(
             &**db,
@@ -141,79 +141,99 @@ impl<'a> Identity<'a> {
     /// Checks an email and password and issues a token. `client_address` feeds the per-address
     /// throttle; embedders without one pass `None`.
     ///
+    /// Every attempt is counted before the password is checked, per account and per client
+    /// address, so concurrent guesses cannot slip under the limit; past the limit the bucket is
+    /// locked for the lockout period, and a success gives its attempt back.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidCredentials`] whether the email is unknown or the password wrong,
-    /// [`Error::RateLimited`] after too many failures, or [`Error::Unavailable`].
+    /// [`Error::RateLimited`] past the limit, or [`Error::Unavailable`].
     pub async fn login(
         &self,
         request: &LoginRequest,
         client_address: Option<IpAddr>,
     ) -> Result<AuthSession> {
         let policy = self.app.config().auth.login_throttle;
-        let account_key = request.email.trim().to_lowercase();
-        let address_key = client_address.map(|ip| ip.to_string());
-        let mut keys = vec![(ThrottleScope::Account, account_key.as_str())];
-        if let Some(address) = &address_key {
-            keys.push((ThrottleScope::Address, address.as_str()));
+        let email = request.email.trim().to_lowercase();
+        // Oversized input can match no account: it is neither looked up nor used as a key, and
+        // its password never reaches the hasher beyond the decoy.
+        let plausible = email.chars().count() <= model::EMAIL_MAX_CHARS
+            && request.password.chars().count() <= model::PASSWORD_MAX_CHARS;
+        let mut buckets = Vec::with_capacity(2);
+        if plausible {
+            buckets.push((
+                ThrottleScope::Account,
+                email.clone(),
+                policy.max_failures_per_account,
+            ));
+        }
+        if let Some(address) = client_address {
+            buckets.push((
+                ThrottleScope::Address,
+                address_key(address),
+                policy.max_failures_per_address,
+            ));
         }
         let db = self.app.db().primary().await?;
-        if let Some(until) = store::locked_until(&**db, &keys).await? {
-            self.app.metrics().identity_operation("login", "throttled");
-            return Err(rate_limited(until));
+        for (scope, key, max) in &buckets {
+            let attempt =
+                store::count_attempt(&**db, *scope, key, policy.window.as_secs_f64()).await?;
+            let locked_until = match attempt.locked_until {
+                Some(until) => Some(until),
+                None if attempt.attempts > i32::try_from(*max).unwrap_or(i32::MAX) => {
+                    Some(store::lock(&**db, *scope, key, policy.lockout.as_secs_f64()).await?)
+                }
+                None => None,
+            };
+            if let Some(until) = locked_until {
+                self.app.metrics().identity_operation("login", "throttled");
+                return Err(rate_limited(until));
+            }
         }
-        // Oversized input never reaches the hasher: it could be used to burn CPU.
-        let credentials = if account_key.chars().count() <= model::EMAIL_MAX_CHARS
-            && request.password.chars().count() <= model::PASSWORD_MAX_CHARS
-        {
-            store::credentials_by_email(&**db, &account_key).await?
+        let credentials = if plausible {
+            store::credentials_by_email(&**db, &email).await?
         } else {
             None
         };
         let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-        let hasher = self.app.hasher().clone();
-        let password = request.password.clone();
-        let verified =
-            tokio::task::spawn_blocking(move || hasher.verify(&password, hash.as_deref()))
-                .await
-                .map_err(|err| Error::internal("verifying a password", err))?;
+        let verified = self
+            .app
+            .hasher()
+            .verify(request.password.clone(), hash)
+            .await?;
         match credentials {
             Some(credentials) if verified => {
-                store::clear_failures(&**db, ThrottleScope::Account, &account_key).await?;
+                for (scope, key, _) in &buckets {
+                    match scope {
+                        ThrottleScope::Account => store::clear_failures(&**db, *scope, key).await?,
+                        ThrottleScope::Address => {
+                            store::forgive_attempt(&**db, *scope, key).await?
+                        }
+                    }
+                }
                 self.app.metrics().identity_operation("login", "ok");
                 self.session_for(credentials.user)
             }
             _ => {
-                for (scope, key, max) in [
-                    (
-                        ThrottleScope::Account,
-                        Some(account_key.as_str()),
-                        policy.max_failures_per_account,
-                    ),
-                    (
-                        ThrottleScope::Address,
-                        address_key.as_deref(),
-                        policy.max_failures_per_address,
-                    ),
-                ] {
-                    if let Some(key) = key {
-                        store::record_failure(
-                            &**db,
-                            scope,
-                            key,
-                            i32::try_from(max).unwrap_or(i32::MAX),
-                            policy.window.as_secs_f64(),
-                            policy.lockout.as_secs_f64(),
-                        )
-                        .await?;
-                    }
-                }
                 self.app
                     .metrics()
                     .identity_operation("login", "invalid_credentials");
                 Err(Error::InvalidCredentials)
             }
         }
+    }
+
+    /// Deletes throttling records whose window and lock are over, so the table stays small.
+    /// The server runs it periodically; embedders call it from their own scheduler.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`].
+    pub async fn purge_expired_throttling(&self) -> Result<u64> {
+        let window = self.app.config().auth.login_throttle.window.as_secs_f64();
+        let db = self.app.db().primary().await?;
+        store::purge_throttle(&**db, window).await
     }
 
     /// Who is behind an `Authorization` header value (`Bearer <token or API key>`).
@@ -294,12 +314,7 @@ impl<'a> Identity<'a> {
             .await
             .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
         // Serialises key creation per user so two concurrent requests cannot both pass the quota.
-        tx.query_typed(
-            "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
-            &[(&principal.user_id.0, tokio_postgres::types::Type::UUID)],
-        )
-        .await
-        .map_err(|e| crate::db::error::from_pg(e, "locking a user"))?;
+        store::lock_user(&*tx, principal.user_id).await?;
         if store::count_active_api_keys(&*tx, principal.user_id).await?
             >= i64::from(MAX_ACTIVE_API_KEYS)
         {
@@ -363,13 +378,6 @@ impl<'a> Identity<'a> {
             user,
         })
     }
-
-    async fn hash_password(&self, password: String) -> Result<String> {
-        let hasher = self.app.hasher().clone();
-        tokio::task::spawn_blocking(move || hasher.hash(&password))
-            .await
-            .map_err(|err| Error::internal("hashing a password", err))?
-    }
 }
 
 fn rate_limited(until: OffsetDateTime) -> Error {
@@ -377,6 +385,21 @@ fn rate_limited(until: OffsetDateTime) -> Error {
     Error::RateLimited {
         // Rounded up so that a client retrying exactly then is not refused again.
         retry_after_secs: u64::try_from(remaining).unwrap_or(0) + 1,
+    }
+}
+
+/// The throttling key of a client address. An IPv6 client usually controls a whole /64, so
+/// counting per address would let it rotate through 2^64 of them.
+fn address_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -388,4 +411,22 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(out, "{b:02x}");
             out
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn ipv6_clients_are_throttled_per_64_block() {
+        let a = address_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = address_key("2001:db8:1:2:bbbb::9".parse().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(
+            address_key("::ffff:192.0.2.7".parse().unwrap()),
+            "192.0.2.7"
+        );
+        assert_eq!(address_key("192.0.2.7".parse().unwrap()), "192.0.2.7");
+    }
 }

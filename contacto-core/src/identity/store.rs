@@ -121,59 +121,110 @@ impl ThrottleScope {
     }
 }
 
-/// The latest `locked_until` still in the future among `keys`.
-pub(crate) async fn locked_until(
-    client: &impl GenericClient,
-    keys: &[(ThrottleScope, &str)],
-) -> Result<Option<OffsetDateTime>> {
-    let scopes: Vec<&str> = keys.iter().map(|(scope, _)| scope.as_str()).collect();
-    let names: Vec<&str> = keys.iter().map(|(_, key)| *key).collect();
-    let row = client
-        .query_typed_one(
-            "SELECT max(t.locked_until) FROM login_throttle t \
-             JOIN unnest($1::text[], $2::text[]) AS k(scope, key) \
-               ON t.scope = k.scope AND t.key = k.key \
-             WHERE t.locked_until > now()",
-            &[(&scopes, Type::TEXT_ARRAY), (&names, Type::TEXT_ARRAY)],
-        )
-        .await
-        .db("reading login throttling")?;
-    Ok(row.get(0))
+/// The state of a bucket after counting one more attempt in it.
+pub(crate) struct Attempt {
+    pub(crate) attempts: i32,
+    pub(crate) locked_until: Option<OffsetDateTime>,
 }
 
-/// Counts one failure against a bucket, locking it when `max_failures` is reached in the window.
-pub(crate) async fn record_failure(
+/// Counts one login attempt against a bucket before the password is checked, so that concurrent
+/// attempts cannot all slip under the limit; a successful login gives it back.
+pub(crate) async fn count_attempt(
     client: &impl GenericClient,
     scope: ThrottleScope,
     key: &str,
-    max_failures: i32,
     window_secs: f64,
-    lockout_secs: f64,
-) -> Result<()> {
+) -> Result<Attempt> {
     let scope = scope.as_str();
-    client
-        .query_typed(
-            "INSERT INTO login_throttle AS t (scope, key, failures, window_started_at, locked_until) \
-             VALUES ($1, $2, 1, now(), CASE WHEN $3 <= 1 THEN now() + make_interval(secs => $5) END) \
+    let row = client
+        .query_typed_one(
+            "INSERT INTO login_throttle AS t (scope, key, failures, window_started_at) \
+             VALUES ($1, $2, 1, now()) \
              ON CONFLICT (scope, key) DO UPDATE SET \
-               failures = CASE WHEN t.window_started_at < now() - make_interval(secs => $4) \
+               failures = CASE WHEN t.window_started_at < now() - make_interval(secs => $3) \
                                THEN 1 ELSE t.failures + 1 END, \
-               window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $4) \
-                                        THEN now() ELSE t.window_started_at END, \
-               locked_until = CASE \
-                 WHEN t.window_started_at >= now() - make_interval(secs => $4) \
-                      AND t.failures + 1 >= $3 THEN now() + make_interval(secs => $5) \
-                 ELSE t.locked_until END",
+               window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $3) \
+                                        THEN now() ELSE t.window_started_at END \
+             RETURNING failures, CASE WHEN locked_until > now() THEN locked_until END",
             &[
                 (&scope, Type::TEXT),
                 (&key, Type::TEXT),
-                (&max_failures, Type::INT4),
                 (&window_secs, Type::FLOAT8),
+            ],
+        )
+        .await
+        .db("counting a login attempt")?;
+    Ok(Attempt {
+        attempts: row.get(0),
+        locked_until: row.get(1),
+    })
+}
+
+/// Locks a bucket for `lockout_secs` and starts its count afresh; returns when the lock ends.
+pub(crate) async fn lock(
+    client: &impl GenericClient,
+    scope: ThrottleScope,
+    key: &str,
+    lockout_secs: f64,
+) -> Result<OffsetDateTime> {
+    let scope = scope.as_str();
+    let row = client
+        .query_typed_one(
+            "UPDATE login_throttle SET locked_until = now() + make_interval(secs => $3), \
+               failures = 1, window_started_at = now() \
+             WHERE scope = $1 AND key = $2 RETURNING locked_until",
+            &[
+                (&scope, Type::TEXT),
+                (&key, Type::TEXT),
                 (&lockout_secs, Type::FLOAT8),
             ],
         )
         .await
-        .db("recording a failed login")?;
+        .db("locking a login bucket")?;
+    Ok(row.get(0))
+}
+
+/// Gives back the attempt a successful login counted in a shared bucket (a client address).
+pub(crate) async fn forgive_attempt(
+    client: &impl GenericClient,
+    scope: ThrottleScope,
+    key: &str,
+) -> Result<()> {
+    let scope = scope.as_str();
+    client
+        .query_typed(
+            "UPDATE login_throttle SET failures = failures - 1 \
+             WHERE scope = $1 AND key = $2 AND failures > 1",
+            &[(&scope, Type::TEXT), (&key, Type::TEXT)],
+        )
+        .await
+        .db("forgiving a login attempt")?;
+    Ok(())
+}
+
+/// Deletes buckets whose window and lock are both over; returns how many.
+pub(crate) async fn purge_throttle(client: &impl GenericClient, window_secs: f64) -> Result<u64> {
+    let rows = client
+        .query_typed(
+            "DELETE FROM login_throttle \
+             WHERE window_started_at < now() - make_interval(secs => $1) \
+               AND (locked_until IS NULL OR locked_until < now()) RETURNING 1",
+            &[(&window_secs, Type::FLOAT8)],
+        )
+        .await
+        .db("purging login throttling")?;
+    Ok(rows.len() as u64)
+}
+
+/// Locks the user's row, serialising changes that must see a consistent count of its things.
+pub(crate) async fn lock_user(client: &impl GenericClient, user: UserId) -> Result<()> {
+    client
+        .query_typed(
+            "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+            &[(&user.0, Type::UUID)],
+        )
+        .await
+        .db("locking a user")?;
     Ok(())
 }
 

@@ -11,9 +11,50 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{PASSWORD, registration, spawn_app, spawn_server};
 
 #[tokio::test]
-async fn requests_get_503_while_the_database_is_down_and_recover_when_it_is_back() {
-    // A cluster of its own: stopping the shared one would break every other test.
-    let cluster = TestCluster::start();
+async fn requests_get_503_while_the_database_is_stopped_and_recover_when_it_is_back() {
+    outage_and_recovery(|cluster| cluster.postgres().stop().unwrap()).await;
+}
+
+#[tokio::test]
+async fn requests_get_503_while_the_database_has_crashed_and_recover_after_crash_recovery() {
+    outage_and_recovery(|cluster| cluster.postgres().kill().unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_sabotaged_table_gives_503_not_500_and_recovers_when_repaired() {
+    let app = spawn_app().await;
+    let db = app.db.as_ref().unwrap();
+    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute("ALTER TABLE users RENAME TO users_sabotaged")
+        .await
+        .unwrap();
+    let err = app
+        .client
+        .identity()
+        .register(&registration("sabotage@example.dz", Role::Customer))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503), "{err}");
+    assert_eq!(err.code(), Some("SCHEMA_OUTDATED"));
+    client
+        .batch_execute("ALTER TABLE users_sabotaged RENAME TO users")
+        .await
+        .unwrap();
+    app.client
+        .identity()
+        .register(&registration("sabotage@example.dz", Role::Customer))
+        .await
+        .unwrap();
+}
+
+async fn outage_and_recovery(break_database: impl FnOnce(&TestCluster)) {
+    // A cluster of its own, since stopping the shared one would break every other test; durable,
+    // since an immediate stop of a cluster without fsync may lose its last commits.
+    let cluster = TestCluster::start_durable();
     let url = cluster.create_database("contacto").await;
     let mut config = test_config(&url);
     config.database.connect_timeout = Duration::from_millis(500);
@@ -33,7 +74,7 @@ async fn requests_get_503_while_the_database_is_down_and_recover_when_it_is_back
         .build()
         .unwrap();
 
-    cluster.postgres().stop().unwrap();
+    break_database(&cluster);
     let err = user.identity().me().await.unwrap_err();
     assert_eq!(err.status(), Some(503), "{err}");
     assert_eq!(err.code(), Some("SERVICE_UNAVAILABLE"));

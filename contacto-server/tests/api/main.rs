@@ -6,6 +6,7 @@
     reason = "helpers of tests fail loudly on unexpected errors"
 )]
 
+mod cli;
 mod client;
 mod contract;
 mod helpers;
