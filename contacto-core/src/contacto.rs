@@ -49,7 +49,7 @@ impl ContactoBuilder {
         let db = Db::new(&config.database)?;
         let tokens = TokenKeys::new(&config.auth.jwt_secret, config.auth.token_ttl)?;
         let hasher = Hasher::new(config.auth.password_hashing)?;
-        let metrics = Metrics::new(self.registry.unwrap_or_default())?;
+        let metrics = Metrics::new(self.registry.unwrap_or_default(), &db)?;
         Ok(Contacto {
             inner: Arc::new(Inner {
                 config,

@@ -28,6 +28,7 @@ pub enum ErrorKind {
 
 /// One rule broken by one field of the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field's name as it appears in the request (`email`, `phone`).
     pub field: String,

@@ -1,42 +1,189 @@
 //! Core's Prometheus metrics, registered in a registry the embedding application may share.
+//!
+//! | series | labels | what it counts |
+//! |---|---|---|
+//! | `contacto_business_operations_total` | `kind`, `outcome` | business operations (`registration`, `login`, `api_key`, ...) by `ok`, `rejected` (the caller's fault) or `failed` (ours) |
+//! | `contacto_db_query_duration_seconds` | `statement` | latency of each named statement |
+//! | `contacto_db_errors_total` | `kind` | database failures: `unavailable`, `schema`, `internal` |
+//! | `contacto_db_pool_*` | | pool size, open, idle connections and waiting requests, read at scrape time |
 
-use prometheus::{IntCounterVec, Opts, Registry};
+use std::future::Future;
+use std::time::Instant;
 
-use crate::error::{Error, Result};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+
+use crate::db::Db;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Buckets from 0.1 ms to 10 s: statements are mostly sub-millisecond, and p99 must stay readable
+/// when they are not.
+const QUERY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    10.0,
+];
 
 /// The series core records.
 #[derive(Clone)]
 pub(crate) struct Metrics {
     registry: Registry,
-    identity_operations: IntCounterVec,
+    operations: IntCounterVec,
+    query_duration: HistogramVec,
+    db_errors: IntCounterVec,
+}
+
+fn register<C: Collector + Clone + 'static>(registry: &Registry, collector: C) -> Result<C> {
+    registry
+        .register(Box::new(collector.clone()))
+        .map_err(|err| Error::internal("registering metrics", err))?;
+    Ok(collector)
+}
+
+fn metric_error(err: prometheus::Error) -> Error {
+    Error::internal("creating metrics", err)
 }
 
 impl Metrics {
-    pub(crate) fn new(registry: Registry) -> Result<Self> {
-        let identity_operations = IntCounterVec::new(
+    pub(crate) fn new(registry: Registry, db: &Db) -> Result<Self> {
+        let operations = IntCounterVec::new(
             Opts::new(
-                "contacto_identity_operations_total",
-                "Registrations and logins by outcome.",
+                "contacto_business_operations_total",
+                "Business operations by kind and outcome (ok, rejected, failed).",
             ),
-            &["operation", "outcome"],
+            &["kind", "outcome"],
         )
-        .map_err(|err| Error::internal("creating metrics", err))?;
-        registry
-            .register(Box::new(identity_operations.clone()))
-            .map_err(|err| Error::internal("registering metrics", err))?;
-        Ok(Self {
+        .map_err(metric_error)?;
+        let query_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "contacto_db_query_duration_seconds",
+                "Latency of database statements by name.",
+            )
+            .buckets(QUERY_BUCKETS.to_vec()),
+            &["statement"],
+        )
+        .map_err(metric_error)?;
+        let db_errors = IntCounterVec::new(
+            Opts::new("contacto_db_errors_total", "Database failures by kind."),
+            &["kind"],
+        )
+        .map_err(metric_error)?;
+        let metrics = Self {
+            operations: register(&registry, operations)?,
+            query_duration: register(&registry, query_duration)?,
+            db_errors: register(&registry, db_errors)?,
             registry,
-            identity_operations,
-        })
+        };
+        metrics
+            .registry
+            .register(Box::new(PoolCollector::new(db.clone())?))
+            .map_err(|err| Error::internal("registering metrics", err))?;
+        Ok(metrics)
     }
 
     pub(crate) fn registry(&self) -> &Registry {
         &self.registry
     }
 
-    pub(crate) fn identity_operation(&self, operation: &str, outcome: &str) {
-        self.identity_operations
-            .with_label_values(&[operation, outcome])
-            .inc();
+    /// Counts one business operation by the outcome of its result.
+    pub(crate) fn operation<T>(&self, kind: &str, result: &Result<T>) {
+        let outcome = match result {
+            Ok(_) => "ok",
+            Err(err) if is_our_fault(err) => "failed",
+            Err(_) => "rejected",
+        };
+        self.operations.with_label_values(&[kind, outcome]).inc();
+    }
+
+    /// Runs a named statement, recording its latency and, when it fails, the kind of failure.
+    pub(crate) async fn query<T>(
+        &self,
+        statement: &str,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let result = work.await;
+        self.query_duration
+            .with_label_values(&[statement])
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(err) = &result {
+            let kind = match err {
+                Error::SchemaOutdated | Error::SchemaAhead(_) => Some("schema"),
+                _ if err.kind() == ErrorKind::Unavailable => Some("unavailable"),
+                _ if err.kind() == ErrorKind::Internal => Some("internal"),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                self.db_errors.with_label_values(&[kind]).inc();
+            }
+        }
+        result
+    }
+}
+
+fn is_our_fault(err: &Error) -> bool {
+    matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal)
+}
+
+/// Reads the pool's state when Prometheus scrapes, so the gauges are never stale.
+struct PoolCollector {
+    db: Db,
+    max: IntGauge,
+    open: IntGauge,
+    idle: IntGauge,
+    waiting: IntGauge,
+    descs: Vec<Desc>,
+}
+
+impl PoolCollector {
+    fn new(db: Db) -> Result<Self> {
+        let gauge = |name: &str, help: &str| IntGauge::new(name, help).map_err(metric_error);
+        let max = gauge(
+            "contacto_db_pool_max_connections",
+            "Most connections the pool may open.",
+        )?;
+        let open = gauge(
+            "contacto_db_pool_connections",
+            "Connections the pool holds open.",
+        )?;
+        let idle = gauge(
+            "contacto_db_pool_idle_connections",
+            "Open connections not in use.",
+        )?;
+        let waiting = gauge(
+            "contacto_db_pool_waiting_requests",
+            "Requests waiting for a pooled connection.",
+        )?;
+        let descs = [&max, &open, &idle, &waiting]
+            .iter()
+            .flat_map(|g| g.desc().into_iter().cloned())
+            .collect();
+        Ok(Self {
+            db,
+            max,
+            open,
+            idle,
+            waiting,
+            descs,
+        })
+    }
+}
+
+impl Collector for PoolCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let status = self.db.pool_status();
+        let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.max.set(as_i64(status.max_size));
+        self.open.set(as_i64(status.size));
+        self.idle.set(as_i64(status.available));
+        self.waiting.set(as_i64(status.waiting));
+        [&self.max, &self.open, &self.idle, &self.waiting]
+            .iter()
+            .flat_map(|g| g.collect())
+            .collect()
     }
 }

@@ -19,7 +19,9 @@ use tokio::net::TcpListener;
 use crate::error::{ApiError, error_chain};
 use crate::handlers::dispatch;
 use crate::http::{Response, error_response};
+use crate::metrics::HttpMetrics;
 use crate::routes;
+use tracing::Instrument;
 
 /// The header carrying the request id, accepted from callers and echoed back.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -69,6 +71,9 @@ impl Default for HttpOptions {
 pub(crate) struct AppState {
     pub(crate) core: Contacto,
     pub(crate) options: HttpOptions,
+    pub(crate) metrics: Option<HttpMetrics>,
+    /// The OpenAPI document, rendered once.
+    pub(crate) openapi: bytes::Bytes,
 }
 
 /// Facts about one request gathered while it is handled, for its log line.
@@ -86,7 +91,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
-    let state = Arc::new(AppState { core, options });
+    let metrics = match HttpMetrics::register(core.registry()) {
+        Ok(metrics) => Some(metrics),
+        Err(err) => {
+            // Serving twice on one registry: the first server's series stay the ones exported.
+            tracing::warn!(error = %err, "HTTP metrics not registered");
+            None
+        }
+    };
+    let openapi = serde_json::to_vec(&crate::openapi::document())
+        .map(bytes::Bytes::from)
+        .unwrap_or_default();
+    let state = Arc::new(AppState {
+        core,
+        options,
+        metrics,
+        openapi,
+    });
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -178,6 +199,7 @@ async fn handle(
     request_id: String,
 ) -> Response {
     let started = Instant::now();
+    let in_flight = state.metrics.as_ref().map(HttpMetrics::start);
     let method = request.method().clone();
     let mut ctx = RequestContext {
         client_address: Some(client_address(&request, peer, state.options.trust_proxy)),
@@ -185,8 +207,14 @@ async fn handle(
     };
     let route = routes::parse(&method, request.uri().path());
     let template = route.as_ref().map_or("unmatched", |r| r.template());
+    // Application events logged while the request is handled carry its id.
+    let span = tracing::info_span!("request", request_id = %request_id);
     let result = match route {
-        Ok(route) => dispatch(state, &mut ctx, route, request).await,
+        Ok(route) => {
+            dispatch(state, &mut ctx, route, request)
+                .instrument(span)
+                .await
+        }
         Err(err) => Err(ApiError::from(err)),
     };
     let (mut response, error) = match result {
@@ -197,7 +225,12 @@ async fn handle(
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(metrics) = &state.metrics {
+        metrics.finish(&method, template, status, elapsed);
+    }
+    drop(in_flight);
+    let latency_ms = elapsed * 1000.0;
     let user_id = ctx.user_id.map(|id| id.to_string());
     match &error {
         Some(err) if err.status().is_server_error() => {

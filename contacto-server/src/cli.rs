@@ -40,6 +40,21 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Print the OpenAPI 3.1 document (or write it to --out); needs no database.
+    ExportOpenapi {
+        /// Where to write it; stdout when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the Postman v2.1 collection (or write it to --out); needs no database.
+    ExportPostman {
+        /// Where to write it; stdout when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The collection's default `baseUrl`.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
     /// Create an administrator; the password comes from CONTACTO_ADMIN_PASSWORD or stdin.
     CreateAdmin {
         /// The administrator's email.
@@ -57,6 +72,16 @@ pub enum Command {
 ///
 /// Configuration, database and start-up failures, with what to do about them.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Some(Command::ExportOpenapi { out }) => {
+            return export(out.as_deref(), &crate::openapi::document());
+        }
+        Some(Command::ExportPostman { out, base_url }) => {
+            let collection = crate::postman::collection(&crate::openapi::document(), base_url);
+            return export(out.as_deref(), &collection);
+        }
+        _ => {}
+    }
     let mut config = ServerConfig::load(cli.config.as_deref())?;
     if let Some(listen) = cli.listen {
         config.listen = listen;
@@ -91,6 +116,7 @@ async fn run_with_database(
     })
     .build()?;
     match command {
+        Command::ExportOpenapi { .. } | Command::ExportPostman { .. } => Ok(()),
         Command::Migrate => shutdown.unless_interrupted(migrate(&core)).await?,
         Command::CreateAdmin { email, full_name } => {
             if config.migrate_on_start {
@@ -100,7 +126,7 @@ async fn run_with_database(
             let identity = core.identity();
             let created = identity.create_admin(&email, &password, &full_name);
             let admin = shutdown.unless_interrupted(created).await??;
-            tracing::info!(user_id = %admin.id, email = %admin.email, "administrator created");
+            tracing::info!(user_id = %admin.id, "administrator created");
             Ok(())
         }
         Command::Serve => {
@@ -118,6 +144,16 @@ async fn run_with_database(
             Ok(())
         }
     }
+}
+
+fn export(out: Option<&std::path::Path>, document: &serde_json::Value) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(document)? + "\n";
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|err| format!("writing {}: {err}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
 }
 
 async fn migrate(core: &Contacto) -> Result<(), CliError> {

@@ -33,6 +33,28 @@ pub(crate) async fn dispatch(
                 Err(ApiError::NotReady(readiness))
             }
         }
+        Route::Metrics => {
+            let text = crate::metrics::render(core.registry())
+                .map_err(|err| Error::internal("rendering metrics", err))?;
+            Ok(Reply::raw("text/plain; version=0.0.4; charset=utf-8", text))
+        }
+        Route::OpenApi => Ok(Reply::raw("application/json", state.openapi.clone())),
+        Route::Postman => {
+            let host = parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+                .unwrap_or("127.0.0.1:8080");
+            let collection =
+                crate::postman::collection(&crate::openapi::document(), &format!("http://{host}"));
+            Reply::ok_raw_json(&collection)
+        }
+        Route::Docs => Ok(Reply::raw("text/html; charset=utf-8", crate::docs::PAGE)),
+        Route::DocsAsset(asset) => {
+            let (bytes, media) = crate::docs::asset(asset);
+            Ok(Reply::raw(media, bytes))
+        }
         Route::Register => {
             let request: RegisterRequest = json_body(&parts.headers, body, limit, timeout).await?;
             let session = core.identity().register(&request).await?;

@@ -15,11 +15,13 @@ use crate::error::ApiError;
 /// The response type of every handler.
 pub type Response = hyper::Response<Full<Bytes>>;
 
-/// A successful reply: a status and an already-enveloped JSON body (or none, for 204).
+/// A successful reply: a status and an already-enveloped JSON body (or none, for 204), or a raw
+/// document with its media type.
 #[derive(Debug)]
 pub struct Reply {
     status: StatusCode,
     body: Option<Bytes>,
+    content_type: &'static str,
 }
 
 impl Reply {
@@ -38,6 +40,23 @@ impl Reply {
         Self {
             status: StatusCode::NO_CONTENT,
             body: None,
+            content_type: "application/json",
+        }
+    }
+
+    /// 200 with a JSON document that is not enveloped (the Postman collection).
+    pub fn ok_raw_json<T: Serialize>(document: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(document)
+            .map_err(|err| contacto_core::Error::internal("encoding a document", err))?;
+        Ok(Self::raw("application/json", body))
+    }
+
+    /// 200 with a document that is not enveloped (metrics, OpenAPI, Swagger UI's files).
+    pub fn raw(content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Some(body.into()),
+            content_type,
         }
     }
 
@@ -48,6 +67,7 @@ impl Reply {
         Ok(Self {
             status,
             body: Some(Bytes::from(body)),
+            content_type: "application/json",
         })
     }
 
@@ -63,7 +83,7 @@ impl Reply {
         if self.body.is_some() {
             response
                 .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                .insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
         }
         response
     }

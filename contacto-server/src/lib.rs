@@ -6,6 +6,9 @@
 //! - `handlers`: one tiny handler per route (decode, call one façade method, encode).
 //! - [`http`] and [`error`]: the envelope, body limits, statuses.
 //! - [`app`]: the hyper service, request ids, logging, graceful shutdown.
+//! - [`operations`], [`openapi`], [`postman`]: the route table documented, and the OpenAPI 3.1
+//!   document and Postman collection generated from it; `docs`: Swagger UI, offline.
+//! - `metrics`: request metrics in the registry core shares.
 //! - [`config`], [`database`], [`logging`]: start-up: configuration layering, the managed
 //!   PostgreSQL, logs.
 //! - [`cli`]: the `contacto-server` command and its subcommands.
@@ -14,10 +17,15 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod database;
+mod docs;
 pub mod error;
 mod handlers;
 pub mod http;
 pub mod logging;
+mod metrics;
+pub mod openapi;
+pub mod operations;
+pub mod postman;
 pub mod routes;
 
 pub use app::{HttpOptions, REQUEST_ID_HEADER, serve};

@@ -24,6 +24,35 @@ pub enum Route {
     ListApiKeys,
     /// `DELETE /api/v1/api-keys/{id}`
     RevokeApiKey(ApiKeyId),
+    /// `GET /metrics`
+    Metrics,
+    /// `GET /api/v1/openapi.json`
+    OpenApi,
+    /// `GET /api/v1/postman.json`
+    Postman,
+    /// `GET /docs`
+    Docs,
+    /// `GET /docs/{asset}`
+    DocsAsset(DocsAsset),
+}
+
+/// The files Swagger UI needs, built into the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocsAsset {
+    /// `swagger-ui-bundle.js`
+    Bundle,
+    /// `swagger-ui.css`
+    Stylesheet,
+}
+
+impl DocsAsset {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "swagger-ui-bundle.js" => Some(DocsAsset::Bundle),
+            "swagger-ui.css" => Some(DocsAsset::Stylesheet),
+            _ => None,
+        }
+    }
 }
 
 impl Route {
@@ -38,8 +67,30 @@ impl Route {
             Route::Me => "/api/v1/users/me",
             Route::CreateApiKey | Route::ListApiKeys => "/api/v1/api-keys",
             Route::RevokeApiKey(_) => "/api/v1/api-keys/{id}",
+            Route::Metrics => "/metrics",
+            Route::OpenApi => "/api/v1/openapi.json",
+            Route::Postman => "/api/v1/postman.json",
+            Route::Docs => "/docs",
+            Route::DocsAsset(_) => "/docs/{asset}",
         }
     }
+
+    /// One instance of every route, in the order the API documents them.
+    pub const ALL: &'static [Route] = &[
+        Route::Health,
+        Route::Ready,
+        Route::Metrics,
+        Route::OpenApi,
+        Route::Postman,
+        Route::Docs,
+        Route::DocsAsset(DocsAsset::Bundle),
+        Route::Register,
+        Route::Login,
+        Route::Me,
+        Route::CreateApiKey,
+        Route::ListApiKeys,
+        Route::RevokeApiKey(ApiKeyId(Uuid::nil())),
+    ];
 }
 
 /// Why a request matched no route.
@@ -60,6 +111,11 @@ enum Resource {
     Me,
     ApiKeys,
     ApiKey(ApiKeyId),
+    Metrics,
+    OpenApi,
+    Postman,
+    Docs,
+    DocsAsset(DocsAsset),
 }
 
 impl Resource {
@@ -68,11 +124,16 @@ impl Resource {
         Some(match segments.as_slice() {
             ["health"] => Resource::Health,
             ["ready"] => Resource::Ready,
+            ["metrics"] => Resource::Metrics,
+            ["docs"] => Resource::Docs,
+            ["docs", asset] => Resource::DocsAsset(DocsAsset::from_name(asset)?),
             ["api", "v1", rest @ ..] => match rest {
                 ["auth", "register"] => Resource::Register,
                 ["auth", "login"] => Resource::Login,
                 ["users", "me"] => Resource::Me,
                 ["api-keys"] => Resource::ApiKeys,
+                ["openapi.json"] => Resource::OpenApi,
+                ["postman.json"] => Resource::Postman,
                 ["api-keys", id] => Resource::ApiKey(ApiKeyId(Uuid::parse_str(id).ok()?)),
                 _ => return None,
             },
@@ -84,7 +145,14 @@ impl Resource {
         const GET: &[Method] = &[Method::GET, Method::HEAD];
         const POST: &[Method] = &[Method::POST];
         match self {
-            Resource::Health | Resource::Ready | Resource::Me => GET,
+            Resource::Health
+            | Resource::Ready
+            | Resource::Me
+            | Resource::Metrics
+            | Resource::OpenApi
+            | Resource::Postman
+            | Resource::Docs
+            | Resource::DocsAsset(_) => GET,
             Resource::Register | Resource::Login => POST,
             Resource::ApiKeys => &[Method::GET, Method::HEAD, Method::POST],
             Resource::ApiKey(_) => &[Method::DELETE],
@@ -97,6 +165,11 @@ impl Resource {
             (Resource::Health, _) if get => Route::Health,
             (Resource::Ready, _) if get => Route::Ready,
             (Resource::Me, _) if get => Route::Me,
+            (Resource::Metrics, _) if get => Route::Metrics,
+            (Resource::OpenApi, _) if get => Route::OpenApi,
+            (Resource::Postman, _) if get => Route::Postman,
+            (Resource::Docs, _) if get => Route::Docs,
+            (Resource::DocsAsset(asset), _) if get => Route::DocsAsset(asset),
             (Resource::Register, &Method::POST) => Route::Register,
             (Resource::Login, &Method::POST) => Route::Login,
             (Resource::ApiKeys, &Method::POST) => Route::CreateApiKey,
@@ -192,6 +265,18 @@ mod tests {
             panic!("expected 405");
         };
         assert!(allowed.contains(&Method::GET) && allowed.contains(&Method::POST));
+    }
+
+    #[test]
+    fn every_listed_route_parses_from_its_own_template() {
+        for route in Route::ALL {
+            let operation = route.operation();
+            let path = operation
+                .template
+                .replace("{id}", &Uuid::nil().to_string())
+                .replace("{asset}", "swagger-ui-bundle.js");
+            assert_eq!(parse(&operation.method, &path), Ok(*route), "{path}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `{"success": true, "data": ...}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiSuccess<T> {
     /// Always `true`.
     pub success: bool,
@@ -23,6 +24,7 @@ impl<T> ApiSuccess<T> {
 
 /// `{"success": false, "error": {...}}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiFailure {
     /// Always `false`.
     pub success: bool,
@@ -32,6 +34,7 @@ pub struct ApiFailure {
 
 /// The error object of a failed response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     /// A stable machine code (`EMAIL_TAKEN`).
     pub code: String,
@@ -44,6 +47,7 @@ pub struct ApiErrorBody {
 
 /// `GET /health`: the process is up.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// Always `"ok"`.
     pub status: String,
@@ -53,6 +57,7 @@ pub struct Health {
 
 /// `GET /ready`: the database is reachable and its schema current.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Readiness {
     /// Whether the instance can serve requests.
     pub ready: bool,

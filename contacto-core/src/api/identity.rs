@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 /// A user's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
 pub struct UserId(pub Uuid);
 
 impl fmt::Display for UserId {
@@ -19,7 +21,9 @@ impl fmt::Display for UserId {
 
 /// An API key's id (not its secret).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
 pub struct ApiKeyId(pub Uuid);
 
 impl fmt::Display for ApiKeyId {
@@ -30,6 +34,7 @@ impl fmt::Display for ApiKeyId {
 
 /// What a user is on the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A citizen who finds professionals and pays.
@@ -68,15 +73,20 @@ impl Role {
 
 /// `POST /api/v1/auth/register`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     /// Unique, case-insensitive.
+    #[cfg_attr(feature = "openapi", schema(example = "amina@example.dz"))]
     pub email: String,
     /// 10..=128 characters.
+    #[cfg_attr(feature = "openapi", schema(example = "une phrase de passe"))]
     pub password: String,
     /// The name shown to others.
+    #[cfg_attr(feature = "openapi", schema(example = "Amina Benali"))]
     pub full_name: String,
     /// Optional; Algerian numbers may be written nationally (`0550 12 34 56`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "0550 12 34 56"))]
     pub phone: Option<String>,
     /// `customer`, `professional` or `merchant`.
     pub role: Role,
@@ -96,10 +106,13 @@ impl fmt::Debug for RegisterRequest {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// The account's email, any case.
+    #[cfg_attr(feature = "openapi", schema(example = "amina@example.dz"))]
     pub email: String,
     /// The password.
+    #[cfg_attr(feature = "openapi", schema(example = "une phrase de passe"))]
     pub password: String,
 }
 
@@ -114,6 +127,7 @@ impl fmt::Debug for LoginRequest {
 
 /// A user as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     /// The user's id.
     pub id: UserId,
@@ -132,6 +146,7 @@ pub struct UserView {
 
 /// The answer to a registration or a login: a bearer token and who it is for.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthSession {
     /// A JWT to send as `Authorization: Bearer <token>`.
     pub token: String,
@@ -154,13 +169,16 @@ impl fmt::Debug for AuthSession {
 
 /// `POST /api/v1/api-keys`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateApiKeyRequest {
     /// A label for the key's owner to recognise it (`"POS terminal 3"`), 1..=100 characters.
+    #[cfg_attr(feature = "openapi", schema(example = "Caisse 1"))]
     pub name: String,
 }
 
 /// A newly created API key: the only time its secret is shown.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyCreated {
     /// The secret, to send as `Authorization: Bearer <key>`; stored only as a hash.
     pub key: String,
@@ -180,6 +198,7 @@ impl fmt::Debug for ApiKeyCreated {
 
 /// An API key as its owner sees it later: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     /// The key's id, for revocation.
     pub id: ApiKeyId,

@@ -52,6 +52,11 @@ impl Db {
         Ok(Self { primary })
     }
 
+    /// The primary pool's size, open and idle connections, and waiting requests.
+    pub(crate) fn pool_status(&self) -> deadpool_postgres::Status {
+        self.primary.status()
+    }
+
     /// A connection to the primary, for writes and reads that must see them.
     pub(crate) async fn primary(&self) -> Result<Object> {
         self.primary.get().await.map_err(from_pool)

@@ -5,6 +5,7 @@ mod password;
 mod store;
 mod token;
 
+use std::future::Future;
 use std::net::IpAddr;
 
 use sha2::{Digest, Sha256};
@@ -74,9 +75,12 @@ impl<'a> Identity<'a> {
     /// [`Error::Validation`] naming every invalid field (an `admin` role included),
     /// [`Error::EmailTaken`], [`Error::PhoneTaken`], or [`Error::Unavailable`].
     pub async fn register(&self, request: &RegisterRequest) -> Result<AuthSession> {
-        let user = self.create_user(request, false).await?;
-        self.app.metrics().identity_operation("register", "ok");
-        self.session_for(user)
+        let result = match self.create_user(request, false).await {
+            Ok(user) => self.session_for(user),
+            Err(err) => Err(err),
+        };
+        self.app.metrics().operation("registration", &result);
+        result
     }
 
     /// Creates an administrator: the only way to make one (`contacto-server create-admin`).
@@ -125,17 +129,15 @@ impl<'a> Identity<'a> {
         };
         let hash = self.app.hasher().hash(request.password.clone()).await?;
         let db = self.app.db().primary().await?;
-        store::insert_user(
-            &**db,
-            NewUser {
-                email: email.as_str(),
-                full_name: &full_name,
-                phone: phone.as_deref(),
-                role: request.role,
-                password_hash: &hash,
-            },
-        )
-        .await
+        let user = NewUser {
+            email: email.as_str(),
+            full_name: &full_name,
+            phone: phone.as_deref(),
+            role: request.role,
+            password_hash: &hash,
+        };
+        self.q("identity.insert_user", store::insert_user(&**db, user))
+            .await
     }
 
     /// Checks an email and password and issues a token. `client_address` feeds the per-address
@@ -150,6 +152,16 @@ impl<'a> Identity<'a> {
     /// [`Error::InvalidCredentials`] whether the email is unknown or the password wrong,
     /// [`Error::RateLimited`] past the limit, or [`Error::Unavailable`].
     pub async fn login(
+        &self,
+        request: &LoginRequest,
+        client_address: Option<IpAddr>,
+    ) -> Result<AuthSession> {
+        let result = self.login_checked(request, client_address).await;
+        self.app.metrics().operation("login", &result);
+        result
+    }
+
+    async fn login_checked(
         &self,
         request: &LoginRequest,
         client_address: Option<IpAddr>,
@@ -177,22 +189,33 @@ impl<'a> Identity<'a> {
         }
         let db = self.app.db().primary().await?;
         for (scope, key, max) in &buckets {
-            let attempt =
-                store::count_attempt(&**db, *scope, key, policy.window.as_secs_f64()).await?;
+            let attempt = self
+                .q(
+                    "identity.count_attempt",
+                    store::count_attempt(&**db, *scope, key, policy.window.as_secs_f64()),
+                )
+                .await?;
             let locked_until = match attempt.locked_until {
                 Some(until) => Some(until),
-                None if attempt.attempts > i32::try_from(*max).unwrap_or(i32::MAX) => {
-                    Some(store::lock(&**db, *scope, key, policy.lockout.as_secs_f64()).await?)
-                }
+                None if attempt.attempts > i32::try_from(*max).unwrap_or(i32::MAX) => Some(
+                    self.q(
+                        "identity.lock",
+                        store::lock(&**db, *scope, key, policy.lockout.as_secs_f64()),
+                    )
+                    .await?,
+                ),
                 None => None,
             };
             if let Some(until) = locked_until {
-                self.app.metrics().identity_operation("login", "throttled");
                 return Err(rate_limited(until));
             }
         }
         let credentials = if plausible {
-            store::credentials_by_email(&**db, &email).await?
+            self.q(
+                "identity.credentials_by_email",
+                store::credentials_by_email(&**db, &email),
+            )
+            .await?
         } else {
             None
         };
@@ -206,21 +229,25 @@ impl<'a> Identity<'a> {
             Some(credentials) if verified => {
                 for (scope, key, _) in &buckets {
                     match scope {
-                        ThrottleScope::Account => store::clear_failures(&**db, *scope, key).await?,
+                        ThrottleScope::Account => {
+                            self.q(
+                                "identity.clear_failures",
+                                store::clear_failures(&**db, *scope, key),
+                            )
+                            .await?
+                        }
                         ThrottleScope::Address => {
-                            store::forgive_attempt(&**db, *scope, key).await?
+                            self.q(
+                                "identity.forgive_attempt",
+                                store::forgive_attempt(&**db, *scope, key),
+                            )
+                            .await?
                         }
                     }
                 }
-                self.app.metrics().identity_operation("login", "ok");
                 self.session_for(credentials.user)
             }
-            _ => {
-                self.app
-                    .metrics()
-                    .identity_operation("login", "invalid_credentials");
-                Err(Error::InvalidCredentials)
-            }
+            _ => Err(Error::InvalidCredentials),
         }
     }
 
@@ -233,7 +260,11 @@ impl<'a> Identity<'a> {
     pub async fn purge_expired_throttling(&self) -> Result<u64> {
         let window = self.app.config().auth.login_throttle.window.as_secs_f64();
         let db = self.app.db().primary().await?;
-        store::purge_throttle(&**db, window).await
+        self.q(
+            "identity.purge_throttle",
+            store::purge_throttle(&**db, window),
+        )
+        .await
     }
 
     /// Who is behind an `Authorization` header value (`Bearer <token or API key>`).
@@ -256,12 +287,15 @@ impl<'a> Identity<'a> {
         if credential.starts_with(API_KEY_PREFIX) {
             let digest = Sha256::digest(credential.as_bytes());
             let db = self.app.db().primary().await?;
-            let (key_id, user_id, role) =
-                store::api_key_owner(&**db, &digest[..])
-                    .await?
-                    .ok_or(Error::Unauthenticated {
-                        reason: "the API key is invalid or revoked",
-                    })?;
+            let (key_id, user_id, role) = self
+                .q(
+                    "identity.api_key_owner",
+                    store::api_key_owner(&**db, &digest[..]),
+                )
+                .await?
+                .ok_or(Error::Unauthenticated {
+                    reason: "the API key is invalid or revoked",
+                })?;
             return Ok(Principal {
                 user_id,
                 role,
@@ -283,11 +317,14 @@ impl<'a> Identity<'a> {
     /// [`Error::Unauthenticated`] when the account no longer exists, or [`Error::Unavailable`].
     pub async fn me(&self, principal: &Principal) -> Result<UserView> {
         let db = self.app.db().primary().await?;
-        store::user_by_id(&**db, principal.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated {
-                reason: "the account no longer exists",
-            })
+        self.q(
+            "identity.user_by_id",
+            store::user_by_id(&**db, principal.user_id),
+        )
+        .await?
+        .ok_or(Error::Unauthenticated {
+            reason: "the account no longer exists",
+        })
     }
 
     /// Creates an API key carrying the caller's identity; its secret is returned only here.
@@ -298,6 +335,16 @@ impl<'a> Identity<'a> {
     /// [`Error::Validation`], [`Error::QuotaExceeded`] past [`MAX_ACTIVE_API_KEYS`], or
     /// [`Error::Unavailable`].
     pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        request: &CreateApiKeyRequest,
+    ) -> Result<ApiKeyCreated> {
+        let result = self.create_api_key_checked(principal, request).await;
+        self.app.metrics().operation("api_key", &result);
+        result
+    }
+
+    async fn create_api_key_checked(
         &self,
         principal: &Principal,
         request: &CreateApiKeyRequest,
@@ -314,8 +361,17 @@ impl<'a> Identity<'a> {
             .await
             .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
         // Serialises key creation per user so two concurrent requests cannot both pass the quota.
-        store::lock_user(&*tx, principal.user_id).await?;
-        if store::count_active_api_keys(&*tx, principal.user_id).await?
+        self.q(
+            "identity.lock_user",
+            store::lock_user(&*tx, principal.user_id),
+        )
+        .await?;
+        if self
+            .q(
+                "identity.count_active_api_keys",
+                store::count_active_api_keys(&*tx, principal.user_id),
+            )
+            .await?
             >= i64::from(MAX_ACTIVE_API_KEYS)
         {
             return Err(Error::QuotaExceeded {
@@ -326,14 +382,14 @@ impl<'a> Identity<'a> {
         let secret: [u8; API_KEY_SECRET_BYTES] = rand::random();
         let key = format!("{API_KEY_PREFIX}{}", hex(&secret));
         let digest = Sha256::digest(key.as_bytes());
-        let view = store::insert_api_key(
+        let insert = store::insert_api_key(
             &*tx,
             principal.user_id,
             &name,
             &key[..API_KEY_SHOWN_CHARS],
             &digest[..],
-        )
-        .await?;
+        );
+        let view = self.q("identity.insert_api_key", insert).await?;
         tx.commit()
             .await
             .map_err(|e| crate::db::error::from_pg(e, "committing an API key"))?;
@@ -347,7 +403,11 @@ impl<'a> Identity<'a> {
     /// [`Error::Unavailable`].
     pub async fn list_api_keys(&self, principal: &Principal) -> Result<Vec<ApiKeyView>> {
         let db = self.app.db().primary().await?;
-        store::active_api_keys(&**db, principal.user_id).await
+        self.q(
+            "identity.active_api_keys",
+            store::active_api_keys(&**db, principal.user_id),
+        )
+        .await
     }
 
     /// Revokes one of the caller's keys; it stops working at once.
@@ -358,13 +418,24 @@ impl<'a> Identity<'a> {
     /// or [`Error::Unavailable`].
     pub async fn revoke_api_key(&self, principal: &Principal, id: ApiKeyId) -> Result<()> {
         let db = self.app.db().primary().await?;
-        if store::revoke_api_key(&**db, principal.user_id, id).await? {
+        if self
+            .q(
+                "identity.revoke_api_key",
+                store::revoke_api_key(&**db, principal.user_id, id),
+            )
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::NotFound {
                 resource: "API key",
             })
         }
+    }
+
+    /// Runs a store call as a named, timed statement.
+    async fn q<T>(&self, statement: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.app.metrics().query(statement, work).await
     }
 
     fn session_for(&self, user: UserView) -> Result<AuthSession> {

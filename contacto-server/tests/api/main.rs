@@ -9,6 +9,8 @@
 mod cli;
 mod client;
 mod contract;
+mod documents;
 mod helpers;
 mod identity;
 mod lifecycle;
+mod observability;

@@ -1,0 +1,196 @@
+//! What each route is, for the API's documents (OpenAPI, Postman): one exhaustive `match`, so a
+//! new route does not compile until it is documented.
+
+use http::Method;
+
+use crate::routes::Route;
+
+/// How an operation authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone may call it.
+    Public,
+    /// A bearer token or an API key.
+    Required,
+}
+
+/// A response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// The envelope around one value of a component schema.
+    Json(&'static str),
+    /// The envelope around a list of values of a component schema.
+    JsonList(&'static str),
+    /// A document that is not enveloped, with its media type.
+    Raw(&'static str),
+    /// No body (204).
+    Empty,
+}
+
+/// One documented operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template.
+    pub template: &'static str,
+    /// A stable operation id (`register`).
+    pub id: &'static str,
+    /// The group it is listed under.
+    pub tag: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub auth: Auth,
+    /// The request body's component schema, if any.
+    pub request: Option<&'static str>,
+    /// The success status and body.
+    pub success: (u16, Body),
+    /// Error statuses particular to this operation; the generic ones are added by the documents
+    /// (500 everywhere, 503 where the database is used, 400/408/413/415 where a body is read,
+    /// 401 where authentication is required).
+    pub errors: &'static [u16],
+    /// Whether the operation reads the database (and so can answer 503).
+    pub uses_database: bool,
+}
+
+/// Tags in the order the documents list them, with their descriptions.
+pub const TAGS: &[(&str, &str)] = &[
+    (
+        "system",
+        "Liveness, readiness, metrics and the API's own documents.",
+    ),
+    ("auth", "Registration and login."),
+    ("users", "The caller's account."),
+    ("api-keys", "Keys for merchants' and integrators' systems."),
+];
+
+impl Route {
+    /// The route's documentation.
+    pub fn operation(&self) -> Operation {
+        let op = |method, id, tag, summary| Operation {
+            method,
+            template: self.template(),
+            id,
+            tag,
+            summary,
+            auth: Auth::Public,
+            request: None,
+            success: (200, Body::Empty),
+            errors: &[],
+            uses_database: true,
+        };
+        match self {
+            Route::Health => Operation {
+                success: (200, Body::Json("Health")),
+                uses_database: false,
+                ..op(
+                    Method::GET,
+                    "health",
+                    "system",
+                    "The process is up (no database needed)",
+                )
+            },
+            Route::Ready => Operation {
+                success: (200, Body::Json("Readiness")),
+                ..op(
+                    Method::GET,
+                    "ready",
+                    "system",
+                    "The database answers and its schema is current",
+                )
+            },
+            Route::Metrics => Operation {
+                success: (200, Body::Raw("text/plain; version=0.0.4")),
+                uses_database: false,
+                ..op(Method::GET, "metrics", "system", "Prometheus metrics")
+            },
+            Route::OpenApi => Operation {
+                success: (200, Body::Raw("application/json")),
+                uses_database: false,
+                ..op(Method::GET, "openapi", "system", "This OpenAPI document")
+            },
+            Route::Postman => Operation {
+                success: (200, Body::Raw("application/json")),
+                uses_database: false,
+                ..op(
+                    Method::GET,
+                    "postman",
+                    "system",
+                    "A Postman collection (v2.1) of this API",
+                )
+            },
+            Route::Docs => Operation {
+                success: (200, Body::Raw("text/html")),
+                uses_database: false,
+                ..op(Method::GET, "docs", "system", "Swagger UI")
+            },
+            Route::DocsAsset(_) => Operation {
+                success: (200, Body::Raw("application/octet-stream")),
+                errors: &[404],
+                uses_database: false,
+                ..op(Method::GET, "docsAsset", "system", "A file of Swagger UI")
+            },
+            Route::Register => Operation {
+                request: Some("RegisterRequest"),
+                success: (201, Body::Json("AuthSession")),
+                errors: &[409],
+                ..op(
+                    Method::POST,
+                    "register",
+                    "auth",
+                    "Create a customer, professional or merchant account",
+                )
+            },
+            Route::Login => Operation {
+                request: Some("LoginRequest"),
+                success: (200, Body::Json("AuthSession")),
+                errors: &[401, 429],
+                ..op(
+                    Method::POST,
+                    "login",
+                    "auth",
+                    "Exchange an email and password for a bearer token",
+                )
+            },
+            Route::Me => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("UserView")),
+                ..op(Method::GET, "me", "users", "The caller's account")
+            },
+            Route::CreateApiKey => Operation {
+                auth: Auth::Required,
+                request: Some("CreateApiKeyRequest"),
+                success: (201, Body::Json("ApiKeyCreated")),
+                errors: &[403, 409],
+                ..op(
+                    Method::POST,
+                    "createApiKey",
+                    "api-keys",
+                    "Create an API key (its secret is shown once)",
+                )
+            },
+            Route::ListApiKeys => Operation {
+                auth: Auth::Required,
+                success: (200, Body::JsonList("ApiKeyView")),
+                ..op(
+                    Method::GET,
+                    "listApiKeys",
+                    "api-keys",
+                    "The caller's active API keys",
+                )
+            },
+            Route::RevokeApiKey(_) => Operation {
+                auth: Auth::Required,
+                success: (204, Body::Empty),
+                errors: &[404],
+                ..op(
+                    Method::DELETE,
+                    "revokeApiKey",
+                    "api-keys",
+                    "Revoke an API key at once",
+                )
+            },
+        }
+    }
+}

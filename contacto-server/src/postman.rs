@@ -1,0 +1,193 @@
+//! A Postman collection (v2.1) generated from the OpenAPI document and the route table: a folder
+//! per tag, `{{baseUrl}}` and `{{token}}` variables, example bodies from the schemas, and test
+//! scripts that chain a smoke flow (register, log in, use the token, create and revoke a key).
+
+use serde_json::{Map, Value, json};
+
+use crate::operations::{Auth, Operation, TAGS};
+use crate::routes::Route;
+
+/// The collection, with `base_url` as the default of its `baseUrl` variable.
+pub fn collection(document: &Value, base_url: &str) -> Value {
+    let folders: Vec<Value> = TAGS
+        .iter()
+        .map(|(tag, description)| {
+            let items: Vec<Value> = Route::ALL
+                .iter()
+                .map(Route::operation)
+                .filter(|operation| operation.tag == *tag)
+                .map(|operation| item(document, &operation))
+                .collect();
+            json!({"name": tag, "description": description, "item": items})
+        })
+        .collect();
+    json!({
+        "info": {
+            "name": "Contacto API",
+            "description": document.pointer("/info/description").cloned().unwrap_or(Value::Null),
+            "version": document.pointer("/info/version").cloned().unwrap_or(Value::Null),
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+        },
+        "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}]},
+        "variable": [
+            {"key": "baseUrl", "value": base_url, "type": "string"},
+            {"key": "token", "value": "", "type": "string"},
+            {"key": "email", "value": "amina@example.dz", "type": "string"},
+            {"key": "password", "value": "une phrase de passe", "type": "string"},
+            {"key": "apiKeyId", "value": "", "type": "string"}
+        ],
+        "item": folders
+    })
+}
+
+fn item(document: &Value, operation: &Operation) -> Value {
+    let path = operation
+        .template
+        .replace("{id}", "{{apiKeyId}}")
+        .replace("{asset}", "swagger-ui.css");
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let mut request = json!({
+        "method": operation.method.as_str(),
+        "header": [],
+        "url": {"raw": format!("{{{{baseUrl}}}}{path}"), "host": ["{{baseUrl}}"], "path": segments},
+        "description": operation.summary,
+    });
+    if operation.auth == Auth::Public {
+        request["auth"] = json!({"type": "noauth"});
+    }
+    if let Some(schema) = operation.request {
+        let mut body = example(document, schema);
+        if let Some(fields) = body.as_object_mut() {
+            for (field, variable) in [("email", "{{email}}"), ("password", "{{password}}")] {
+                if fields.contains_key(field) {
+                    fields.insert(field.to_owned(), json!(variable));
+                }
+            }
+        }
+        request["header"] = json!([{"key": "Content-Type", "value": "application/json"}]);
+        request["body"] = json!({
+            "mode": "raw",
+            "raw": serde_json::to_string_pretty(&body).unwrap_or_default(),
+            "options": {"raw": {"language": "json"}}
+        });
+    }
+    let mut events = vec![script("test", &tests(operation))];
+    if operation.id == "register" {
+        events.push(script(
+            "prerequest",
+            &[
+                "pm.collectionVariables.set('email', 'smoke.' + Date.now() + '.' + Math.floor(Math.random() * 1e6) + '@example.dz');",
+                "pm.collectionVariables.set('password', 'une phrase de passe longue');",
+            ],
+        ));
+    }
+    json!({"name": operation.summary, "request": request, "event": events})
+}
+
+fn tests(operation: &Operation) -> Vec<String> {
+    let status = operation.success.0;
+    let mut lines = vec![format!(
+        "pm.test('{} answers {status}', function () {{ pm.response.to.have.status({status}); }});",
+        operation.id
+    )];
+    let store = match operation.id {
+        "register" | "login" => Some(("token", "token")),
+        "createApiKey" => Some(("apiKeyId", "id")),
+        _ => None,
+    };
+    if let Some((variable, field)) = store {
+        lines.push(format!(
+            "if (pm.response.code === {status}) {{ pm.collectionVariables.set('{variable}', pm.response.json().data.{field}); }}"
+        ));
+    }
+    lines
+}
+
+fn script(listen: &str, lines: &[impl AsRef<str>]) -> Value {
+    let exec: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+    json!({"listen": listen, "script": {"type": "text/javascript", "exec": exec}})
+}
+
+/// An example value of a component schema, from the examples the `api` types carry.
+fn example(document: &Value, schema_name: &str) -> Value {
+    let schema = document
+        .pointer(&format!("/components/schemas/{schema_name}"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    example_of(document, &schema, 0)
+}
+
+/// Depth-limited, so a recursive schema cannot loop.
+fn example_of(document: &Value, schema: &Value, depth: u8) -> Value {
+    if depth > 4 {
+        return Value::Null;
+    }
+    if let Some(example) = schema.get("example") {
+        return example.clone();
+    }
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let target = reference.trim_start_matches("#/components/schemas/");
+        let resolved = document
+            .pointer(&format!("/components/schemas/{target}"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        return example_of(document, &resolved, depth + 1);
+    }
+    if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
+        return first.clone();
+    }
+    if let Some(one_of) = schema.get("oneOf").and_then(|o| o.get(0)) {
+        return example_of(document, one_of, depth + 1);
+    }
+    let kind = match schema.get("type") {
+        Some(Value::Array(kinds)) => kinds.iter().find(|k| *k != "null").cloned(),
+        other => other.cloned(),
+    };
+    match kind.as_ref().and_then(Value::as_str) {
+        Some("object") => {
+            let mut object = Map::new();
+            if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+                for (name, property) in properties {
+                    object.insert(name.clone(), example_of(document, property, depth + 1));
+                }
+            }
+            Value::Object(object)
+        }
+        Some("array") => json!([]),
+        Some("integer" | "number") => json!(0),
+        Some("boolean") => json!(false),
+        Some("string") => json!(""),
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_in_a_folder_and_the_smoke_flow_is_chained() {
+        let collection = collection(&crate::openapi::document(), "http://127.0.0.1:8080");
+        let items: Vec<&Value> = collection["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|folder| folder["item"].as_array().unwrap())
+            .collect();
+        assert_eq!(items.len(), Route::ALL.len());
+        let register = items
+            .iter()
+            .find(|i| i["request"]["url"]["raw"] == "{{baseUrl}}/api/v1/auth/register")
+            .unwrap();
+        let body: Value =
+            serde_json::from_str(register["request"]["body"]["raw"].as_str().unwrap()).unwrap();
+        assert_eq!(body["email"], "{{email}}");
+        assert_eq!(body["role"], "customer");
+        assert_eq!(body["full_name"], "Amina Benali");
+        let scripts = register["event"].to_string();
+        assert!(
+            scripts.contains("collectionVariables.set('token'"),
+            "{scripts}"
+        );
+    }
+}
