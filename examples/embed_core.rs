@@ -7,7 +7,7 @@
 
 use contacto_core::api::{LoginRequest, RegisterRequest, Role};
 use contacto_core::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
-use contacto_core::{AuthConfig, Config, Contacto, DatabaseConfig};
+use contacto_core::{AuthConfig, Config, Contacto, DatabaseConfig, WalletConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -36,6 +36,7 @@ async fn run(url: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> 
     let config = Config {
         database: DatabaseConfig::new(url),
         auth: AuthConfig::new("an example secret of at least 32 bytes!"),
+        wallet: WalletConfig::default(),
     };
     let contacto = Contacto::builder(config).build()?;
     contacto.migrate().await?;

@@ -12,6 +12,32 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Passwords, tokens and login throttling.
     pub auth: AuthConfig,
+    /// Limits, webhooks and idempotency of the wallet.
+    pub wallet: WalletConfig,
+}
+
+/// The wallet's settings.
+#[derive(Debug, Clone)]
+pub struct WalletConfig {
+    /// The HMAC-SHA256 key payment providers sign deposit webhooks with; without one, every
+    /// webhook is refused.
+    pub webhook_secret: Option<SecretString>,
+    /// Daily outgoing limits by verification level, in minor units.
+    pub daily_limits: crate::wallet::DailyLimits,
+    /// How long idempotency keys are remembered (at least 7 days).
+    pub idempotency_retention: Duration,
+}
+
+impl Default for WalletConfig {
+    /// No webhook secret; daily limits of 50,000, 500,000 and 5,000,000 DZD for levels 0, 1, 2;
+    /// keys kept 7 days.
+    fn default() -> Self {
+        Self {
+            webhook_secret: None,
+            daily_limits: crate::wallet::DailyLimits([5_000_000, 50_000_000, 500_000_000]),
+            idempotency_retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
 }
 
 /// The database and its pool.

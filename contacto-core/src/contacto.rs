@@ -8,6 +8,7 @@ use crate::db::{self, Db, MigrationReport};
 use crate::error::Result;
 use crate::identity::{Hasher, Identity, TokenKeys};
 use crate::metrics::Metrics;
+use crate::wallet::{Ledger, Wallets};
 
 /// Contacto's core, embedded: `contacto.identity().register(..)`. Clones share one pool.
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct Contacto {
 struct Inner {
     config: Config,
     db: Db,
+    /// Started on first use, on the runtime of that first caller.
+    ledger: std::sync::OnceLock<Ledger>,
     tokens: TokenKeys,
     hasher: Hasher,
     metrics: Metrics,
@@ -54,6 +57,7 @@ impl ContactoBuilder {
             inner: Arc::new(Inner {
                 config,
                 db,
+                ledger: std::sync::OnceLock::new(),
                 tokens,
                 hasher,
                 metrics,
@@ -74,6 +78,11 @@ impl Contacto {
     /// Accounts, logins, tokens and API keys.
     pub fn identity(&self) -> Identity<'_> {
         Identity::new(self)
+    }
+
+    /// Wallets, transfers, deposits and reconciliation.
+    pub fn wallet(&self) -> Wallets<'_> {
+        Wallets::new(self)
     }
 
     /// Applies pending migrations. Safe to call from several instances at once: one applies, the
@@ -126,6 +135,16 @@ impl Contacto {
 
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    pub(crate) fn ledger(&self) -> &Ledger {
+        self.inner.ledger.get_or_init(|| {
+            Ledger::spawn(
+                self.inner.db.clone(),
+                self.inner.metrics.clone(),
+                self.inner.config.wallet.daily_limits,
+            )
+        })
     }
 
     pub(crate) fn tokens(&self) -> &TokenKeys {

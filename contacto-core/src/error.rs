@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// How an [`Error`] should be treated by whoever reports it: the server maps each kind to one HTTP
 /// status, in one exhaustive `match`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The thing asked for does not exist, or the caller may not know that it does.
     NotFound,
@@ -140,6 +141,50 @@ pub enum Error {
         /// The limit.
         limit: u32,
     },
+    /// The paying wallet's available balance is lower than the amount.
+    #[error("insufficient funds: {available} available, {requested} requested")]
+    InsufficientFunds {
+        /// What the wallet can spend, in minor units.
+        available: i64,
+        /// What was asked, in minor units.
+        requested: i64,
+    },
+    /// The wallets involved hold different currencies; nothing is converted implicitly.
+    #[error("currency mismatch: {0}")]
+    CurrencyMismatch(String),
+    /// A frozen wallet neither sends nor receives.
+    #[error("wallet {0} is frozen")]
+    WalletFrozen(crate::api::WalletId),
+    /// The operation would pass a daily limit of the wallet's verification level.
+    #[error("daily outgoing limit of {limit} reached: {used} already sent today")]
+    LimitExceeded {
+        /// The limit, in minor units.
+        limit: i64,
+        /// Sent today before this operation, in minor units.
+        used: i64,
+    },
+    /// The caller already has a wallet in this currency.
+    #[error("a wallet in this currency already exists")]
+    WalletExists,
+    /// An idempotency key was reused with a different request.
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    /// A webhook's signature does not match its body.
+    #[error("the webhook signature is missing or invalid")]
+    InvalidSignature,
+    /// The deposit was already settled differently.
+    #[error("deposit already {0}")]
+    DepositSettled(&'static str),
+    /// A rejection recorded under an idempotency key, replayed as it was first answered.
+    #[error("{message}")]
+    Replayed {
+        /// How the original rejection was classified.
+        kind: ErrorKind,
+        /// Its code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
     /// Too many failed attempts.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited {
@@ -171,9 +216,18 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Validation(_) => ErrorKind::Invalid,
-            Error::EmailTaken | Error::PhoneTaken | Error::QuotaExceeded { .. } => {
-                ErrorKind::Conflict
-            }
+            Error::EmailTaken
+            | Error::PhoneTaken
+            | Error::QuotaExceeded { .. }
+            | Error::InsufficientFunds { .. }
+            | Error::WalletFrozen(_)
+            | Error::LimitExceeded { .. }
+            | Error::WalletExists
+            | Error::IdempotencyKeyReused
+            | Error::DepositSettled(_) => ErrorKind::Conflict,
+            Error::CurrencyMismatch(_) => ErrorKind::Invalid,
+            Error::InvalidSignature => ErrorKind::Unauthenticated,
+            Error::Replayed { kind, .. } => *kind,
             Error::InvalidCredentials | Error::Unauthenticated { .. } => ErrorKind::Unauthenticated,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::NotFound { .. } => ErrorKind::NotFound,
@@ -186,8 +240,17 @@ impl Error {
     }
 
     /// The stable machine code callers match on (`EMAIL_TAKEN`); listed in [`ERROR_CODES`].
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
+            Error::InsufficientFunds { .. } => "INSUFFICIENT_FUNDS",
+            Error::CurrencyMismatch(_) => "CURRENCY_MISMATCH",
+            Error::WalletFrozen(_) => "WALLET_FROZEN",
+            Error::LimitExceeded { .. } => "LIMIT_EXCEEDED",
+            Error::WalletExists => "WALLET_EXISTS",
+            Error::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Error::InvalidSignature => "INVALID_SIGNATURE",
+            Error::DepositSettled(_) => "DEPOSIT_SETTLED",
+            Error::Replayed { code, .. } => code,
             Error::Validation(_) => "VALIDATION_FAILED",
             Error::EmailTaken => "EMAIL_TAKEN",
             Error::PhoneTaken => "PHONE_TAKEN",
@@ -252,6 +315,14 @@ impl From<FieldError> for Error {
 
 /// Every machine code core can return, for documentation and contract tests.
 pub const ERROR_CODES: &[&str] = &[
+    "INSUFFICIENT_FUNDS",
+    "CURRENCY_MISMATCH",
+    "WALLET_FROZEN",
+    "LIMIT_EXCEEDED",
+    "WALLET_EXISTS",
+    "IDEMPOTENCY_KEY_REUSED",
+    "INVALID_SIGNATURE",
+    "DEPOSIT_SETTLED",
     "VALIDATION_FAILED",
     "EMAIL_TAKEN",
     "PHONE_TAKEN",

@@ -2,11 +2,12 @@
 //!
 //! ```no_run
 //! # async fn demo() -> contacto_core::Result<()> {
-//! use contacto_core::{AuthConfig, Config, Contacto, DatabaseConfig};
+//! use contacto_core::{AuthConfig, Config, Contacto, DatabaseConfig, WalletConfig};
 //!
 //! let contacto = Contacto::builder(Config {
 //!     database: DatabaseConfig::new("postgres://contacto@localhost/contacto"),
 //!     auth: AuthConfig::new("a secret of at least thirty-two bytes"),
+//!     wallet: WalletConfig::default(),
 //! })
 //! .build()?;
 //! contacto.migrate().await?;
@@ -35,17 +36,22 @@ mod contacto;
 #[cfg(feature = "persistence")]
 mod db;
 #[cfg(feature = "persistence")]
+mod hex;
+#[cfg(feature = "persistence")]
 mod identity;
 #[cfg(feature = "persistence")]
 mod metrics;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "persistence")]
+mod wallet;
 
 pub use error::{BoxError, ERROR_CODES, Error, ErrorKind, FieldError, FieldErrors, Result};
 
 #[cfg(feature = "persistence")]
 pub use config::{
     AuthConfig, Config, DatabaseConfig, LoginThrottle, MIN_JWT_SECRET_BYTES, PasswordHashing,
+    WalletConfig,
 };
 #[cfg(feature = "persistence")]
 pub use contacto::{Contacto, ContactoBuilder};
@@ -55,3 +61,8 @@ pub use db::MigrationReport;
 pub use db::{managed, redacted_url};
 #[cfg(feature = "persistence")]
 pub use identity::{API_KEY_PREFIX, Credential, Identity, MAX_ACTIVE_API_KEYS, Principal};
+#[cfg(feature = "persistence")]
+pub use wallet::{
+    DailyLimits, HistoryQuery, IDEMPOTENCY_KEY_MAX_CHARS, MAX_AMOUNT_MINOR, MAX_PAGE_SIZE, Wallets,
+    new_idempotency_key,
+};

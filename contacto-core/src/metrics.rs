@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::db::Db;
 use crate::error::{Error, ErrorKind, Result};
@@ -31,6 +31,10 @@ pub(crate) struct Metrics {
     operations: IntCounterVec,
     query_duration: HistogramVec,
     db_errors: IntCounterVec,
+    amounts: IntCounterVec,
+    batch_size: Histogram,
+    commit_duration: Histogram,
+    discrepancies: IntGauge,
 }
 
 fn register<C: Collector + Clone + 'static>(registry: &Registry, collector: C) -> Result<C> {
@@ -68,10 +72,45 @@ impl Metrics {
             &["kind"],
         )
         .map_err(metric_error)?;
+        let amounts = IntCounterVec::new(
+            Opts::new(
+                "contacto_business_amount_minor_total",
+                "Money moved by kind and currency, in minor units.",
+            ),
+            &["kind", "currency"],
+        )
+        .map_err(metric_error)?;
+        let batch_size = Histogram::with_opts(
+            HistogramOpts::new(
+                "contacto_ledger_batch_size",
+                "Operations per ledger commit.",
+            )
+            .buckets(vec![
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 4096.0, 8192.0,
+            ]),
+        )
+        .map_err(metric_error)?;
+        let commit_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "contacto_ledger_commit_duration_seconds",
+                "Time to post one ledger batch, from lock to durable commit.",
+            )
+            .buckets(QUERY_BUCKETS.to_vec()),
+        )
+        .map_err(metric_error)?;
+        let discrepancies = IntGauge::new(
+            "contacto_reconciliation_discrepancies",
+            "Discrepancies found by the last reconciliation.",
+        )
+        .map_err(metric_error)?;
         let metrics = Self {
             operations: register(&registry, operations)?,
             query_duration: register(&registry, query_duration)?,
             db_errors: register(&registry, db_errors)?,
+            amounts: register(&registry, amounts)?,
+            batch_size: register(&registry, batch_size)?,
+            commit_duration: register(&registry, commit_duration)?,
+            discrepancies: register(&registry, discrepancies)?,
             registry,
         };
         metrics
@@ -93,6 +132,25 @@ impl Metrics {
             Err(_) => "rejected",
         };
         self.operations.with_label_values(&[kind, outcome]).inc();
+    }
+
+    /// Records a committed ledger batch.
+    pub(crate) fn ledger_batch(&self, size: usize, seconds: f64) {
+        self.batch_size.observe(size as f64);
+        self.commit_duration.observe(seconds);
+    }
+
+    /// Counts money moved.
+    pub(crate) fn amount_moved(&self, kind: &str, currency: &str, amount: i64) {
+        self.amounts
+            .with_label_values(&[kind, currency])
+            .inc_by(u64::try_from(amount).unwrap_or(0));
+    }
+
+    /// Publishes the discrepancies of the last reconciliation.
+    pub(crate) fn reconciliation(&self, discrepancies: usize) {
+        self.discrepancies
+            .set(i64::try_from(discrepancies).unwrap_or(i64::MAX));
     }
 
     /// Runs a named statement, recording its latency and, when it fails, the kind of failure.

@@ -14,12 +14,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::config::{AuthConfig, Config, DatabaseConfig, PasswordHashing};
+use crate::config::{AuthConfig, Config, DatabaseConfig, PasswordHashing, WalletConfig};
 use crate::db::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
 use crate::{Contacto, db};
 
 /// The environment variable naming an existing server for tests.
 pub const TEST_DATABASE_URL_VAR: &str = "CONTACTO_TEST_DATABASE_URL";
+
+/// The webhook secret of [`test_config`], for tests that sign deposit notifications.
+pub const TEST_WEBHOOK_SECRET: &str = "test webhook secret";
 
 /// Connections each test database's pool may open: tests run in parallel on one server.
 const TEST_POOL_MAX_SIZE: usize = 8;
@@ -327,7 +330,15 @@ pub fn test_config(url: &str) -> Config {
         iterations: 1,
         parallelism: 1,
     };
-    Config { database, auth }
+    let wallet = WalletConfig {
+        webhook_secret: Some(secrecy::SecretString::from(TEST_WEBHOOK_SECRET)),
+        ..WalletConfig::default()
+    };
+    Config {
+        database,
+        auth,
+        wallet,
+    }
 }
 
 /// Drops a database from a thread of its own, so it works in `Drop` inside or outside a runtime.

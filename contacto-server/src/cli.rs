@@ -113,6 +113,7 @@ async fn run_with_database(
     let core = Contacto::builder(Config {
         database: config.database(database.url()),
         auth: config.auth(jwt_secret(config)?),
+        wallet: config.wallet(),
     })
     .build()?;
     match command {

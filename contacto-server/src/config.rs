@@ -24,6 +24,9 @@
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ACCOUNT` | `5` | failed logins before an account lock |
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins before an address lock |
 //! | `CONTACTO_LOGIN_LOCKOUT_SECS` | `900` | lock duration and counting window |
+//! | `CONTACTO_WEBHOOK_SECRET` | none: deposit webhooks refused | HMAC-SHA256 key of payment providers' webhooks |
+//! | `CONTACTO_DAILY_LIMITS_MINOR` | `[5000000, 50000000, 500000000]` | daily outgoing limits by verification level 0, 1, 2 |
+//! | `CONTACTO_IDEMPOTENCY_RETENTION_SECS` | `604800` (7 days) | how long idempotency keys are remembered |
 //! | `CONTACTO_LOG` | `info,refinery_core=warn` | log filter (`debug`, `contacto_server=debug,info`) |
 //! | `CONTACTO_LOG_FORMAT` | `pretty` in development, else `json` | `json` or `pretty` |
 
@@ -87,6 +90,9 @@ pub struct ServerConfig {
     pub login_lockout_secs: u64,
     pub log: String,
     pub log_format: Option<LogFormat>,
+    pub webhook_secret: Option<SecretString>,
+    pub daily_limits_minor: [i64; 3],
+    pub idempotency_retention_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -112,6 +118,9 @@ impl Default for ServerConfig {
             login_lockout_secs: 900,
             log: "info,refinery_core=warn".to_owned(),
             log_format: None,
+            webhook_secret: None,
+            daily_limits_minor: contacto_core::WalletConfig::default().daily_limits.0,
+            idempotency_retention_secs: 7 * 24 * 3600,
         }
     }
 }
@@ -193,6 +202,12 @@ impl ServerConfig {
         if self.body_limit_bytes == 0 {
             return invalid("CONTACTO_BODY_LIMIT_BYTES must be at least 1");
         }
+        if self.idempotency_retention_secs < 7 * 24 * 3600 {
+            return invalid("CONTACTO_IDEMPOTENCY_RETENTION_SECS must be at least 7 days (604800)");
+        }
+        if self.daily_limits_minor.iter().any(|limit| *limit < 0) {
+            return invalid("CONTACTO_DAILY_LIMITS_MINOR must not be negative");
+        }
         if self.token_ttl_secs == 0 {
             return invalid("CONTACTO_TOKEN_TTL_SECS must be at least 1");
         }
@@ -235,6 +250,15 @@ impl ServerConfig {
         auth.login_throttle.window = Duration::from_secs(self.login_lockout_secs);
         auth.login_throttle.lockout = Duration::from_secs(self.login_lockout_secs);
         auth
+    }
+
+    /// Core's wallet settings.
+    pub fn wallet(&self) -> contacto_core::WalletConfig {
+        contacto_core::WalletConfig {
+            webhook_secret: self.webhook_secret.clone(),
+            daily_limits: contacto_core::DailyLimits(self.daily_limits_minor),
+            idempotency_retention: Duration::from_secs(self.idempotency_retention_secs),
+        }
     }
 
     /// The HTTP settings.

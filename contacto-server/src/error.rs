@@ -85,7 +85,7 @@ impl ApiError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             ApiError::Core(err) => err.code(),
             ApiError::RouteNotFound => "ROUTE_NOT_FOUND",

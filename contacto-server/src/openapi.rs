@@ -201,7 +201,12 @@ fn path_parameters(template: &str) -> Vec<Value> {
 }
 
 /// An error status: its description, an example code, and the header it carries, if any.
-type ErrorStatus = (u16, &'static str, &'static str, Option<(&'static str, &'static str)>);
+type ErrorStatus = (
+    u16,
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+);
 
 /// One reusable response per error status, with the headers the status carries.
 fn error_responses() -> Value {

@@ -3,9 +3,16 @@
 
 mod envelope;
 mod identity;
+mod wallet;
 
 pub use envelope::{ApiErrorBody, ApiFailure, ApiSuccess, Health, Readiness};
 pub use identity::{
     ApiKeyCreated, ApiKeyId, ApiKeyView, AuthSession, CreateApiKeyRequest, LoginRequest,
     RegisterRequest, Role, UserId, UserView,
+};
+pub use wallet::{
+    DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
+    EntryView, OpenWalletRequest, ReconciliationReport, TransactionId, TransactionKind,
+    TransactionPage, TransactionView, TransferRequest, WalletId, WalletMismatch, WalletType,
+    WalletView,
 };

@@ -10,6 +10,7 @@ fn constraint_error(constraint: &str) -> Option<Error> {
     match constraint {
         "users_email_key" => Some(Error::EmailTaken),
         "users_phone_key" => Some(Error::PhoneTaken),
+        "wallets_owner_currency_key" => Some(Error::WalletExists),
         _ => None,
     }
 }

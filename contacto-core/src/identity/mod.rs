@@ -380,7 +380,7 @@ impl<'a> Identity<'a> {
             });
         }
         let secret: [u8; API_KEY_SECRET_BYTES] = rand::random();
-        let key = format!("{API_KEY_PREFIX}{}", hex(&secret));
+        let key = format!("{API_KEY_PREFIX}{}", crate::hex::encode(&secret));
         let digest = Sha256::digest(key.as_bytes());
         let insert = store::insert_api_key(
             &*tx,
@@ -472,16 +472,6 @@ fn address_key(address: IpAddr) -> String {
             }
         },
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 #[cfg(test)]

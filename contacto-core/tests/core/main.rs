@@ -7,3 +7,4 @@
 
 mod identity;
 mod migrations;
+mod wallet;

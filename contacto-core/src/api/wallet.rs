@@ -1,0 +1,349 @@
+//! Wallets, transactions, transfers and deposits on the wire. Amounts are integer minor units
+//! (centimes for DZD) everywhere, in JSON too.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::UserId;
+
+/// A wallet's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+pub struct WalletId(pub Uuid);
+
+impl fmt::Display for WalletId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A ledger transaction's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+pub struct TransactionId(pub Uuid);
+
+impl fmt::Display for TransactionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A deposit's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+pub struct DepositId(pub Uuid);
+
+impl fmt::Display for DepositId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a wallet is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WalletType {
+    /// A customer's or professional's wallet.
+    Personal,
+    /// A merchant's wallet.
+    Business,
+    /// One of the platform's own accounts (funding, fee revenue, payouts, suspense).
+    System,
+}
+
+/// `POST /api/v1/wallets`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenWalletRequest {
+    /// `personal` (customers, professionals) or `business` (merchants).
+    #[serde(rename = "type")]
+    pub wallet_type: WalletType,
+    /// An ISO 4217 code; `DZD` for now.
+    #[cfg_attr(feature = "openapi", schema(example = "DZD"))]
+    pub currency: String,
+}
+
+/// A wallet and its balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalletView {
+    /// The wallet's id.
+    pub id: WalletId,
+    /// The owner; absent for system accounts.
+    pub owner_id: Option<UserId>,
+    /// What the wallet is for.
+    #[serde(rename = "type")]
+    pub wallet_type: WalletType,
+    /// ISO 4217.
+    pub currency: String,
+    /// Settled balance, in minor units.
+    pub posted: i64,
+    /// Held by pending operations, in minor units.
+    pub pending: i64,
+    /// `posted - pending`: what can be spent.
+    pub available: i64,
+    /// A frozen wallet neither sends nor receives.
+    pub frozen: bool,
+    /// 0, 1 or 2: sets the daily outgoing limit.
+    pub verification_level: i16,
+    /// When it was opened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// `POST /api/v1/transfers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferRequest {
+    /// The paying wallet; must belong to the caller.
+    pub from_wallet_id: WalletId,
+    /// The receiving wallet, same currency.
+    pub to_wallet_id: WalletId,
+    /// Minor units, at least 1.
+    #[cfg_attr(feature = "openapi", schema(example = 150_000))]
+    pub amount: i64,
+    /// Shown in both wallets' histories; at most 500 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "Loyer novembre"))]
+    pub description: Option<String>,
+}
+
+/// What a ledger transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionKind {
+    /// Peer-to-peer.
+    Transfer,
+    /// A customer paying a merchant.
+    Payment,
+    /// A payment given back.
+    Refund,
+    /// Money arriving from a payment provider.
+    Deposit,
+    /// Money held for a bank payout.
+    Withdrawal,
+    /// A withdrawal sent to the bank.
+    WithdrawalCompletion,
+    /// A failed withdrawal's hold released.
+    WithdrawalRelease,
+    /// A hold captured.
+    HoldCapture,
+    /// An operator's correction.
+    Adjustment,
+}
+
+impl TransactionKind {
+    /// The kind's name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransactionKind::Transfer => "transfer",
+            TransactionKind::Payment => "payment",
+            TransactionKind::Refund => "refund",
+            TransactionKind::Deposit => "deposit",
+            TransactionKind::Withdrawal => "withdrawal",
+            TransactionKind::WithdrawalCompletion => "withdrawal_completion",
+            TransactionKind::WithdrawalRelease => "withdrawal_release",
+            TransactionKind::HoldCapture => "hold_capture",
+            TransactionKind::Adjustment => "adjustment",
+        }
+    }
+
+    /// The kind named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        use TransactionKind::*;
+        [
+            Transfer,
+            Payment,
+            Refund,
+            Deposit,
+            Withdrawal,
+            WithdrawalCompletion,
+            WithdrawalRelease,
+            HoldCapture,
+            Adjustment,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
+}
+
+/// One side of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntryView {
+    /// The wallet the entry changed.
+    pub wallet_id: WalletId,
+    /// Positive for a credit, negative for a debit, in minor units.
+    pub amount: i64,
+    /// The wallet's posted balance right after the entry.
+    pub balance_after: i64,
+}
+
+/// A posted ledger transaction: its entries sum to zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransactionView {
+    /// The transaction's id.
+    pub id: TransactionId,
+    /// What it is.
+    pub kind: TransactionKind,
+    /// ISO 4217.
+    pub currency: String,
+    /// The amount moved, in minor units.
+    pub amount: i64,
+    /// The payer's description, if any.
+    pub description: Option<String>,
+    /// Its entries.
+    pub entries: Vec<EntryView>,
+    /// When it was posted.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A page of a wallet's history, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransactionPage {
+    /// The transactions of this page.
+    pub items: Vec<TransactionView>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// How a deposit is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DepositMethod {
+    /// CIB bank card.
+    Cib,
+    /// Algérie Poste's Edahabia card.
+    Edahabia,
+    /// Algérie Poste's BaridiMob.
+    Baridimob,
+    /// A bank transfer quoting a reference.
+    BankTransfer,
+}
+
+impl DepositMethod {
+    /// The method's name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepositMethod::Cib => "cib",
+            DepositMethod::Edahabia => "edahabia",
+            DepositMethod::Baridimob => "baridimob",
+            DepositMethod::BankTransfer => "bank_transfer",
+        }
+    }
+}
+
+/// `POST /api/v1/deposits`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DepositRequest {
+    /// The wallet to credit; must belong to the caller.
+    pub wallet_id: WalletId,
+    /// Minor units, at least 1.
+    #[cfg_attr(feature = "openapi", schema(example = 500_000))]
+    pub amount: i64,
+    /// How it is paid.
+    pub method: DepositMethod,
+    /// For bank transfers: the reference the payer quotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Where a deposit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DepositStatus {
+    /// Waiting for the provider's confirmation.
+    Pending,
+    /// Confirmed: the wallet was credited.
+    Succeeded,
+    /// Refused by the provider: no balance changed.
+    Failed,
+}
+
+/// A deposit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DepositView {
+    /// The deposit's id, quoted by the provider's webhook.
+    pub id: DepositId,
+    /// The wallet it credits.
+    pub wallet_id: WalletId,
+    /// Minor units.
+    pub amount: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// How it is paid.
+    pub method: DepositMethod,
+    /// The payer's reference, if any.
+    pub reference: Option<String>,
+    /// Where it stands.
+    pub status: DepositStatus,
+    /// The provider's reference, once it answered.
+    pub provider_reference: Option<String>,
+    /// The crediting transaction, once succeeded.
+    pub transaction_id: Option<TransactionId>,
+    /// When it was initiated.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The provider's notification: `POST /api/v1/deposits/webhook`, signed with
+/// `X-Contacto-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DepositWebhook {
+    /// The deposit concerned.
+    pub deposit_id: DepositId,
+    /// `succeeded` or `failed`.
+    pub status: DepositStatus,
+    /// The provider's own reference.
+    pub provider_reference: String,
+}
+
+/// `GET /api/v1/admin/reconciliation`: whether the books balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReconciliationReport {
+    /// True when no discrepancy was found.
+    pub balanced: bool,
+    /// Transactions whose entries do not sum to zero.
+    pub unbalanced_transactions: Vec<TransactionId>,
+    /// Wallets whose stored balance differs from the sum of their entries (or whose last entry's
+    /// balance differs from the stored balance).
+    pub mismatched_wallets: Vec<WalletMismatch>,
+    /// Currencies whose wallets do not sum to zero.
+    pub unbalanced_currencies: Vec<String>,
+    /// Transactions checked.
+    pub transactions_checked: i64,
+    /// Wallets checked.
+    pub wallets_checked: i64,
+}
+
+/// A wallet whose stored balance does not match its entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalletMismatch {
+    /// The wallet.
+    pub wallet_id: WalletId,
+    /// The stored posted balance.
+    pub stored: i64,
+    /// The sum of its entries.
+    pub from_entries: i64,
+}

@@ -1,0 +1,372 @@
+//! Group commit: operations that arrive while a commit is in flight are posted together, in one
+//! database transaction. Each touched wallet is locked once per batch, in id order; operations
+//! are validated one by one in memory (`ledger::apply`); entries, balances and idempotency
+//! records are written with set-based statements; one commit acknowledges them all. An operation
+//! that fails validation is rejected alone. An idle ledger posts an operation as soon as it
+//! arrives: nothing waits for a batch to fill.
+//!
+//! One worker owns the posting path, so batches never race each other: an idempotency key seen
+//! by one batch is committed before the next batch looks for it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::ledger::{self, DailyLimits, Intent};
+use super::store::{self, NewTransaction};
+use crate::api::{DepositId, DepositStatus, TransactionId, TransactionView};
+use crate::db::Db;
+use crate::db::error::PgResultExt;
+use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Metrics;
+
+/// Most operations in one batch: bounds the statements' array sizes and a batch's lock set.
+pub(crate) const MAX_BATCH: usize = 8192;
+
+/// Operations waiting for the worker; senders wait (backpressure) beyond it.
+const QUEUE_CAPACITY: usize = 65_536;
+
+/// Africa/Algiers is UTC+1 all year (no daylight saving): daily limits roll over at its midnight.
+const ALGIERS: time::UtcOffset = time::macros::offset!(+1);
+
+/// An idempotency key with the hash of the request it came with.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyedRequest {
+    pub(crate) caller: Uuid,
+    pub(crate) key: String,
+    pub(crate) request_hash: [u8; 32],
+}
+
+/// Something to change in the same transaction as the posting.
+#[derive(Debug, Clone)]
+pub(crate) enum Effect {
+    None,
+    /// Mark a pending deposit succeeded with this posting.
+    SettleDeposit {
+        deposit: DepositId,
+        provider_reference: String,
+    },
+}
+
+struct Job {
+    intent: Intent,
+    key: Option<KeyedRequest>,
+    effect: Effect,
+    reply: oneshot::Sender<Result<TransactionView>>,
+}
+
+/// What an idempotency record remembers: the answer first given.
+#[derive(Serialize, Deserialize)]
+enum Recorded {
+    Posted(TransactionView),
+    Rejected {
+        kind: ErrorKind,
+        code: String,
+        message: String,
+    },
+}
+
+impl Recorded {
+    fn into_result(self) -> Result<TransactionView> {
+        match self {
+            Recorded::Posted(view) => Ok(view),
+            Recorded::Rejected {
+                kind,
+                code,
+                message,
+            } => Err(Error::Replayed {
+                kind,
+                code,
+                message,
+            }),
+        }
+    }
+}
+
+/// The handle operations are submitted through.
+#[derive(Clone)]
+pub(crate) struct Ledger {
+    sender: mpsc::Sender<Job>,
+}
+
+impl Ledger {
+    /// Starts the worker on the current runtime.
+    pub(crate) fn spawn(db: Db, metrics: Metrics, limits: DailyLimits) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(run(receiver, db, metrics, limits));
+        Self { sender }
+    }
+
+    /// Posts `intent` (exactly once per key) and answers once its commit is durable.
+    pub(crate) async fn post(
+        &self,
+        intent: Intent,
+        key: Option<KeyedRequest>,
+        effect: Effect,
+    ) -> Result<TransactionView> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Job {
+                intent,
+                key,
+                effect,
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Unavailable("the ledger worker has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Unavailable("the ledger worker dropped an operation".into()))?
+    }
+}
+
+async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits: DailyLimits) {
+    while let Some(first) = receiver.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let size = jobs.len();
+        match post_batch(&db, &metrics, limits, &jobs).await {
+            Ok(results) => {
+                metrics.ledger_batch(size, started.elapsed().as_secs_f64());
+                for (job, result) in jobs.into_iter().zip(results) {
+                    if let Ok(view) = &result {
+                        metrics.amount_moved(view.kind.as_str(), &view.currency, view.amount);
+                    }
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(err) => {
+                // Nothing of the batch was committed: every operation gets the failure.
+                let kind = err.kind();
+                let message = err.to_string();
+                tracing::warn!(error = %message, size, "ledger batch failed");
+                for job in jobs {
+                    let err = if kind == ErrorKind::Unavailable {
+                        Error::Unavailable(message.clone().into())
+                    } else {
+                        Error::internal("posting a batch", message.clone())
+                    };
+                    let _ = job.reply.send(Err(err));
+                }
+            }
+        }
+    }
+}
+
+/// How one job of a batch ended before the commit.
+enum Slot {
+    Done(Result<TransactionView>),
+    /// Same key and request as an earlier job of the batch: answered like it.
+    SameAs(usize),
+}
+
+async fn post_batch(
+    db: &Db,
+    metrics: &Metrics,
+    limits: DailyLimits,
+    jobs: &[Job],
+) -> Result<Vec<Result<TransactionView>>> {
+    let mut conn = db.primary().await?;
+    let tx = conn.transaction().await.db("starting a ledger batch")?;
+    let ids: Vec<Uuid> = jobs
+        .iter()
+        .flat_map(|job| job.intent.wallets().map(|w| w.0))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut states = metrics
+        .query("wallet.lock_wallets", store::lock_wallets(&*tx, &ids))
+        .await?;
+    let before = states.clone();
+    let now = store::transaction_time(&*tx).await?;
+    let today = now.to_offset(ALGIERS).date();
+    let keys: Vec<(Uuid, &str)> = jobs
+        .iter()
+        .filter_map(|job| job.key.as_ref().map(|k| (k.caller, k.key.as_str())))
+        .collect();
+    let stored = metrics
+        .query(
+            "wallet.idempotency_records",
+            store::idempotency_records(&*tx, &keys),
+        )
+        .await?;
+
+    let mut slots: Vec<Slot> = Vec::with_capacity(jobs.len());
+    let mut first_with_key: BTreeMap<(Uuid, &str), usize> = BTreeMap::new();
+    let mut transaction_ids: Vec<Option<Uuid>> = Vec::with_capacity(jobs.len());
+    let mut all_entries = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        transaction_ids.push(None);
+        all_entries.push(Vec::new());
+        if let Some(key) = &job.key {
+            if let Some(record) = stored.get(&(key.caller, key.key.clone())) {
+                let slot = if record.request_hash == key.request_hash {
+                    serde_json::from_slice::<Recorded>(&record.outcome)
+                        .map_err(|e| Error::internal("reading an idempotency record", e))
+                        .and_then(Recorded::into_result)
+                } else {
+                    Err(Error::IdempotencyKeyReused)
+                };
+                slots.push(Slot::Done(slot));
+                continue;
+            }
+            if let Some(&earlier) = first_with_key.get(&(key.caller, key.key.as_str())) {
+                let same = jobs[earlier]
+                    .key
+                    .as_ref()
+                    .is_some_and(|k| k.request_hash == key.request_hash);
+                slots.push(if same {
+                    Slot::SameAs(earlier)
+                } else {
+                    Slot::Done(Err(Error::IdempotencyKeyReused))
+                });
+                continue;
+            }
+            first_with_key.insert((key.caller, key.key.as_str()), index);
+        }
+        if let Effect::SettleDeposit { deposit, .. } = &job.effect {
+            let pending = store::deposit_by_id(&*tx, *deposit, true)
+                .await?
+                .is_some_and(|(d, _)| d.status == DepositStatus::Pending);
+            if !pending {
+                slots.push(Slot::Done(Err(Error::DepositSettled("settled"))));
+                continue;
+            }
+        }
+        match ledger::apply(&mut states, &job.intent, limits, today) {
+            Ok(entries) => {
+                let id = Uuid::now_v7();
+                if let Effect::SettleDeposit {
+                    deposit,
+                    provider_reference,
+                } = &job.effect
+                {
+                    store::settle_deposit(
+                        &*tx,
+                        *deposit,
+                        DepositStatus::Succeeded,
+                        provider_reference,
+                        Some(TransactionId(id)),
+                    )
+                    .await?;
+                }
+                let view = TransactionView {
+                    id: TransactionId(id),
+                    kind: job.intent.kind,
+                    currency: job.intent.currency.clone(),
+                    amount: job.intent.amount,
+                    description: job.intent.description.clone(),
+                    entries: entries.iter().map(ledger::Entry::view).collect(),
+                    created_at: now,
+                };
+                transaction_ids[index] = Some(id);
+                all_entries[index] = entries;
+                slots.push(Slot::Done(Ok(view)));
+            }
+            Err(err) if err.kind() == ErrorKind::Internal => return Err(err),
+            Err(err) => slots.push(Slot::Done(Err(err))),
+        }
+    }
+
+    let new_transactions: Vec<NewTransaction<'_>> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, job)| {
+            transaction_ids[index].map(|id| NewTransaction {
+                id,
+                kind: job.intent.kind,
+                currency: &job.intent.currency,
+                amount: job.intent.amount,
+                description: job.intent.description.as_deref(),
+                entries: &all_entries[index],
+            })
+        })
+        .collect();
+    metrics
+        .query(
+            "wallet.insert_postings",
+            store::insert_postings(&*tx, &new_transactions),
+        )
+        .await?;
+    let changed: Vec<_> = states
+        .iter()
+        .filter(|(id, state)| before.get(id) != Some(state))
+        .map(|(id, state)| (*id, state))
+        .collect();
+    metrics
+        .query(
+            "wallet.update_wallets",
+            store::update_wallets(&*tx, &changed),
+        )
+        .await?;
+
+    let mut records: Vec<(Uuid, &str, &[u8], Vec<u8>)> = Vec::new();
+    for (index, job) in jobs.iter().enumerate() {
+        let (Some(key), Some(&first)) = (
+            &job.key,
+            job.key
+                .as_ref()
+                .and_then(|k| first_with_key.get(&(k.caller, k.key.as_str()))),
+        ) else {
+            continue;
+        };
+        if first != index {
+            continue;
+        }
+        let Slot::Done(result) = &slots[index] else {
+            continue;
+        };
+        let recorded = match result {
+            Ok(view) => Recorded::Posted(view.clone()),
+            // Rejections by the ledger's rules are part of the answer; failures are not.
+            Err(err) if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) => {
+                continue;
+            }
+            Err(err) => Recorded::Rejected {
+                kind: err.kind(),
+                code: err.code().to_owned(),
+                message: err.public_message(),
+            },
+        };
+        let bytes = serde_json::to_vec(&recorded)
+            .map_err(|e| Error::internal("recording an idempotency key", e))?;
+        records.push((key.caller, key.key.as_str(), &key.request_hash[..], bytes));
+    }
+    let records: Vec<(Uuid, &str, &[u8], &[u8])> = records
+        .iter()
+        .map(|(c, k, h, o)| (*c, *k, *h, o.as_slice()))
+        .collect();
+    metrics
+        .query(
+            "wallet.insert_idempotency_records",
+            store::insert_idempotency_records(&*tx, &records),
+        )
+        .await?;
+    tx.commit().await.db("committing a ledger batch")?;
+
+    let mut results: Vec<Result<TransactionView>> = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let result = match slot {
+            Slot::Done(result) => result,
+            Slot::SameAs(earlier) => match &results[earlier] {
+                Ok(view) => Ok(view.clone()),
+                Err(err) => Err(Error::Replayed {
+                    kind: err.kind(),
+                    code: err.code().to_owned(),
+                    message: err.public_message(),
+                }),
+            },
+        };
+        results.push(result);
+    }
+    Ok(results)
+}

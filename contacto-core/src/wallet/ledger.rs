@@ -1,0 +1,364 @@
+//! The ledger's pure rules: validating an operation against locked wallet states and computing
+//! its entries. No I/O; the batcher calls it once per operation, in order, inside one database
+//! transaction.
+
+use std::collections::BTreeMap;
+
+use time::Date;
+
+use crate::api::{EntryView, TransactionKind, WalletId};
+use crate::error::{Error, Result};
+
+/// A wallet as locked for a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WalletState {
+    pub(crate) currency: String,
+    pub(crate) posted: i64,
+    pub(crate) pending: i64,
+    pub(crate) may_go_negative: bool,
+    pub(crate) frozen: bool,
+    pub(crate) verification_level: i16,
+    pub(crate) entry_count: i64,
+    pub(crate) outgoing_day: Option<Date>,
+    pub(crate) outgoing_minor: i64,
+}
+
+impl WalletState {
+    fn available(&self) -> i64 {
+        self.posted - self.pending
+    }
+
+    fn outgoing_on(&self, today: Date) -> i64 {
+        if self.outgoing_day == Some(today) {
+            self.outgoing_minor
+        } else {
+            0
+        }
+    }
+}
+
+/// An operation to post: balanced postings and what to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Intent {
+    pub(crate) kind: TransactionKind,
+    pub(crate) currency: String,
+    pub(crate) amount: i64,
+    pub(crate) description: Option<String>,
+    /// `(wallet, signed amount)`: credits positive, debits negative; they sum to zero.
+    pub(crate) postings: Vec<(WalletId, i64)>,
+    /// The wallet whose daily outgoing limit this operation counts against, if any.
+    pub(crate) outgoing_from: Option<WalletId>,
+}
+
+impl Intent {
+    /// Every wallet the intent touches.
+    pub(crate) fn wallets(&self) -> impl Iterator<Item = WalletId> + '_ {
+        self.postings.iter().map(|(wallet, _)| *wallet)
+    }
+}
+
+/// Daily outgoing limits by verification level (index 0, 1, 2), in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyLimits(pub [i64; 3]);
+
+impl DailyLimits {
+    fn for_level(self, level: i16) -> i64 {
+        let index = usize::try_from(level).unwrap_or(0).min(2);
+        self.0[index]
+    }
+}
+
+/// An entry computed for a posted intent, with the wallet's sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) wallet_id: WalletId,
+    pub(crate) seq: i64,
+    pub(crate) amount: i64,
+    pub(crate) balance_after: i64,
+}
+
+impl Entry {
+    pub(crate) fn view(&self) -> EntryView {
+        EntryView {
+            wallet_id: self.wallet_id,
+            amount: self.amount,
+            balance_after: self.balance_after,
+        }
+    }
+}
+
+/// Checks `intent` against `states` and, when every rule holds, applies it: balances, sequence
+/// numbers and daily totals change in `states`, and the entries are returned. A rejected intent
+/// leaves `states` untouched, so the rest of the batch proceeds as if it never came.
+pub(crate) fn apply(
+    states: &mut BTreeMap<WalletId, WalletState>,
+    intent: &Intent,
+    limits: DailyLimits,
+    today: Date,
+) -> Result<Vec<Entry>> {
+    check_shape(intent)?;
+    for wallet in intent.wallets() {
+        let state = states
+            .get(&wallet)
+            .ok_or(Error::NotFound { resource: "wallet" })?;
+        if state.currency != intent.currency {
+            return Err(Error::CurrencyMismatch(format!(
+                "wallet {wallet} holds {}, the operation is in {}",
+                state.currency, intent.currency
+            )));
+        }
+        if state.frozen {
+            return Err(Error::WalletFrozen(wallet));
+        }
+    }
+    if let Some(payer) = intent.outgoing_from {
+        let state = &states[&payer];
+        let limit = limits.for_level(state.verification_level);
+        let used = state.outgoing_on(today);
+        if used.saturating_add(intent.amount) > limit {
+            return Err(Error::LimitExceeded { limit, used });
+        }
+    }
+    for (wallet, amount) in &intent.postings {
+        let state = &states[wallet];
+        if *amount < 0 && !state.may_go_negative && state.available() + amount < 0 {
+            return Err(Error::InsufficientFunds {
+                available: state.available(),
+                requested: -amount,
+            });
+        }
+    }
+    let mut entries = Vec::with_capacity(intent.postings.len());
+    for (wallet, amount) in &intent.postings {
+        let Some(state) = states.get_mut(wallet) else {
+            return Err(Error::internal("posting", "a checked wallet vanished"));
+        };
+        state.posted += amount;
+        state.entry_count += 1;
+        entries.push(Entry {
+            wallet_id: *wallet,
+            seq: state.entry_count,
+            amount: *amount,
+            balance_after: state.posted,
+        });
+    }
+    if let Some(payer) = intent.outgoing_from
+        && let Some(state) = states.get_mut(&payer)
+    {
+        state.outgoing_minor = state.outgoing_on(today) + intent.amount;
+        state.outgoing_day = Some(today);
+    }
+    Ok(entries)
+}
+
+/// Rules of construction: a bug in core if broken, never the caller's fault.
+fn check_shape(intent: &Intent) -> Result<()> {
+    let sum: i128 = intent.postings.iter().map(|(_, a)| i128::from(*a)).sum();
+    let distinct = {
+        let mut wallets: Vec<WalletId> = intent.wallets().collect();
+        wallets.sort_unstable();
+        wallets.dedup();
+        wallets.len()
+    };
+    if intent.postings.len() < 2
+        || sum != 0
+        || intent.postings.iter().any(|(_, a)| *a == 0)
+        || distinct != intent.postings.len()
+        || intent.amount <= 0
+    {
+        return Err(Error::internal(
+            "posting",
+            format!("malformed intent: {intent:?}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    const LIMITS: DailyLimits = DailyLimits([10_000, 100_000, 1_000_000]);
+
+    fn today() -> Date {
+        Date::from_calendar_date(2026, time::Month::November, 25).unwrap()
+    }
+
+    fn wallet(posted: i64) -> WalletState {
+        WalletState {
+            currency: "DZD".into(),
+            posted,
+            pending: 0,
+            may_go_negative: false,
+            frozen: false,
+            verification_level: 2,
+            entry_count: 0,
+            outgoing_day: None,
+            outgoing_minor: 0,
+        }
+    }
+
+    fn id(n: u128) -> WalletId {
+        WalletId(Uuid::from_u128(n))
+    }
+
+    fn transfer(from: WalletId, to: WalletId, amount: i64) -> Intent {
+        Intent {
+            kind: TransactionKind::Transfer,
+            currency: "DZD".into(),
+            amount,
+            description: None,
+            postings: vec![(from, -amount), (to, amount)],
+            outgoing_from: Some(from),
+        }
+    }
+
+    #[test]
+    fn a_transfer_moves_money_and_numbers_entries() {
+        let mut states = BTreeMap::from([(id(1), wallet(500)), (id(2), wallet(0))]);
+        let entries = apply(&mut states, &transfer(id(1), id(2), 200), LIMITS, today()).unwrap();
+        assert_eq!(states[&id(1)].posted, 300);
+        assert_eq!(states[&id(2)].posted, 200);
+        assert_eq!(entries[0].seq, 1);
+        assert_eq!(entries[1].balance_after, 200);
+        assert_eq!(states[&id(1)].outgoing_minor, 200);
+    }
+
+    #[test]
+    fn rejections_leave_every_state_untouched() {
+        let base = BTreeMap::from([(id(1), wallet(100)), (id(2), wallet(0))]);
+        let mut frozen = base.clone();
+        frozen.get_mut(&id(2)).unwrap().frozen = true;
+        let mut euro = base.clone();
+        euro.get_mut(&id(2)).unwrap().currency = "EUR".into();
+        let mut held = base.clone();
+        held.get_mut(&id(1)).unwrap().pending = 60;
+        let mut low_level = base.clone();
+        low_level.get_mut(&id(1)).unwrap().verification_level = 0;
+        low_level.get_mut(&id(1)).unwrap().posted = 50_000;
+        let cases = [
+            (
+                base.clone(),
+                transfer(id(1), id(2), 101),
+                "INSUFFICIENT_FUNDS",
+                "more than posted",
+            ),
+            (
+                held,
+                transfer(id(1), id(2), 50),
+                "INSUFFICIENT_FUNDS",
+                "holds count",
+            ),
+            (
+                frozen,
+                transfer(id(1), id(2), 10),
+                "WALLET_FROZEN",
+                "frozen receiver",
+            ),
+            (
+                euro,
+                transfer(id(1), id(2), 10),
+                "CURRENCY_MISMATCH",
+                "other currency",
+            ),
+            (
+                base.clone(),
+                transfer(id(1), id(3), 10),
+                "NOT_FOUND",
+                "unknown wallet",
+            ),
+            (
+                low_level,
+                transfer(id(1), id(2), 10_001),
+                "LIMIT_EXCEEDED",
+                "level 0 daily limit",
+            ),
+        ];
+        for (states, intent, code, why) in cases {
+            let mut after = states.clone();
+            let err = apply(&mut after, &intent, LIMITS, today()).unwrap_err();
+            assert_eq!(err.code(), code, "{why}");
+            assert_eq!(after, states, "{why}: states changed");
+        }
+    }
+
+    #[test]
+    fn the_daily_limit_resets_on_a_new_day() {
+        let mut payer = wallet(50_000);
+        payer.verification_level = 0;
+        payer.outgoing_day = today().previous_day();
+        payer.outgoing_minor = 10_000;
+        let mut states = BTreeMap::from([(id(1), payer), (id(2), wallet(0))]);
+        apply(
+            &mut states,
+            &transfer(id(1), id(2), 10_000),
+            LIMITS,
+            today(),
+        )
+        .unwrap();
+        let err = apply(&mut states, &transfer(id(1), id(2), 1), LIMITS, today()).unwrap_err();
+        assert_eq!(err.code(), "LIMIT_EXCEEDED");
+    }
+
+    #[test]
+    fn system_accounts_may_go_negative() {
+        let mut funding = wallet(0);
+        funding.may_go_negative = true;
+        let mut states = BTreeMap::from([(id(1), funding), (id(2), wallet(0))]);
+        let mut deposit = transfer(id(1), id(2), 700);
+        deposit.outgoing_from = None;
+        apply(&mut states, &deposit, LIMITS, today()).unwrap();
+        assert_eq!(states[&id(1)].posted, -700);
+    }
+
+    #[test]
+    fn malformed_intents_are_bugs_not_rejections() {
+        let mut states = BTreeMap::from([(id(1), wallet(100)), (id(2), wallet(0))]);
+        let mut unbalanced = transfer(id(1), id(2), 10);
+        unbalanced.postings[1].1 = 11;
+        let err = apply(&mut states, &unbalanced, LIMITS, today()).unwrap_err();
+        assert_eq!(err.code(), "INTERNAL");
+        let to_self = transfer(id(1), id(1), 10);
+        assert_eq!(
+            apply(&mut states, &to_self, LIMITS, today())
+                .unwrap_err()
+                .code(),
+            "INTERNAL"
+        );
+    }
+
+    proptest! {
+        /// Whatever sequence of transfers is attempted, money is conserved, every posted intent's
+        /// entries sum to zero, balances equal their entries, and no wallet goes negative.
+        #[test]
+        fn money_is_conserved_and_never_negative(
+            start in proptest::collection::vec(0i64..10_000, 4),
+            moves in proptest::collection::vec((0usize..4, 0usize..4, 1i64..5_000), 0..60),
+        ) {
+            let mut states: BTreeMap<WalletId, WalletState> = start
+                .iter()
+                .enumerate()
+                .map(|(i, posted)| (id(i as u128), wallet(*posted)))
+                .collect();
+            let total: i64 = start.iter().sum();
+            let mut sums: BTreeMap<WalletId, i64> = states.iter().map(|(id, s)| (*id, s.posted)).collect();
+            for (from, to, amount) in moves {
+                if from == to { continue; }
+                let intent = transfer(id(from as u128), id(to as u128), amount);
+                if let Ok(entries) = apply(&mut states, &intent, DailyLimits([i64::MAX; 3]), today()) {
+                    prop_assert_eq!(entries.iter().map(|e| e.amount).sum::<i64>(), 0);
+                    for entry in entries {
+                        *sums.get_mut(&entry.wallet_id).unwrap() += entry.amount;
+                        prop_assert_eq!(entry.balance_after, sums[&entry.wallet_id]);
+                    }
+                }
+            }
+            prop_assert_eq!(states.values().map(|s| s.posted).sum::<i64>(), total);
+            for state in states.values() {
+                prop_assert!(state.posted >= 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,627 @@
+//! The wallet: a double-entry ledger with group commit, exactly-once money movement, deposits
+//! confirmed by a signed webhook, and reconciliation.
+
+mod batcher;
+pub(crate) mod ledger;
+mod store;
+
+use std::future::Future;
+
+use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub(crate) use batcher::Ledger;
+pub use ledger::DailyLimits;
+
+use self::batcher::{Effect, KeyedRequest};
+use self::ledger::Intent;
+use crate::Contacto;
+use crate::api::{
+    DepositId, DepositRequest, DepositStatus, DepositView, DepositWebhook, OpenWalletRequest,
+    ReconciliationReport, Role, TransactionId, TransactionKind, TransactionPage, TransactionView,
+    TransferRequest, WalletId, WalletType, WalletView,
+};
+use crate::error::{Error, FieldError, FieldErrors, Result};
+use crate::identity::Principal;
+
+/// Largest amount of one operation, in minor units (100 billion dinars): far above any real
+/// payment, far below where sums of many could overflow `i64`.
+pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+
+/// Longest description shown in histories.
+const DESCRIPTION_MAX_CHARS: usize = 500;
+
+/// Longest accepted idempotency key.
+pub const IDEMPOTENCY_KEY_MAX_CHARS: usize = 255;
+
+/// Largest history page.
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+/// The currencies with system accounts; a wallet can only be opened in one of them.
+const SUPPORTED_CURRENCIES: &[&str] = &["DZD"];
+
+/// Longest payer reference of a bank-transfer deposit.
+const DEPOSIT_REFERENCE_MAX_CHARS: usize = 100;
+
+/// Filters of a wallet's history page.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=100 (default 20).
+    pub limit: Option<i64>,
+    /// Only this kind.
+    pub kind: Option<TransactionKind>,
+    /// Only transactions at or after this time.
+    pub from: Option<time::OffsetDateTime>,
+    /// Only transactions before this time.
+    pub to: Option<time::OffsetDateTime>,
+}
+
+/// The wallet use cases: `contacto.wallet().transfer(..)`.
+#[derive(Clone, Copy)]
+pub struct Wallets<'a> {
+    app: &'a Contacto,
+}
+
+impl<'a> Wallets<'a> {
+    pub(crate) fn new(app: &'a Contacto) -> Self {
+        Self { app }
+    }
+
+    async fn q<T>(&self, statement: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.app.metrics().query(statement, work).await
+    }
+
+    /// Opens the caller's wallet in a currency: `personal` for customers and professionals,
+    /// `business` for merchants.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] (wrong type for the role, unsupported currency),
+    /// [`Error::Forbidden`] for administrators, [`Error::WalletExists`].
+    pub async fn open(
+        &self,
+        principal: &Principal,
+        request: &OpenWalletRequest,
+    ) -> Result<WalletView> {
+        let expected = match principal.role {
+            Role::Customer | Role::Professional => WalletType::Personal,
+            Role::Merchant => WalletType::Business,
+            Role::Admin => {
+                return Err(Error::Forbidden {
+                    action: "open a wallet as an administrator",
+                });
+            }
+        };
+        let mut errors = FieldErrors::new();
+        if request.wallet_type != expected {
+            errors.push(FieldError::new(
+                "type",
+                "not_allowed",
+                format!("your role opens {expected:?} wallets").to_lowercase(),
+            ));
+        }
+        if !SUPPORTED_CURRENCIES.contains(&request.currency.as_str()) {
+            errors.push(FieldError::new(
+                "currency",
+                "unsupported",
+                format!("supported currencies: {}", SUPPORTED_CURRENCIES.join(", ")),
+            ));
+        }
+        errors.into_result()?;
+        let db = self.app.db().primary().await?;
+        self.q(
+            "wallet.insert_wallet",
+            store::insert_wallet(&**db, principal.user_id, expected, &request.currency),
+        )
+        .await
+    }
+
+    /// A wallet the caller owns (any wallet, for administrators).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when it does not exist or is someone else's.
+    pub async fn get(&self, principal: &Principal, id: WalletId) -> Result<WalletView> {
+        let db = self.app.db().primary().await?;
+        let wallet = self
+            .q("wallet.wallet_by_id", store::wallet_by_id(&**db, id))
+            .await?
+            .filter(|w| principal.role == Role::Admin || w.owner_id == Some(principal.user_id));
+        wallet.ok_or(Error::NotFound { resource: "wallet" })
+    }
+
+    /// The caller's wallets.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`].
+    pub async fn list(&self, principal: &Principal) -> Result<Vec<WalletView>> {
+        let db = self.app.db().primary().await?;
+        self.q(
+            "wallet.wallets_of_owner",
+            store::wallets_of_owner(&**db, principal.user_id),
+        )
+        .await
+    }
+
+    /// Moves money from one of the caller's wallets to another wallet of the same currency,
+    /// exactly once per idempotency key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`], [`Error::NotFound`] (a wallet that is not the caller's, or does not
+    /// exist), [`Error::InsufficientFunds`], [`Error::CurrencyMismatch`],
+    /// [`Error::WalletFrozen`], [`Error::LimitExceeded`], [`Error::IdempotencyKeyReused`].
+    pub async fn transfer(
+        &self,
+        principal: &Principal,
+        request: &TransferRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<TransactionView> {
+        let result = self
+            .transfer_checked(principal, request, idempotency_key)
+            .await;
+        self.app.metrics().operation("transfer", &result);
+        result
+    }
+
+    async fn transfer_checked(
+        &self,
+        principal: &Principal,
+        request: &TransferRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<TransactionView> {
+        let mut errors = FieldErrors::new();
+        errors.check(check_amount(request.amount));
+        errors.check(check_description(request.description.as_deref()));
+        if request.from_wallet_id == request.to_wallet_id {
+            errors.push(FieldError::new(
+                "to_wallet_id",
+                "same_wallet",
+                "a wallet cannot pay itself",
+            ));
+        }
+        let key = keyed(principal, idempotency_key, "transfer", request, &mut errors);
+        errors.into_result()?;
+        let from = self.get(principal, request.from_wallet_id).await?;
+        let intent = Intent {
+            kind: TransactionKind::Transfer,
+            currency: from.currency,
+            amount: request.amount,
+            description: request.description.clone(),
+            postings: vec![
+                (request.from_wallet_id, -request.amount),
+                (request.to_wallet_id, request.amount),
+            ],
+            outgoing_from: Some(request.from_wallet_id),
+        };
+        self.app.ledger().post(intent, key, Effect::None).await
+    }
+
+    /// A page of a wallet's history, newest first (keyset pagination).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`], [`Error::Validation`] for a bad cursor or limit.
+    pub async fn history(
+        &self,
+        principal: &Principal,
+        wallet: WalletId,
+        query: &HistoryQuery,
+    ) -> Result<TransactionPage> {
+        let limit = query.limit.unwrap_or(20);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(Error::invalid(
+                "limit",
+                "out_of_range",
+                format!("between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let before_seq = query
+            .cursor
+            .as_deref()
+            .map(|c| {
+                c.parse::<i64>().ok().filter(|seq| *seq > 0).ok_or_else(|| {
+                    Error::invalid("cursor", "invalid_format", "not a cursor of this API")
+                })
+            })
+            .transpose()?;
+        self.get(principal, wallet).await?;
+        let db = self.app.db().primary().await?;
+        let filter = store::HistoryFilter {
+            before_seq,
+            kind: query.kind.map(TransactionKind::as_str),
+            from: query.from,
+            to: query.to,
+            limit: limit + 1,
+        };
+        let mut rows = self
+            .q("wallet.history", store::history(&**db, wallet, &filter))
+            .await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let next_cursor = more
+            .then(|| rows.last().map(|(seq, _)| seq.to_string()))
+            .flatten();
+        Ok(TransactionPage {
+            items: rows.into_iter().map(|(_, view)| view).collect(),
+            next_cursor,
+        })
+    }
+
+    /// One transaction with all its entries, if the caller owns one of its wallets.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn transaction(
+        &self,
+        principal: &Principal,
+        id: TransactionId,
+    ) -> Result<TransactionView> {
+        let db = self.app.db().primary().await?;
+        let view = self
+            .q(
+                "wallet.transaction_by_id",
+                store::transaction_by_id(&**db, id),
+            )
+            .await?
+            .ok_or(Error::NotFound {
+                resource: "transaction",
+            })?;
+        if principal.role == Role::Admin {
+            return Ok(view);
+        }
+        let mine = self
+            .q(
+                "wallet.wallets_of_owner",
+                store::wallets_of_owner(&**db, principal.user_id),
+            )
+            .await?;
+        if view
+            .entries
+            .iter()
+            .any(|e| mine.iter().any(|w| w.id == e.wallet_id))
+        {
+            Ok(view)
+        } else {
+            Err(Error::NotFound {
+                resource: "transaction",
+            })
+        }
+    }
+
+    /// Starts a top-up of one of the caller's wallets; it stays pending until the payment
+    /// provider confirms it through the signed webhook.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`], [`Error::NotFound`], [`Error::WalletFrozen`].
+    pub async fn deposit(
+        &self,
+        principal: &Principal,
+        request: &DepositRequest,
+    ) -> Result<DepositView> {
+        let mut errors = FieldErrors::new();
+        errors.check(check_amount(request.amount));
+        match request.reference.as_deref() {
+            Some(reference)
+                if reference.trim().is_empty()
+                    || reference.chars().count() > DEPOSIT_REFERENCE_MAX_CHARS =>
+            {
+                errors.push(FieldError::new(
+                    "reference",
+                    "invalid_format",
+                    format!("1 to {DEPOSIT_REFERENCE_MAX_CHARS} characters"),
+                ));
+            }
+            None if request.method == crate::api::DepositMethod::BankTransfer => {
+                errors.push(FieldError::new(
+                    "reference",
+                    "required",
+                    "bank transfers quote a reference",
+                ));
+            }
+            _ => {}
+        }
+        errors.into_result()?;
+        let wallet = self.get(principal, request.wallet_id).await?;
+        if wallet.frozen {
+            return Err(Error::WalletFrozen(wallet.id));
+        }
+        let db = self.app.db().primary().await?;
+        let result = self
+            .q(
+                "wallet.insert_deposit",
+                store::insert_deposit(
+                    &**db,
+                    principal.user_id,
+                    &wallet,
+                    request.amount,
+                    request.method,
+                    request.reference.as_deref(),
+                ),
+            )
+            .await;
+        self.app.metrics().operation("deposit", &result);
+        result
+    }
+
+    /// One of the caller's deposits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn deposit_status(
+        &self,
+        principal: &Principal,
+        id: DepositId,
+    ) -> Result<DepositView> {
+        let db = self.app.db().primary().await?;
+        self.q(
+            "wallet.deposit_by_id",
+            store::deposit_by_id(&**db, id, false),
+        )
+        .await?
+        .filter(|(_, owner)| principal.role == Role::Admin || *owner == principal.user_id)
+        .map(|(deposit, _)| deposit)
+        .ok_or(Error::NotFound {
+            resource: "deposit",
+        })
+    }
+
+    /// Handles the payment provider's notification: `raw_body` signed with HMAC-SHA256 under the
+    /// configured secret, `signature` as sent (`sha256=<hex>`). Success credits the wallet from
+    /// the funding account in the same transaction that settles the deposit; failure settles it
+    /// with no balance change; a repeated delivery of the same event changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSignature`] (nothing is read or written), [`Error::Validation`] for a body
+    /// that is not a notification, [`Error::NotFound`], [`Error::DepositSettled`] when the
+    /// deposit was settled the other way.
+    pub async fn deposit_webhook(
+        &self,
+        raw_body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<DepositView> {
+        self.verify_signature(raw_body, signature)?;
+        let event: DepositWebhook = serde_json::from_slice(raw_body)
+            .map_err(|err| Error::invalid("body", "invalid_format", err.to_string()))?;
+        if event.provider_reference.trim().is_empty()
+            || event.provider_reference.chars().count() > 200
+        {
+            return Err(Error::invalid(
+                "provider_reference",
+                "invalid_format",
+                "1 to 200 characters",
+            ));
+        }
+        let db = self.app.db().primary().await?;
+        let (deposit, _) = self
+            .q(
+                "wallet.deposit_by_id",
+                store::deposit_by_id(&**db, event.deposit_id, false),
+            )
+            .await?
+            .ok_or(Error::NotFound {
+                resource: "deposit",
+            })?;
+        drop(db);
+        match (deposit.status, event.status) {
+            (current, wanted) if current == wanted => return Ok(deposit),
+            (DepositStatus::Pending, DepositStatus::Succeeded) => {
+                let funding = self.system_account("funding", &deposit.currency).await?;
+                let intent = Intent {
+                    kind: TransactionKind::Deposit,
+                    currency: deposit.currency.clone(),
+                    amount: deposit.amount,
+                    description: Some(format!("top-up {}", deposit.method.as_str())),
+                    postings: vec![
+                        (funding, -deposit.amount),
+                        (deposit.wallet_id, deposit.amount),
+                    ],
+                    outgoing_from: None,
+                };
+                let effect = Effect::SettleDeposit {
+                    deposit: deposit.id,
+                    provider_reference: event.provider_reference.clone(),
+                };
+                let posted = self.app.ledger().post(intent, None, effect).await;
+                self.app
+                    .metrics()
+                    .operation("deposit_confirmation", &posted);
+                match posted {
+                    Ok(_) | Err(Error::DepositSettled(_)) => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            (DepositStatus::Pending, DepositStatus::Failed) => {
+                let db = self.app.db().primary().await?;
+                store::settle_deposit(
+                    &**db,
+                    deposit.id,
+                    DepositStatus::Failed,
+                    &event.provider_reference,
+                    None,
+                )
+                .await?;
+            }
+            (_, DepositStatus::Pending) => {
+                return Err(Error::invalid(
+                    "status",
+                    "invalid_value",
+                    "succeeded or failed",
+                ));
+            }
+            _ => {}
+        }
+        let db = self.app.db().primary().await?;
+        let (settled, _) = store::deposit_by_id(&**db, event.deposit_id, false)
+            .await?
+            .ok_or(Error::NotFound {
+                resource: "deposit",
+            })?;
+        if settled.status == event.status {
+            Ok(settled)
+        } else {
+            Err(Error::DepositSettled(match settled.status {
+                DepositStatus::Succeeded => "succeeded",
+                DepositStatus::Failed => "failed",
+                DepositStatus::Pending => "pending",
+            }))
+        }
+    }
+
+    fn verify_signature(&self, raw_body: &[u8], signature: Option<&str>) -> Result<()> {
+        let secret = self
+            .app
+            .config()
+            .wallet
+            .webhook_secret
+            .as_ref()
+            .ok_or(Error::InvalidSignature)?;
+        let given = signature
+            .and_then(|s| s.trim().strip_prefix("sha256="))
+            .and_then(crate::hex::decode)
+            .ok_or(Error::InvalidSignature)?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+            .map_err(|e| Error::internal("keying the webhook HMAC", e.to_string()))?;
+        mac.update(raw_body);
+        // Constant-time comparison: the signature cannot be guessed byte by byte.
+        mac.verify_slice(&given)
+            .map_err(|_| Error::InvalidSignature)
+    }
+
+    async fn system_account(&self, role: &str, currency: &str) -> Result<WalletId> {
+        let db = self.app.db().primary().await?;
+        self.q(
+            "wallet.system_wallet",
+            store::system_wallet(&**db, role, currency),
+        )
+        .await?
+        .ok_or_else(|| {
+            Error::internal(
+                "finding a system account",
+                format!("no {role} account in {currency}"),
+            )
+        })
+    }
+
+    /// Checks the books: every transaction sums to zero, every stored balance equals the sum of
+    /// its entries (and its last entry's balance), and each currency sums to zero. Discrepancies
+    /// are reported in detail and published as `contacto_reconciliation_discrepancies`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] for anyone but an administrator (`None` is the operator's own
+    /// command line), [`Error::Unavailable`].
+    pub async fn reconcile(&self, principal: Option<&Principal>) -> Result<ReconciliationReport> {
+        if principal.is_some_and(|p| p.role != Role::Admin) {
+            return Err(Error::Forbidden {
+                action: "run reconciliation",
+            });
+        }
+        let mut db = self.app.db().primary().await?;
+        // One snapshot for the three checks, so concurrent postings cannot look like errors.
+        let tx = db
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(|e| crate::db::error::from_pg(e, "starting reconciliation"))?;
+        let (unbalanced_transactions, transactions_checked) =
+            store::unbalanced_transactions(&*tx).await?;
+        let (mismatched_wallets, wallets_checked) = store::mismatched_wallets(&*tx).await?;
+        let unbalanced_currencies = store::unbalanced_currencies(&*tx).await?;
+        let discrepancies =
+            unbalanced_transactions.len() + mismatched_wallets.len() + unbalanced_currencies.len();
+        self.app.metrics().reconciliation(discrepancies);
+        Ok(ReconciliationReport {
+            balanced: discrepancies == 0,
+            unbalanced_transactions,
+            mismatched_wallets,
+            unbalanced_currencies,
+            transactions_checked,
+            wallets_checked,
+        })
+    }
+
+    /// Deletes idempotency records past the configured retention.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`].
+    pub async fn purge_idempotency_keys(&self) -> Result<u64> {
+        let keep = self.app.config().wallet.idempotency_retention.as_secs_f64();
+        let db = self.app.db().primary().await?;
+        store::purge_idempotency(&**db, keep).await
+    }
+}
+
+fn check_amount(amount: i64) -> std::result::Result<(), FieldError> {
+    if (1..=MAX_AMOUNT_MINOR).contains(&amount) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "amount",
+            "out_of_range",
+            format!("a whole number of minor units from 1 to {MAX_AMOUNT_MINOR}"),
+        ))
+    }
+}
+
+fn check_description(description: Option<&str>) -> std::result::Result<(), FieldError> {
+    match description {
+        Some(text) if text.chars().count() > DESCRIPTION_MAX_CHARS => Err(FieldError::new(
+            "description",
+            "too_long",
+            format!("at most {DESCRIPTION_MAX_CHARS} characters"),
+        )),
+        Some(text) if text.chars().any(char::is_control) => Err(FieldError::new(
+            "description",
+            "invalid_format",
+            "must not contain control characters",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks an idempotency key and binds it to the caller and a hash of the request.
+fn keyed(
+    principal: &Principal,
+    key: Option<&str>,
+    operation: &str,
+    request: &impl serde::Serialize,
+    errors: &mut FieldErrors,
+) -> Option<KeyedRequest> {
+    let key = key?;
+    let printable = key.chars().all(|c| (' '..='~').contains(&c));
+    if key.is_empty() || key.chars().count() > IDEMPOTENCY_KEY_MAX_CHARS || !printable {
+        errors.push(FieldError::new(
+            "Idempotency-Key",
+            "invalid_format",
+            format!("1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters"),
+        ));
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(operation.as_bytes());
+    hasher.update([0]);
+    hasher.update(serde_json::to_vec(request).unwrap_or_default());
+    Some(KeyedRequest {
+        caller: principal.user_id.0,
+        key: key.to_owned(),
+        request_hash: hasher.finalize().into(),
+    })
+}
+
+/// A fresh idempotency key, for embedders that retry their own calls.
+pub fn new_idempotency_key() -> String {
+    Uuid::new_v4().to_string()
+}

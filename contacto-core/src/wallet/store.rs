@@ -1,0 +1,633 @@
+//! The wallet's SQL: the only place it appears.
+
+use std::collections::BTreeMap;
+
+use time::{Date, OffsetDateTime};
+use tokio_postgres::types::Type;
+use tokio_postgres::{GenericClient, Row};
+use uuid::Uuid;
+
+use super::ledger::{Entry, WalletState};
+use crate::api::{
+    DepositId, DepositMethod, DepositStatus, DepositView, EntryView, TransactionId,
+    TransactionKind, TransactionView, UserId, WalletId, WalletMismatch, WalletType, WalletView,
+};
+use crate::db::error::PgResultExt;
+use crate::error::{Error, Result};
+
+const WALLET_COLUMNS: &str =
+    "id, owner_id, kind, currency, posted, pending, frozen, verification_level, created_at";
+
+fn decode<T>(result: std::result::Result<T, tokio_postgres::Error>) -> Result<T> {
+    result.map_err(|e| Error::internal("decoding a wallet row", e))
+}
+
+fn wallet_type(name: &str) -> Result<WalletType> {
+    match name {
+        "personal" => Ok(WalletType::Personal),
+        "business" => Ok(WalletType::Business),
+        "system" => Ok(WalletType::System),
+        other => Err(Error::internal(
+            "decoding a wallet row",
+            format!("kind {other}"),
+        )),
+    }
+}
+
+fn wallet_from_row(row: &Row) -> Result<WalletView> {
+    let posted: i64 = decode(row.try_get("posted"))?;
+    let pending: i64 = decode(row.try_get("pending"))?;
+    let owner: Option<Uuid> = decode(row.try_get("owner_id"))?;
+    Ok(WalletView {
+        id: WalletId(decode(row.try_get("id"))?),
+        owner_id: owner.map(UserId),
+        wallet_type: wallet_type(decode(row.try_get("kind"))?)?,
+        currency: decode(row.try_get("currency"))?,
+        posted,
+        pending,
+        available: posted - pending,
+        frozen: decode(row.try_get("frozen"))?,
+        verification_level: decode(row.try_get("verification_level"))?,
+        created_at: decode(row.try_get("created_at"))?,
+    })
+}
+
+pub(crate) async fn insert_wallet(
+    client: &impl GenericClient,
+    owner: UserId,
+    kind: WalletType,
+    currency: &str,
+) -> Result<WalletView> {
+    let id = Uuid::now_v7();
+    let kind = match kind {
+        WalletType::Personal => "personal",
+        WalletType::Business => "business",
+        WalletType::System => "system",
+    };
+    let row = client
+        .query_typed_one(
+            &format!(
+                "INSERT INTO wallets (id, owner_id, kind, currency) VALUES ($1, $2, $3, $4) \
+                 RETURNING {WALLET_COLUMNS}"
+            ),
+            &[
+                (&id, Type::UUID),
+                (&owner.0, Type::UUID),
+                (&kind, Type::TEXT),
+                (&currency, Type::TEXT),
+            ],
+        )
+        .await
+        .db("opening a wallet")?;
+    wallet_from_row(&row)
+}
+
+pub(crate) async fn wallet_by_id(
+    client: &impl GenericClient,
+    id: WalletId,
+) -> Result<Option<WalletView>> {
+    let row = client
+        .query_typed_opt(
+            &format!("SELECT {WALLET_COLUMNS} FROM wallets WHERE id = $1"),
+            &[(&id.0, Type::UUID)],
+        )
+        .await
+        .db("reading a wallet")?;
+    row.as_ref().map(wallet_from_row).transpose()
+}
+
+pub(crate) async fn wallets_of_owner(
+    client: &impl GenericClient,
+    owner: UserId,
+) -> Result<Vec<WalletView>> {
+    let rows = client
+        .query_typed(
+            &format!(
+                "SELECT {WALLET_COLUMNS} FROM wallets WHERE owner_id = $1 ORDER BY created_at"
+            ),
+            &[(&owner.0, Type::UUID)],
+        )
+        .await
+        .db("listing wallets")?;
+    rows.iter().map(wallet_from_row).collect()
+}
+
+/// The system account with `role` in `currency`.
+pub(crate) async fn system_wallet(
+    client: &impl GenericClient,
+    role: &str,
+    currency: &str,
+) -> Result<Option<WalletId>> {
+    let row = client
+        .query_typed_opt(
+            "SELECT id FROM wallets WHERE kind = 'system' AND system_role = $1 AND currency = $2",
+            &[(&role, Type::TEXT), (&currency, Type::TEXT)],
+        )
+        .await
+        .db("finding a system account")?;
+    Ok(row.map(|r| WalletId(r.get(0))))
+}
+
+/// Locks `ids` (sorted, so concurrent batches always lock in the same order and cannot deadlock)
+/// and returns their states; unknown ids are simply absent.
+pub(crate) async fn lock_wallets(
+    client: &impl GenericClient,
+    ids: &[Uuid],
+) -> Result<BTreeMap<WalletId, WalletState>> {
+    let rows = client
+        .query_typed(
+            "SELECT id, currency, posted, pending, may_go_negative, frozen, verification_level, \
+                    entry_count, outgoing_day, outgoing_minor \
+             FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[(&ids, Type::UUID_ARRAY)],
+        )
+        .await
+        .db("locking wallets")?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                WalletId(decode(row.try_get(0))?),
+                WalletState {
+                    currency: decode(row.try_get(1))?,
+                    posted: decode(row.try_get(2))?,
+                    pending: decode(row.try_get(3))?,
+                    may_go_negative: decode(row.try_get(4))?,
+                    frozen: decode(row.try_get(5))?,
+                    verification_level: decode(row.try_get(6))?,
+                    entry_count: decode(row.try_get(7))?,
+                    outgoing_day: decode(row.try_get::<_, Option<Date>>(8))?,
+                    outgoing_minor: decode(row.try_get(9))?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The database's clock for this transaction: every row of a batch carries the same time.
+pub(crate) async fn transaction_time(client: &impl GenericClient) -> Result<OffsetDateTime> {
+    let row = client
+        .query_typed_one("SELECT now()", &[])
+        .await
+        .db("reading the clock")?;
+    Ok(row.get(0))
+}
+
+/// A posted transaction, ready to write.
+pub(crate) struct NewTransaction<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) kind: TransactionKind,
+    pub(crate) currency: &'a str,
+    pub(crate) amount: i64,
+    pub(crate) description: Option<&'a str>,
+    pub(crate) entries: &'a [Entry],
+}
+
+/// Writes transactions and their entries with two set-based statements, whatever their number.
+pub(crate) async fn insert_postings(
+    client: &impl GenericClient,
+    transactions: &[NewTransaction<'_>],
+) -> Result<()> {
+    if transactions.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = transactions.iter().map(|t| t.id).collect();
+    let kinds: Vec<&str> = transactions.iter().map(|t| t.kind.as_str()).collect();
+    let currencies: Vec<&str> = transactions.iter().map(|t| t.currency).collect();
+    let amounts: Vec<i64> = transactions.iter().map(|t| t.amount).collect();
+    let descriptions: Vec<Option<&str>> = transactions.iter().map(|t| t.description).collect();
+    client
+        .query_typed(
+            "INSERT INTO ledger_transactions (id, kind, currency, amount, description) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[])",
+            &[
+                (&ids, Type::UUID_ARRAY),
+                (&kinds, Type::TEXT_ARRAY),
+                (&currencies, Type::TEXT_ARRAY),
+                (&amounts, Type::INT8_ARRAY),
+                (&descriptions, Type::TEXT_ARRAY),
+            ],
+        )
+        .await
+        .db("writing transactions")?;
+    let entries = transactions
+        .iter()
+        .flat_map(|t| t.entries.iter().map(move |e| (t.id, e)));
+    let (mut wallets, mut seqs, mut txns, mut amounts, mut balances) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (txn, entry) in entries {
+        wallets.push(entry.wallet_id.0);
+        seqs.push(entry.seq);
+        txns.push(txn);
+        amounts.push(entry.amount);
+        balances.push(entry.balance_after);
+    }
+    client
+        .query_typed(
+            "INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+             SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::int8[])",
+            &[
+                (&wallets, Type::UUID_ARRAY),
+                (&seqs, Type::INT8_ARRAY),
+                (&txns, Type::UUID_ARRAY),
+                (&amounts, Type::INT8_ARRAY),
+                (&balances, Type::INT8_ARRAY),
+            ],
+        )
+        .await
+        .db("writing entries")?;
+    Ok(())
+}
+
+/// Writes the new states of the wallets a batch changed, in one statement.
+pub(crate) async fn update_wallets(
+    client: &impl GenericClient,
+    states: &[(WalletId, &WalletState)],
+) -> Result<()> {
+    if states.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = states.iter().map(|(id, _)| id.0).collect();
+    let posted: Vec<i64> = states.iter().map(|(_, s)| s.posted).collect();
+    let pending: Vec<i64> = states.iter().map(|(_, s)| s.pending).collect();
+    let counts: Vec<i64> = states.iter().map(|(_, s)| s.entry_count).collect();
+    let days: Vec<Option<Date>> = states.iter().map(|(_, s)| s.outgoing_day).collect();
+    let outgoing: Vec<i64> = states.iter().map(|(_, s)| s.outgoing_minor).collect();
+    client
+        .query_typed(
+            "UPDATE wallets w SET posted = v.posted, pending = v.pending, entry_count = v.entry_count, \
+               outgoing_day = v.outgoing_day, outgoing_minor = v.outgoing_minor \
+             FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::date[], $6::int8[]) \
+               AS v(id, posted, pending, entry_count, outgoing_day, outgoing_minor) \
+             WHERE w.id = v.id",
+            &[
+                (&ids, Type::UUID_ARRAY),
+                (&posted, Type::INT8_ARRAY),
+                (&pending, Type::INT8_ARRAY),
+                (&counts, Type::INT8_ARRAY),
+                (&days, Type::DATE_ARRAY),
+                (&outgoing, Type::INT8_ARRAY),
+            ],
+        )
+        .await
+        .db("updating balances")?;
+    Ok(())
+}
+
+/// A stored idempotency record.
+pub(crate) struct StoredKey {
+    pub(crate) request_hash: Vec<u8>,
+    pub(crate) outcome: Vec<u8>,
+}
+
+/// The records of `(caller, key)` pairs that exist.
+pub(crate) async fn idempotency_records(
+    client: &impl GenericClient,
+    keys: &[(Uuid, &str)],
+) -> Result<BTreeMap<(Uuid, String), StoredKey>> {
+    if keys.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let callers: Vec<Uuid> = keys.iter().map(|(c, _)| *c).collect();
+    let names: Vec<&str> = keys.iter().map(|(_, k)| *k).collect();
+    let rows = client
+        .query_typed(
+            "SELECT i.caller_id, i.key, i.request_hash, i.outcome FROM idempotency_keys i \
+             JOIN unnest($1::uuid[], $2::text[]) AS k(caller_id, key) \
+               ON i.caller_id = k.caller_id AND i.key = k.key",
+            &[(&callers, Type::UUID_ARRAY), (&names, Type::TEXT_ARRAY)],
+        )
+        .await
+        .db("reading idempotency keys")?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            (
+                (row.get(0), row.get::<_, String>(1)),
+                StoredKey {
+                    request_hash: row.get(2),
+                    outcome: row.get(3),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Records outcomes under their keys, in one statement.
+pub(crate) async fn insert_idempotency_records(
+    client: &impl GenericClient,
+    records: &[(Uuid, &str, &[u8], &[u8])],
+) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let callers: Vec<Uuid> = records.iter().map(|r| r.0).collect();
+    let keys: Vec<&str> = records.iter().map(|r| r.1).collect();
+    let hashes: Vec<&[u8]> = records.iter().map(|r| r.2).collect();
+    let outcomes: Vec<&[u8]> = records.iter().map(|r| r.3).collect();
+    client
+        .query_typed(
+            "INSERT INTO idempotency_keys (caller_id, key, request_hash, outcome) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[])",
+            &[
+                (&callers, Type::UUID_ARRAY),
+                (&keys, Type::TEXT_ARRAY),
+                (&hashes, Type::BYTEA_ARRAY),
+                (&outcomes, Type::BYTEA_ARRAY),
+            ],
+        )
+        .await
+        .db("recording idempotency keys")?;
+    Ok(())
+}
+
+/// Deletes idempotency records older than `keep_secs`.
+pub(crate) async fn purge_idempotency(client: &impl GenericClient, keep_secs: f64) -> Result<u64> {
+    let rows = client
+        .query_typed(
+            "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1) RETURNING 1",
+            &[(&keep_secs, Type::FLOAT8)],
+        )
+        .await
+        .db("purging idempotency keys")?;
+    Ok(rows.len() as u64)
+}
+
+fn transaction_kind(name: &str) -> Result<TransactionKind> {
+    TransactionKind::from_name(name)
+        .ok_or_else(|| Error::internal("decoding a transaction", format!("kind {name}")))
+}
+
+/// One transaction with its entries.
+pub(crate) async fn transaction_by_id(
+    client: &impl GenericClient,
+    id: TransactionId,
+) -> Result<Option<TransactionView>> {
+    let rows = client
+        .query_typed(
+            "SELECT t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+                    e.wallet_id, e.amount, e.balance_after \
+             FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id \
+             WHERE t.id = $1 ORDER BY e.amount, e.wallet_id",
+            &[(&id.0, Type::UUID)],
+        )
+        .await
+        .db("reading a transaction")?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(TransactionView {
+        id,
+        kind: transaction_kind(first.get(1))?,
+        currency: first.get(2),
+        amount: first.get(3),
+        description: first.get(4),
+        created_at: first.get(5),
+        entries: rows
+            .iter()
+            .map(|r| EntryView {
+                wallet_id: WalletId(r.get(6)),
+                amount: r.get(7),
+                balance_after: r.get(8),
+            })
+            .collect(),
+    }))
+}
+
+/// Filters of a history page.
+pub(crate) struct HistoryFilter<'a> {
+    pub(crate) before_seq: Option<i64>,
+    pub(crate) kind: Option<&'a str>,
+    pub(crate) from: Option<OffsetDateTime>,
+    pub(crate) to: Option<OffsetDateTime>,
+    pub(crate) limit: i64,
+}
+
+/// A wallet's entries newest first, walking its `(wallet_id, seq)` key from a cursor, with the
+/// transactions they belong to. Returns `(seq, view)` pairs.
+pub(crate) async fn history(
+    client: &impl GenericClient,
+    wallet: WalletId,
+    filter: &HistoryFilter<'_>,
+) -> Result<Vec<(i64, TransactionView)>> {
+    let rows = client
+        .query_typed(
+            "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+                    e.amount, e.balance_after \
+             FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
+             WHERE e.wallet_id = $1 AND ($2::int8 IS NULL OR e.seq < $2) \
+               AND ($3::text IS NULL OR t.kind = $3) \
+               AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
+               AND ($5::timestamptz IS NULL OR t.created_at < $5) \
+             ORDER BY e.seq DESC LIMIT $6",
+            &[
+                (&wallet.0, Type::UUID),
+                (&filter.before_seq, Type::INT8),
+                (&filter.kind, Type::TEXT),
+                (&filter.from, Type::TIMESTAMPTZ),
+                (&filter.to, Type::TIMESTAMPTZ),
+                (&filter.limit, Type::INT8),
+            ],
+        )
+        .await
+        .db("reading a wallet's history")?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.get(0),
+                TransactionView {
+                    id: TransactionId(r.get(1)),
+                    kind: transaction_kind(r.get(2))?,
+                    currency: r.get(3),
+                    amount: r.get(4),
+                    description: r.get(5),
+                    created_at: r.get(6),
+                    entries: vec![EntryView {
+                        wallet_id: wallet,
+                        amount: r.get(7),
+                        balance_after: r.get(8),
+                    }],
+                },
+            ))
+        })
+        .collect()
+}
+
+fn deposit_from_row(row: &Row) -> Result<DepositView> {
+    let method = match row.get::<_, &str>("method") {
+        "cib" => DepositMethod::Cib,
+        "edahabia" => DepositMethod::Edahabia,
+        "baridimob" => DepositMethod::Baridimob,
+        _ => DepositMethod::BankTransfer,
+    };
+    let status = match row.get::<_, &str>("status") {
+        "succeeded" => DepositStatus::Succeeded,
+        "failed" => DepositStatus::Failed,
+        _ => DepositStatus::Pending,
+    };
+    Ok(DepositView {
+        id: DepositId(row.get("id")),
+        wallet_id: WalletId(row.get("wallet_id")),
+        amount: row.get("amount"),
+        currency: row.get("currency"),
+        method,
+        reference: row.get("reference"),
+        status,
+        provider_reference: row.get("provider_reference"),
+        transaction_id: row
+            .get::<_, Option<Uuid>>("transaction_id")
+            .map(TransactionId),
+        created_at: row.get("created_at"),
+    })
+}
+
+const DEPOSIT_COLUMNS: &str = "id, wallet_id, owner_id, amount, currency, method, reference, status, \
+                               provider_reference, transaction_id, created_at";
+
+pub(crate) async fn insert_deposit(
+    client: &impl GenericClient,
+    owner: UserId,
+    wallet: &WalletView,
+    amount: i64,
+    method: DepositMethod,
+    reference: Option<&str>,
+) -> Result<DepositView> {
+    let id = Uuid::now_v7();
+    let method = method.as_str();
+    let row = client
+        .query_typed_one(
+            &format!(
+                "INSERT INTO deposits (id, wallet_id, owner_id, amount, currency, method, reference) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {DEPOSIT_COLUMNS}"
+            ),
+            &[
+                (&id, Type::UUID),
+                (&wallet.id.0, Type::UUID),
+                (&owner.0, Type::UUID),
+                (&amount, Type::INT8),
+                (&wallet.currency, Type::TEXT),
+                (&method, Type::TEXT),
+                (&reference, Type::TEXT),
+            ],
+        )
+        .await
+        .db("recording a deposit")?;
+    deposit_from_row(&row)
+}
+
+pub(crate) async fn deposit_by_id(
+    client: &impl GenericClient,
+    id: DepositId,
+    lock: bool,
+) -> Result<Option<(DepositView, UserId)>> {
+    let sql = format!(
+        "SELECT {DEPOSIT_COLUMNS} FROM deposits WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let row = client
+        .query_typed_opt(&sql, &[(&id.0, Type::UUID)])
+        .await
+        .db("reading a deposit")?;
+    row.map(|row| Ok((deposit_from_row(&row)?, UserId(row.get("owner_id")))))
+        .transpose()
+}
+
+/// Settles a pending deposit; `false` when it was no longer pending.
+pub(crate) async fn settle_deposit(
+    client: &impl GenericClient,
+    id: DepositId,
+    status: DepositStatus,
+    provider_reference: &str,
+    transaction: Option<TransactionId>,
+) -> Result<bool> {
+    let status = match status {
+        DepositStatus::Succeeded => "succeeded",
+        DepositStatus::Failed => "failed",
+        DepositStatus::Pending => "pending",
+    };
+    let transaction = transaction.map(|t| t.0);
+    let rows = client
+        .query_typed(
+            "UPDATE deposits SET status = $2, provider_reference = $3, transaction_id = $4, \
+               updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING 1",
+            &[
+                (&id.0, Type::UUID),
+                (&status, Type::TEXT),
+                (&provider_reference, Type::TEXT),
+                (&transaction, Type::UUID),
+            ],
+        )
+        .await
+        .db("settling a deposit")?;
+    Ok(!rows.is_empty())
+}
+
+/// Transactions whose entries do not sum to zero, and how many were checked.
+pub(crate) async fn unbalanced_transactions(
+    client: &impl GenericClient,
+) -> Result<(Vec<TransactionId>, i64)> {
+    let rows = client
+        .query_typed(
+            "SELECT t.id, coalesce(sum(e.amount), 0)::int8 AS total, count(e.*) AS entries, \
+                    count(*) OVER () AS checked \
+             FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id \
+             GROUP BY t.id",
+            &[],
+        )
+        .await
+        .db("checking transactions")?;
+    let checked = rows.first().map_or(0, |r| r.get::<_, i64>(3));
+    let unbalanced = rows
+        .iter()
+        .filter(|r| r.get::<_, i64>(1) != 0 || r.get::<_, i64>(2) < 2)
+        .map(|r| TransactionId(r.get(0)))
+        .collect();
+    Ok((unbalanced, checked))
+}
+
+/// Wallets whose stored balance differs from their entries, and how many were checked.
+pub(crate) async fn mismatched_wallets(
+    client: &impl GenericClient,
+) -> Result<(Vec<WalletMismatch>, i64)> {
+    let rows = client
+        .query_typed(
+            "SELECT w.id, w.posted, coalesce(e.total, 0)::int8, coalesce(e.last_balance, 0)::int8, \
+                    w.entry_count, coalesce(e.entries, 0)::int8, count(*) OVER () \
+             FROM wallets w LEFT JOIN ( \
+               SELECT wallet_id, sum(amount) AS total, count(*) AS entries, \
+                      (array_agg(balance_after ORDER BY seq DESC))[1] AS last_balance \
+               FROM ledger_entries GROUP BY wallet_id) e ON e.wallet_id = w.id",
+            &[],
+        )
+        .await
+        .db("checking balances")?;
+    let checked = rows.first().map_or(0, |r| r.get::<_, i64>(6));
+    let mismatched = rows
+        .iter()
+        .filter(|r| {
+            let stored: i64 = r.get(1);
+            let total: i64 = r.get(2);
+            let last: i64 = r.get(3);
+            let count: i64 = r.get(4);
+            let entries: i64 = r.get(5);
+            stored != total || (entries > 0 && last != stored) || count != entries
+        })
+        .map(|r| WalletMismatch {
+            wallet_id: WalletId(r.get(0)),
+            stored: r.get(1),
+            from_entries: r.get(2),
+        })
+        .collect();
+    Ok((mismatched, checked))
+}
+
+/// Currencies whose wallets do not sum to zero.
+pub(crate) async fn unbalanced_currencies(client: &impl GenericClient) -> Result<Vec<String>> {
+    let rows = client
+        .query_typed(
+            "SELECT currency FROM wallets GROUP BY currency HAVING sum(posted) <> 0 ORDER BY currency",
+            &[],
+        )
+        .await
+        .db("checking currencies")?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

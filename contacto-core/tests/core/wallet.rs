@@ -1,0 +1,387 @@
+use contacto_core::api::{
+    DepositMethod, DepositRequest, DepositStatus, OpenWalletRequest, RegisterRequest, Role,
+    TransactionKind, TransferRequest, WalletId, WalletType,
+};
+use contacto_core::testing::{TEST_WEBHOOK_SECRET, TestDatabase};
+use contacto_core::{Contacto, HistoryQuery, Principal};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub(crate) async fn user(core: &Contacto, email: &str, role: Role) -> Principal {
+    let session = core
+        .identity()
+        .register(&RegisterRequest {
+            email: email.into(),
+            password: "a long enough password".into(),
+            full_name: "Wallet Owner".into(),
+            phone: None,
+            role,
+        })
+        .await
+        .unwrap();
+    core.identity()
+        .authenticate(Some(&format!("Bearer {}", session.token)))
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn wallet(core: &Contacto, owner: &Principal) -> WalletId {
+    let wallet_type = if owner.role == Role::Merchant {
+        WalletType::Business
+    } else {
+        WalletType::Personal
+    };
+    core.wallet()
+        .open(
+            owner,
+            &OpenWalletRequest {
+                wallet_type,
+                currency: "DZD".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+pub(crate) fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// Tops a wallet up through the real deposit flow: initiate, then the provider's signed webhook.
+pub(crate) async fn top_up(core: &Contacto, owner: &Principal, wallet: WalletId, amount: i64) {
+    let deposit = core
+        .wallet()
+        .deposit(
+            owner,
+            &DepositRequest {
+                wallet_id: wallet,
+                amount,
+                method: DepositMethod::Cib,
+                reference: None,
+            },
+        )
+        .await
+        .unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": format!("cib-{}", deposit.id)
+    }))
+    .unwrap();
+    let settled = core
+        .wallet()
+        .deposit_webhook(&body, Some(&sign(&body)))
+        .await
+        .unwrap();
+    assert_eq!(settled.status, DepositStatus::Succeeded);
+}
+
+fn transfer(from: WalletId, to: WalletId, amount: i64) -> TransferRequest {
+    TransferRequest {
+        from_wallet_id: from,
+        to_wallet_id: to,
+        amount,
+        description: Some("loyer".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Professional).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    top_up(&core, &amina, a, 100_000).await;
+
+    let posted = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 30_000), Some("t-1"))
+        .await
+        .unwrap();
+    assert_eq!(posted.kind, TransactionKind::Transfer);
+    assert_eq!(posted.entries.iter().map(|e| e.amount).sum::<i64>(), 0);
+    assert_eq!(
+        core.wallet().get(&amina, a).await.unwrap().available,
+        70_000
+    );
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 30_000);
+
+    let history = core
+        .wallet()
+        .history(&amina, a, &HistoryQuery::default())
+        .await
+        .unwrap();
+    let kinds: Vec<TransactionKind> = history.items.iter().map(|t| t.kind).collect();
+    assert_eq!(
+        kinds,
+        [TransactionKind::Transfer, TransactionKind::Deposit],
+        "newest first"
+    );
+    assert_eq!(history.items[0].entries[0].balance_after, 70_000);
+
+    let seen_by_karim = core.wallet().transaction(&karim, posted.id).await.unwrap();
+    assert_eq!(seen_by_karim.entries.len(), 2);
+    let stranger = user(&core, "stranger@example.dz", Role::Customer).await;
+    assert_eq!(
+        core.wallet()
+            .transaction(&stranger, posted.id)
+            .await
+            .unwrap_err()
+            .code(),
+        "NOT_FOUND"
+    );
+
+    let report = core.wallet().reconcile(None).await.unwrap();
+    assert!(report.balanced, "{report:?}");
+    assert_eq!(report.transactions_checked, 2);
+}
+
+#[tokio::test]
+async fn rejected_transfers_move_nothing_and_name_their_reason() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    top_up(&core, &amina, a, 1_000).await;
+    let cases = [
+        (transfer(a, k, 1_001), &amina, "INSUFFICIENT_FUNDS"),
+        (transfer(a, k, 0), &amina, "VALIDATION_FAILED"),
+        (transfer(a, a, 10), &amina, "VALIDATION_FAILED"),
+        (transfer(k, a, 10), &amina, "NOT_FOUND"),
+        (
+            transfer(a, WalletId(uuid::Uuid::new_v4()), 10),
+            &amina,
+            "NOT_FOUND",
+        ),
+    ];
+    for (request, who, code) in cases {
+        let err = core
+            .wallet()
+            .transfer(who, &request, None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{request:?}");
+    }
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 1_000);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_posts_once_and_replays_the_answer() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    top_up(&core, &amina, a, 10_000).await;
+
+    let first = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 1_000), Some("same-key"))
+        .await
+        .unwrap();
+    let again = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 1_000), Some("same-key"))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_vec(&first).unwrap(),
+        serde_json::to_vec(&again).unwrap()
+    );
+    let reused = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 2_000), Some("same-key"))
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code(), "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 9_000);
+
+    // Concurrent duplicates of one key post exactly once.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let core = core.clone();
+        tasks.push(tokio::spawn(async move {
+            core.wallet()
+                .transfer(&amina, &transfer(a, k, 500), Some("raced-key"))
+                .await
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every duplicate got the one posting");
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 8_500);
+
+    // A rejection is part of the answer too: replayed, not re-evaluated.
+    let broke = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 1_000_000), Some("too-much"))
+        .await
+        .unwrap_err();
+    top_up(&core, &amina, a, 2_000_000).await;
+    let replayed = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 1_000_000), Some("too-much"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (broke.code(), broke.to_string()),
+        (replayed.code(), replayed.to_string())
+    );
+}
+
+#[tokio::test]
+async fn concurrent_transfers_among_few_wallets_conserve_money() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let mut owners = Vec::new();
+    for i in 0..4 {
+        let owner = user(&core, &format!("u{i}@example.dz"), Role::Customer).await;
+        let id = wallet(&core, &owner).await;
+        top_up(&core, &owner, id, 10_000).await;
+        owners.push((owner, id));
+    }
+    let mut tasks = Vec::new();
+    for n in 0..400usize {
+        let core = core.clone();
+        let (owner, from) = owners[n % 4];
+        let to = owners[(n * 7 + 1) % 4].1;
+        if from == to {
+            continue;
+        }
+        tasks.push(tokio::spawn(async move {
+            core.wallet()
+                .transfer(&owner, &transfer(from, to, 1 + (n as i64 % 700)), None)
+                .await
+        }));
+    }
+    for task in tasks {
+        if let Err(err) = task.await.unwrap() {
+            assert_eq!(
+                err.code(),
+                "INSUFFICIENT_FUNDS",
+                "only expected rejections: {err}"
+            );
+        }
+    }
+    let mut total = 0;
+    for (owner, id) in &owners {
+        let w = core.wallet().get(owner, *id).await.unwrap();
+        assert!(w.available >= 0);
+        total += w.posted;
+    }
+    assert_eq!(total, 40_000);
+    let report = core.wallet().reconcile(None).await.unwrap();
+    assert!(report.balanced, "{report:?}");
+}
+
+#[tokio::test]
+async fn a_bad_webhook_signature_is_refused_and_writes_nothing() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let a = wallet(&core, &amina).await;
+    let deposit = core
+        .wallet()
+        .deposit(
+            &amina,
+            &DepositRequest {
+                wallet_id: a,
+                amount: 5_000,
+                method: DepositMethod::Edahabia,
+                reference: None,
+            },
+        )
+        .await
+        .unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": "ed-1"
+    }))
+    .unwrap();
+    let tampered = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("ed-1", "ed-2");
+    for signature in [
+        None,
+        Some("sha256=00".to_owned()),
+        Some(sign(tampered.as_bytes())),
+        Some(sign(&body).replace("sha256=", "")),
+    ] {
+        let err = core
+            .wallet()
+            .deposit_webhook(&body, signature.as_deref())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_SIGNATURE", "{signature:?}");
+    }
+    assert_eq!(
+        core.wallet()
+            .deposit_status(&amina, deposit.id)
+            .await
+            .unwrap()
+            .status,
+        DepositStatus::Pending
+    );
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 0);
+
+    // The provider retries: the same event twice credits once.
+    let first = core
+        .wallet()
+        .deposit_webhook(&body, Some(&sign(&body)))
+        .await
+        .unwrap();
+    let second = core
+        .wallet()
+        .deposit_webhook(&body, Some(&sign(&body)))
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 5_000);
+    let failed = serde_json::to_vec(&serde_json::json!({
+        "deposit_id": deposit.id, "status": "failed", "provider_reference": "ed-1"
+    }))
+    .unwrap();
+    let err = core
+        .wallet()
+        .deposit_webhook(&failed, Some(&sign(&failed)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "DEPOSIT_SETTLED");
+}
+
+#[tokio::test]
+async fn ledger_rows_cannot_be_changed_or_deleted() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let a = wallet(&core, &amina).await;
+    top_up(&core, &amina, a, 5_000).await;
+    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    for sql in [
+        "UPDATE ledger_entries SET amount = amount + 1",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transactions SET amount = 1",
+        "DELETE FROM ledger_transactions",
+        "TRUNCATE ledger_entries",
+    ] {
+        let err = client.batch_execute(sql).await.unwrap_err();
+        let message = err
+            .as_db_error()
+            .map(|e| e.message().to_owned())
+            .unwrap_or_default();
+        assert!(message.contains("immutable"), "{sql}: {err:?}");
+    }
+}
