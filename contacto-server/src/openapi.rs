@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
 use crate::error::TRANSPORT_ERROR_CODES;
-use crate::operations::{Auth, Body, Operation, TAGS};
+use crate::operations::{Auth, Body, Operation, RawKind, TAGS};
 use crate::routes::Route;
 
 #[derive(OpenApi)]
@@ -61,8 +61,10 @@ pub fn document() -> Value {
     });
 
     let mut paths = Map::new();
+    let mut used_errors = std::collections::BTreeSet::new();
     for route in Route::ALL {
         let operation = route.operation();
+        used_errors.extend(error_statuses(&operation));
         let item = paths.entry(operation.template).or_insert_with(|| json!({}));
         item[operation.method.as_str().to_lowercase()] = operation_object(&operation);
     }
@@ -72,6 +74,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Contacto API",
             "version": env!("CARGO_PKG_VERSION"),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
             "description": "The digital backbone for businesses and professionals in Algeria. \
                             Every JSON answer uses one envelope: `{\"success\": true, \"data\": ...}` \
                             or `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"}}`. \
@@ -106,7 +109,7 @@ pub fn document() -> Value {
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}
                 }
             },
-            "responses": error_responses(),
+            "responses": error_responses(&used_errors),
         }
     })
 }
@@ -117,7 +120,7 @@ fn envelope(body: Body) -> Option<Value> {
         Body::JsonList(schema) => {
             json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}})
         }
-        Body::Raw(_) | Body::Empty => return None,
+        Body::Raw(..) | Body::Empty => return None,
     };
     Some(json!({
         "type": "object",
@@ -130,10 +133,17 @@ fn operation_object(operation: &Operation) -> Value {
     let (status, body) = operation.success;
     let success = match body {
         Body::Empty => json!({"description": "Done; no body."}),
-        Body::Raw(media) => json!({
-            "description": "The document.",
-            "content": {media: {"schema": {"type": "string"}}}
-        }),
+        Body::Raw(media, kind) => {
+            let schema = match kind {
+                RawKind::Text => json!({"type": "string"}),
+                RawKind::JsonObject => json!({"type": "object"}),
+            };
+            let content: Map<String, Value> = media
+                .iter()
+                .map(|m| ((*m).to_owned(), json!({"schema": schema})))
+                .collect();
+            json!({"description": "The document.", "content": content})
+        }
         Body::Json(_) | Body::JsonList(_) => json!({
             "description": "Success.",
             "content": {"application/json": {"schema": envelope(body)}}
@@ -141,20 +151,7 @@ fn operation_object(operation: &Operation) -> Value {
     };
     let mut responses = Map::new();
     responses.insert(status.to_string(), success);
-    let mut errors: Vec<u16> = operation.errors.to_vec();
-    errors.push(500);
-    if operation.uses_database {
-        errors.push(503);
-    }
-    if operation.request.is_some() {
-        errors.extend([400, 408, 413, 415]);
-    }
-    if operation.auth == Auth::Required {
-        errors.push(401);
-    }
-    errors.sort_unstable();
-    errors.dedup();
-    for code in errors {
+    for code in error_statuses(operation) {
         responses.insert(
             code.to_string(),
             json!({"$ref": format!("#/components/responses/Error{code}")}),
@@ -183,6 +180,24 @@ fn operation_object(operation: &Operation) -> Value {
     object
 }
 
+/// The error statuses an operation can answer: its own, plus the generic ones.
+fn error_statuses(operation: &Operation) -> Vec<u16> {
+    let mut errors: Vec<u16> = operation.errors.to_vec();
+    errors.push(500);
+    if operation.uses_database {
+        errors.push(503);
+    }
+    if operation.request.is_some() {
+        errors.extend([400, 408, 413, 415]);
+    }
+    if operation.auth == Auth::Required {
+        errors.push(401);
+    }
+    errors.sort_unstable();
+    errors.dedup();
+    errors
+}
+
 fn path_parameters(template: &str) -> Vec<Value> {
     let mut parameters = Vec::new();
     if template.contains("{id}") {
@@ -208,8 +223,8 @@ type ErrorStatus = (
     Option<(&'static str, &'static str)>,
 );
 
-/// One reusable response per error status, with the headers the status carries.
-fn error_responses() -> Value {
+/// One reusable response per error status in use, with the headers the status carries.
+fn error_responses(used: &std::collections::BTreeSet<u16>) -> Value {
     let statuses: [ErrorStatus; 12] = [
         (
             400,
@@ -286,6 +301,9 @@ fn error_responses() -> Value {
     ];
     let mut responses = Map::new();
     for (status, description, example_code, header) in statuses {
+        if !used.contains(&status) {
+            continue;
+        }
         let mut response = json!({
             "description": description,
             "content": {"application/json": {

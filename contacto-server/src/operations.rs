@@ -21,10 +21,19 @@ pub enum Body {
     Json(&'static str),
     /// The envelope around a list of values of a component schema.
     JsonList(&'static str),
-    /// A document that is not enveloped, with its media type.
-    Raw(&'static str),
+    /// A document that is not enveloped: its media types, and whether it is a JSON object.
+    Raw(&'static [&'static str], RawKind),
     /// No body (204).
     Empty,
+}
+
+/// What an unenveloped document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawKind {
+    /// Text (HTML, CSS, JavaScript, Prometheus's format).
+    Text,
+    /// A JSON object (the OpenAPI document, the Postman collection).
+    JsonObject,
 }
 
 /// One documented operation.
@@ -101,17 +110,17 @@ impl Route {
                 )
             },
             Route::Metrics => Operation {
-                success: (200, Body::Raw("text/plain; version=0.0.4")),
+                success: (200, Body::Raw(&["text/plain; version=0.0.4"], RawKind::Text)),
                 uses_database: false,
                 ..op(Method::GET, "metrics", "system", "Prometheus metrics")
             },
             Route::OpenApi => Operation {
-                success: (200, Body::Raw("application/json")),
+                success: (200, Body::Raw(&["application/json"], RawKind::JsonObject)),
                 uses_database: false,
                 ..op(Method::GET, "openapi", "system", "This OpenAPI document")
             },
             Route::Postman => Operation {
-                success: (200, Body::Raw("application/json")),
+                success: (200, Body::Raw(&["application/json"], RawKind::JsonObject)),
                 uses_database: false,
                 ..op(
                     Method::GET,
@@ -121,12 +130,15 @@ impl Route {
                 )
             },
             Route::Docs => Operation {
-                success: (200, Body::Raw("text/html")),
+                success: (200, Body::Raw(&["text/html"], RawKind::Text)),
                 uses_database: false,
                 ..op(Method::GET, "docs", "system", "Swagger UI")
             },
             Route::DocsAsset(_) => Operation {
-                success: (200, Body::Raw("application/octet-stream")),
+                success: (
+                    200,
+                    Body::Raw(&["application/javascript", "text/css"], RawKind::Text),
+                ),
                 errors: &[404],
                 uses_database: false,
                 ..op(Method::GET, "docsAsset", "system", "A file of Swagger UI")

@@ -108,13 +108,22 @@ fn script(listen: &str, lines: &[impl AsRef<str>]) -> Value {
     json!({"listen": listen, "script": {"type": "text/javascript", "exec": exec}})
 }
 
-/// An example value of a component schema, from the examples the `api` types carry.
+/// An example value of a component schema, from the examples the `api` types carry. Optional
+/// fields are left out: a fixed value there (a phone number) would make a second run of the
+/// collection collide with the first.
 fn example(document: &Value, schema_name: &str) -> Value {
     let schema = document
         .pointer(&format!("/components/schemas/{schema_name}"))
         .cloned()
         .unwrap_or(Value::Null);
-    example_of(document, &schema, 0)
+    let mut value = example_of(document, &schema, 0);
+    if let (Some(object), Some(required)) = (
+        value.as_object_mut(),
+        schema.get("required").and_then(Value::as_array),
+    ) {
+        object.retain(|name, _| required.iter().any(|r| r == name));
+    }
+    value
 }
 
 /// Depth-limited, so a recursive schema cannot loop.
