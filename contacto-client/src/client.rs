@@ -115,6 +115,22 @@ pub(crate) struct Call<'a, B> {
     pub(crate) method: Method,
     pub(crate) path: &'a str,
     pub(crate) body: Option<&'a B>,
+    /// Sent as `Idempotency-Key`; a call that carries one is safe to retry.
+    pub(crate) idempotency_key: Option<&'a str>,
+    /// Extra headers (a webhook's signature).
+    pub(crate) headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a, B> Call<'a, B> {
+    pub(crate) fn new(method: Method, path: &'a str, body: Option<&'a B>) -> Self {
+        Self {
+            method,
+            path,
+            body,
+            idempotency_key: None,
+            headers: &[],
+        }
+    }
 }
 
 impl Client {
@@ -143,6 +159,11 @@ impl Client {
         IdentityApi::new(self)
     }
 
+    /// Wallets, transfers, deposits and reconciliation.
+    pub fn wallet(&self) -> crate::wallet::WalletApi<'_> {
+        crate::wallet::WalletApi::new(self)
+    }
+
     /// `GET /health`: whether the process is up.
     ///
     /// # Errors
@@ -159,11 +180,7 @@ impl Client {
     ///
     /// [`Error::Transport`] when the server cannot be reached.
     pub async fn ready(&self) -> Result<Readiness, Error> {
-        let call = Call::<()> {
-            method: Method::GET,
-            path: "/ready",
-            body: None,
-        };
+        let call = Call::<()>::new(Method::GET, "/ready", None);
         match self.call::<(), Readiness>(call).await {
             Err(Error::Api {
                 code,
@@ -181,12 +198,7 @@ impl Client {
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        self.call(Call::<()> {
-            method: Method::GET,
-            path,
-            body: None,
-        })
-        .await
+        self.call(Call::<()>::new(Method::GET, path, None)).await
     }
 
     /// Sends a call, retrying safe ones, and decodes the envelope's data.
@@ -218,7 +230,11 @@ impl Client {
     /// Sends until success, a final error, or the retries run out; error envelopes become
     /// [`Error::Api`].
     async fn send<B: Serialize>(&self, call: &Call<'_, B>) -> Result<reqwest::Response, Error> {
-        let safe = call.method == Method::GET || call.method == Method::HEAD;
+        // Safe methods, and POSTs under an idempotency key: the server answers a retry with the
+        // first attempt's outcome, so a retry never moves money twice.
+        let safe = call.method == Method::GET
+            || call.method == Method::HEAD
+            || call.idempotency_key.is_some();
         let mut attempt = 0;
         loop {
             let err = match self.send_once(call).await {
@@ -243,6 +259,12 @@ impl Client {
         let mut request = self.inner.http.request(call.method.clone(), &url);
         if let Some(authorization) = &self.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
+        }
+        if let Some(key) = call.idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        for (name, value) in call.headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = call.body {
             request = request.json(body);

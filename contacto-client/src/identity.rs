@@ -26,11 +26,11 @@ impl<'a> IdentityApi<'a> {
     /// `VALIDATION_FAILED` (see [`Error::invalid_fields`]), `EMAIL_TAKEN`, `PHONE_TAKEN`.
     pub async fn register(&self, request: &RegisterRequest) -> Result<AuthSession, Error> {
         self.client
-            .call(Call {
-                method: Method::POST,
-                path: "/api/v1/auth/register",
-                body: Some(request),
-            })
+            .call(Call::new(
+                Method::POST,
+                "/api/v1/auth/register",
+                Some(request),
+            ))
             .await
     }
 
@@ -45,11 +45,11 @@ impl<'a> IdentityApi<'a> {
             password: password.to_owned(),
         };
         self.client
-            .call(Call {
-                method: Method::POST,
-                path: "/api/v1/auth/login",
-                body: Some(&request),
-            })
+            .call(Call::new(
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(&request),
+            ))
             .await
     }
 
@@ -72,11 +72,7 @@ impl<'a> IdentityApi<'a> {
             name: name.to_owned(),
         };
         self.client
-            .call(Call {
-                method: Method::POST,
-                path: "/api/v1/api-keys",
-                body: Some(&request),
-            })
+            .call(Call::new(Method::POST, "/api/v1/api-keys", Some(&request)))
             .await
     }
 
@@ -97,11 +93,7 @@ impl<'a> IdentityApi<'a> {
     pub async fn revoke_api_key(&self, id: ApiKeyId) -> Result<(), Error> {
         let path = format!("/api/v1/api-keys/{id}");
         self.client
-            .call(Call::<()> {
-                method: Method::DELETE,
-                path: &path,
-                body: None,
-            })
+            .call(Call::<()>::new(Method::DELETE, &path, None))
             .await
     }
 }

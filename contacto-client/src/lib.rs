@@ -16,17 +16,22 @@
 //!
 //! - [`Client`] and [`ClientBuilder`]: base URL, credentials, timeout, retries.
 //! - [`IdentityApi`]: registration, login, the caller's account, API keys.
+//! - [`WalletApi`]: wallets, histories, transfers (exactly once: each call carries an
+//!   idempotency key, reused across its retries), deposits, reconciliation.
 //! - [`Error`]: the server's classification kept (`err.code() == Some("EMAIL_TAKEN")`).
 //!
 //! Requests and responses are `contacto_core::api` types, the very structs the server encodes.
-//! Safe requests (GET, HEAD) are retried with exponential backoff on connection errors and on
-//! 429, 502, 503 and 504; nothing else is retried.
+//! Safe requests (GET, HEAD) and money-moving POSTs (which carry an idempotency key) are retried
+//! with exponential backoff on connection errors and on 429, 502, 503 and 504; nothing else is
+//! retried.
 
 mod client;
 mod error;
 mod identity;
+mod wallet;
 
 pub use client::{Client, ClientBuilder};
 pub use contacto_core::api;
 pub use error::Error;
 pub use identity::IdentityApi;
+pub use wallet::{HistoryFilter, WalletApi};

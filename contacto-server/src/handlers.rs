@@ -1,12 +1,15 @@
 //! One tiny handler per route: decode, call one façade method, encode.
 
-use contacto_core::api::{CreateApiKeyRequest, Health, LoginRequest, RegisterRequest};
+use contacto_core::api::{
+    CreateApiKeyRequest, DepositRequest, Health, LoginRequest, OpenWalletRequest, RegisterRequest,
+    TransferRequest,
+};
 use contacto_core::{Error, Principal};
 use hyper::body::Incoming;
 
 use crate::app::{AppState, RequestContext};
 use crate::error::ApiError;
-use crate::http::{Reply, json_body};
+use crate::http::{Reply, json_body, raw_json_body};
 use crate::routes::Route;
 
 /// Runs the handler of `route`.
@@ -32,6 +35,61 @@ pub(crate) async fn dispatch(
             } else {
                 Err(ApiError::NotReady(readiness))
             }
+        }
+        Route::OpenWallet => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: OpenWalletRequest =
+                json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(&core.wallet().open(&principal, &request).await?)
+        }
+        Route::ListWallets => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().list(&principal).await?)
+        }
+        Route::GetWallet(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().get(&principal, id).await?)
+        }
+        Route::WalletTransactions(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let query = crate::query::history(parts.uri.query())?;
+            Reply::ok(&core.wallet().history(&principal, id, &query).await?)
+        }
+        Route::GetTransaction(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().transaction(&principal, id).await?)
+        }
+        Route::Transfer => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
+            let request: TransferRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(
+                &core
+                    .wallet()
+                    .transfer(&principal, &request, Some(&key))
+                    .await?,
+            )
+        }
+        Route::Deposit => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: DepositRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(&core.wallet().deposit(&principal, &request).await?)
+        }
+        Route::GetDeposit(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().deposit_status(&principal, id).await?)
+        }
+        Route::DepositWebhook => {
+            let raw = raw_json_body(&parts.headers, body, limit, timeout).await?;
+            let signature = parts
+                .headers
+                .get(SIGNATURE_HEADER)
+                .and_then(|value| value.to_str().ok());
+            Reply::ok(&core.wallet().deposit_webhook(&raw, signature).await?)
+        }
+        Route::Reconciliation => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().reconcile(Some(&principal)).await?)
         }
         Route::Metrics => {
             let text = crate::metrics::render(core.registry())
@@ -100,4 +158,27 @@ async fn authenticate(
     let principal = state.core.identity().authenticate(header).await?;
     ctx.user_id = Some(principal.user_id);
     Ok(principal)
+}
+
+/// The header payment providers sign webhooks in.
+pub(crate) const SIGNATURE_HEADER: &str = "x-contacto-signature";
+
+/// The `Idempotency-Key` header, required on every money-moving POST.
+fn idempotency_key(headers: &http::HeaderMap) -> Result<String, Error> {
+    let value = headers
+        .get(crate::openapi::IDEMPOTENCY_KEY_HEADER)
+        .ok_or_else(|| {
+            Error::invalid(
+                "Idempotency-Key",
+                "required",
+                "money-moving requests need an Idempotency-Key header",
+            )
+        })?;
+    value.to_str().map(str::to_owned).map_err(|_| {
+        Error::invalid(
+            "Idempotency-Key",
+            "invalid_format",
+            "printable ASCII characters only",
+        )
+    })
 }

@@ -141,6 +141,22 @@ pub async fn json_body<T: DeserializeOwned>(
     limit_bytes: usize,
     timeout: std::time::Duration,
 ) -> Result<T, ApiError> {
+    let bytes = raw_json_body(headers, body, limit_bytes, timeout).await?;
+    decode_json(&bytes)
+}
+
+/// Reads a JSON body of at most `limit_bytes` without decoding it (a signed webhook is verified
+/// over its raw bytes).
+///
+/// # Errors
+///
+/// 415 when the body is not declared as JSON, 413 past the cap, 408 when it is too slow.
+pub async fn raw_json_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    limit_bytes: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, ApiError> {
     if !is_json(headers) {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -164,7 +180,7 @@ pub async fn json_body<T: DeserializeOwned>(
             }
         })?
         .to_bytes();
-    decode_json(&bytes)
+    Ok(bytes)
 }
 
 /// Decodes JSON, naming the field at fault for type and presence errors. Every request body of

@@ -26,6 +26,7 @@ mod metrics;
 pub mod openapi;
 pub mod operations;
 pub mod postman;
+pub mod query;
 pub mod routes;
 
 pub use app::{HttpOptions, REQUEST_ID_HEADER, serve};

@@ -3,8 +3,11 @@
 //! core's and the transport's lists. Nothing is written by hand, so nothing can drift.
 
 use contacto_core::api::{
-    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, CreateApiKeyRequest, Health,
-    LoginRequest, Readiness, RegisterRequest, Role, UserView,
+    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, CreateApiKeyRequest, DepositMethod,
+    DepositRequest, DepositStatus, DepositView, DepositWebhook, EntryView, Health, LoginRequest,
+    OpenWalletRequest, Readiness, ReconciliationReport, RegisterRequest, Role, TransactionKind,
+    TransactionPage, TransactionView, TransferRequest, UserView, WalletMismatch, WalletType,
+    WalletView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -28,6 +31,21 @@ use crate::routes::Route;
     RegisterRequest,
     Role,
     UserView,
+    OpenWalletRequest,
+    WalletType,
+    WalletView,
+    TransferRequest,
+    TransactionKind,
+    TransactionView,
+    TransactionPage,
+    EntryView,
+    DepositMethod,
+    DepositRequest,
+    DepositStatus,
+    DepositView,
+    DepositWebhook,
+    ReconciliationReport,
+    WalletMismatch,
 )))]
 struct Schemas;
 
@@ -173,7 +191,23 @@ fn operation_object(operation: &Operation) -> Value {
             "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
         });
     }
-    let parameters = path_parameters(operation.template);
+    let mut parameters = path_parameters(operation.template);
+    for (name, schema, description) in operation.query {
+        parameters.push(json!({
+            "name": name, "in": "query", "required": false, "description": description,
+            "schema": serde_json::from_str::<Value>(schema).unwrap_or_else(|_| json!({}))
+        }));
+    }
+    if operation.idempotent {
+        parameters.push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
+    }
+    if operation.id == "depositWebhook" {
+        parameters.push(json!({
+            "name": "X-Contacto-Signature", "in": "header", "required": true,
+            "description": "`sha256=` and the hex HMAC-SHA256 of the raw body under the shared secret.",
+            "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"}
+        }));
+    }
     if !parameters.is_empty() {
         object["parameters"] = Value::Array(parameters);
     }

@@ -61,6 +61,10 @@ pub struct Operation {
     pub errors: &'static [u16],
     /// Whether the operation reads the database (and so can answer 503).
     pub uses_database: bool,
+    /// Whether the operation moves money and so requires an `Idempotency-Key` header.
+    pub idempotent: bool,
+    /// Query parameters: `(name, JSON schema, description)`.
+    pub query: &'static [(&'static str, &'static str, &'static str)],
 }
 
 /// Tags in the order the documents list them, with their descriptions.
@@ -72,6 +76,13 @@ pub const TAGS: &[(&str, &str)] = &[
     ("auth", "Registration and login."),
     ("users", "The caller's account."),
     ("api-keys", "Keys for merchants' and integrators' systems."),
+    ("wallets", "Wallets, balances and histories."),
+    (
+        "money",
+        "Deposits and transfers: exactly once per Idempotency-Key.",
+    ),
+    ("history", "Wallet histories and transactions."),
+    ("admin", "Operators' endpoints."),
 ];
 
 impl Route {
@@ -88,6 +99,8 @@ impl Route {
             success: (200, Body::Empty),
             errors: &[],
             uses_database: true,
+            idempotent: false,
+            query: &[],
         };
         match self {
             Route::Health => Operation {
@@ -110,7 +123,10 @@ impl Route {
                 )
             },
             Route::Metrics => Operation {
-                success: (200, Body::Raw(&["text/plain; version=0.0.4"], RawKind::Text)),
+                success: (
+                    200,
+                    Body::Raw(&["text/plain; version=0.0.4"], RawKind::Text),
+                ),
                 uses_database: false,
                 ..op(Method::GET, "metrics", "system", "Prometheus metrics")
             },
@@ -190,6 +206,146 @@ impl Route {
                     "listApiKeys",
                     "api-keys",
                     "The caller's active API keys",
+                )
+            },
+            Route::OpenWallet => Operation {
+                auth: Auth::Required,
+                request: Some("OpenWalletRequest"),
+                success: (201, Body::Json("WalletView")),
+                errors: &[403, 409],
+                ..op(
+                    Method::POST,
+                    "openWallet",
+                    "wallets",
+                    "Open the caller's wallet in a currency",
+                )
+            },
+            Route::ListWallets => Operation {
+                auth: Auth::Required,
+                success: (200, Body::JsonList("WalletView")),
+                ..op(
+                    Method::GET,
+                    "listWallets",
+                    "wallets",
+                    "The caller's wallets",
+                )
+            },
+            Route::GetWallet(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("WalletView")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getWallet",
+                    "wallets",
+                    "A wallet and its balances",
+                )
+            },
+            Route::WalletTransactions(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("TransactionPage")),
+                errors: &[400, 404],
+                query: &[
+                    (
+                        "cursor",
+                        r#"{"type":"string"}"#,
+                        "`next_cursor` of the previous page",
+                    ),
+                    (
+                        "limit",
+                        r#"{"type":"integer","minimum":1,"maximum":100}"#,
+                        "page size (default 20)",
+                    ),
+                    (
+                        "type",
+                        r##"{"$ref":"#/components/schemas/TransactionKind"}"##,
+                        "only this kind",
+                    ),
+                    (
+                        "from",
+                        r#"{"type":"string","format":"date-time"}"#,
+                        "at or after this time",
+                    ),
+                    (
+                        "to",
+                        r#"{"type":"string","format":"date-time"}"#,
+                        "before this time",
+                    ),
+                ],
+                ..op(
+                    Method::GET,
+                    "walletTransactions",
+                    "history",
+                    "A wallet's history, newest first",
+                )
+            },
+            Route::GetTransaction(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("TransactionView")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getTransaction",
+                    "history",
+                    "A transaction with all its entries",
+                )
+            },
+            Route::Transfer => Operation {
+                auth: Auth::Required,
+                request: Some("TransferRequest"),
+                success: (201, Body::Json("TransactionView")),
+                errors: &[404, 409],
+                idempotent: true,
+                ..op(
+                    Method::POST,
+                    "transfer",
+                    "money",
+                    "Move money to another wallet of the same currency",
+                )
+            },
+            Route::Deposit => Operation {
+                auth: Auth::Required,
+                request: Some("DepositRequest"),
+                success: (201, Body::Json("DepositView")),
+                errors: &[404, 409],
+                ..op(
+                    Method::POST,
+                    "deposit",
+                    "money",
+                    "Start a top-up; pending until the provider confirms",
+                )
+            },
+            Route::GetDeposit(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("DepositView")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getDeposit",
+                    "money",
+                    "A deposit and where it stands",
+                )
+            },
+            Route::DepositWebhook => Operation {
+                request: Some("DepositWebhook"),
+                success: (200, Body::Json("DepositView")),
+                errors: &[401, 404, 409],
+                ..op(
+                    Method::POST,
+                    "depositWebhook",
+                    "money",
+                    "The payment provider's signed notification (X-Contacto-Signature: sha256=<hex HMAC>)",
+                )
+            },
+            Route::Reconciliation => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("ReconciliationReport")),
+                errors: &[403],
+                ..op(
+                    Method::GET,
+                    "reconciliation",
+                    "admin",
+                    "Check that the books balance",
                 )
             },
             Route::RevokeApiKey(_) => Operation {

@@ -34,16 +34,47 @@ pub fn collection(document: &Value, base_url: &str) -> Value {
             {"key": "token", "value": "", "type": "string"},
             {"key": "email", "value": "amina@example.dz", "type": "string"},
             {"key": "password", "value": "une phrase de passe", "type": "string"},
-            {"key": "apiKeyId", "value": "", "type": "string"}
+            {"key": "apiKeyId", "value": "", "type": "string"},
+            {"key": "walletId", "value": "", "type": "string"},
+            {"key": "peerWalletId", "value": "", "type": "string"},
+            {"key": "depositId", "value": "", "type": "string"},
+            {"key": "transactionId", "value": "", "type": "string"},
+            {"key": "webhookSecret", "value": "", "type": "string"},
+            {"key": "adminEmail", "value": "", "type": "string"},
+            {"key": "adminPassword", "value": "", "type": "string"}
         ],
         "item": folders
     })
 }
 
+/// The collection variable a path's `{id}` stands for.
+fn id_variable(template: &str) -> &'static str {
+    if template.starts_with("/api/v1/api-keys") {
+        "{{apiKeyId}}"
+    } else if template.starts_with("/api/v1/wallets") {
+        "{{walletId}}"
+    } else if template.starts_with("/api/v1/transactions") {
+        "{{transactionId}}"
+    } else {
+        "{{depositId}}"
+    }
+}
+
+/// Body fields filled from collection variables, so the smoke flow chains.
+const BODY_VARIABLES: &[(&str, &str)] = &[
+    ("email", "{{email}}"),
+    ("password", "{{password}}"),
+    ("wallet_id", "{{walletId}}"),
+    ("from_wallet_id", "{{walletId}}"),
+    ("to_wallet_id", "{{peerWalletId}}"),
+    ("deposit_id", "{{depositId}}"),
+    ("status", "succeeded"),
+];
+
 fn item(document: &Value, operation: &Operation) -> Value {
     let path = operation
         .template
-        .replace("{id}", "{{apiKeyId}}")
+        .replace("{id}", id_variable(operation.template))
         .replace("{asset}", "swagger-ui.css");
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let mut request = json!({
@@ -55,16 +86,25 @@ fn item(document: &Value, operation: &Operation) -> Value {
     if operation.auth == Auth::Public {
         request["auth"] = json!({"type": "noauth"});
     }
+    if operation.tag == "admin" {
+        // Set by the pre-request script, which logs in as the administrator.
+        request["auth"] = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{adminToken}}", "type": "string"}]});
+    }
     if let Some(schema) = operation.request {
         let mut body = example(document, schema);
         if let Some(fields) = body.as_object_mut() {
-            for (field, variable) in [("email", "{{email}}"), ("password", "{{password}}")] {
-                if fields.contains_key(field) {
-                    fields.insert(field.to_owned(), json!(variable));
+            for (field, variable) in BODY_VARIABLES {
+                if fields.contains_key(*field) {
+                    fields.insert((*field).to_owned(), json!(variable));
                 }
             }
         }
         request["header"] = json!([{"key": "Content-Type", "value": "application/json"}]);
+        if operation.idempotent {
+            if let Some(headers) = request["header"].as_array_mut() {
+                headers.push(json!({"key": "Idempotency-Key", "value": "{{$guid}}"}));
+            }
+        }
         request["body"] = json!({
             "mode": "raw",
             "raw": serde_json::to_string_pretty(&body).unwrap_or_default(),
@@ -72,16 +112,48 @@ fn item(document: &Value, operation: &Operation) -> Value {
         });
     }
     let mut events = vec![script("test", &tests(operation))];
-    if operation.id == "register" {
-        events.push(script(
-            "prerequest",
-            &[
-                "pm.collectionVariables.set('email', 'smoke.' + Date.now() + '.' + Math.floor(Math.random() * 1e6) + '@example.dz');",
-                "pm.collectionVariables.set('password', 'une phrase de passe longue');",
-            ],
-        ));
+    let setup = prerequest(operation.id);
+    if !setup.is_empty() {
+        events.push(script("prerequest", setup));
     }
     json!({"name": operation.summary, "request": request, "event": events})
+}
+
+/// Scripts that prepare what an operation of the smoke flow needs.
+fn prerequest(operation_id: &str) -> &'static [&'static str] {
+    match operation_id {
+        "register" => &[
+            "pm.collectionVariables.set('email', 'smoke.' + Date.now() + '.' + Math.floor(Math.random() * 1e6) + '@example.dz');",
+            "pm.collectionVariables.set('password', 'une phrase de passe longue');",
+        ],
+        // The provider signs the raw body with the shared secret (`webhookSecret`).
+        "depositWebhook" => &[
+            "const body = pm.variables.replaceIn(pm.request.body.raw);",
+            "const signature = CryptoJS.HmacSHA256(body, pm.variables.get('webhookSecret')).toString(CryptoJS.enc.Hex);",
+            "pm.request.headers.upsert({ key: 'X-Contacto-Signature', value: 'sha256=' + signature });",
+        ],
+        // A second customer with a wallet to receive the transfer.
+        "transfer" => &[
+            "const base = pm.variables.get('baseUrl');",
+            "const email = 'peer.' + Date.now() + '.' + Math.floor(Math.random() * 1e6) + '@example.dz';",
+            "pm.sendRequest({ url: base + '/api/v1/auth/register', method: 'POST', header: { 'Content-Type': 'application/json' },",
+            "  body: { mode: 'raw', raw: JSON.stringify({ email: email, password: 'une phrase de passe longue', full_name: 'Peer', role: 'customer' }) } },",
+            "  function (err, res) {",
+            "    pm.sendRequest({ url: base + '/api/v1/wallets', method: 'POST',",
+            "      header: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + res.json().data.token },",
+            "      body: { mode: 'raw', raw: JSON.stringify({ type: 'personal', currency: 'DZD' }) } },",
+            "      function (err2, wallet) { pm.collectionVariables.set('peerWalletId', wallet.json().data.id); });",
+            "  });",
+        ],
+        // Reconciliation is for administrators: log in as the one named by adminEmail.
+        "reconciliation" => &[
+            "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/login', method: 'POST',",
+            "  header: { 'Content-Type': 'application/json' },",
+            "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",
+            "  function (err, res) { if (res.code === 200) { pm.variables.set('adminToken', res.json().data.token); } });",
+        ],
+        _ => &[],
+    }
 }
 
 fn tests(operation: &Operation) -> Vec<String> {
@@ -93,6 +165,9 @@ fn tests(operation: &Operation) -> Vec<String> {
     let store = match operation.id {
         "register" | "login" => Some(("token", "token")),
         "createApiKey" => Some(("apiKeyId", "id")),
+        "openWallet" => Some(("walletId", "id")),
+        "deposit" => Some(("depositId", "id")),
+        "depositWebhook" => Some(("transactionId", "transaction_id")),
         _ => None,
     };
     if let Some((variable, field)) = store {

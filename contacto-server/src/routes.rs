@@ -3,7 +3,7 @@
 use http::Method;
 use uuid::Uuid;
 
-use contacto_core::api::ApiKeyId;
+use contacto_core::api::{ApiKeyId, DepositId, TransactionId, WalletId};
 
 /// Every operation the server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,26 @@ pub enum Route {
     ListApiKeys,
     /// `DELETE /api/v1/api-keys/{id}`
     RevokeApiKey(ApiKeyId),
+    /// `POST /api/v1/wallets`
+    OpenWallet,
+    /// `GET /api/v1/wallets`
+    ListWallets,
+    /// `GET /api/v1/wallets/{id}`
+    GetWallet(WalletId),
+    /// `GET /api/v1/wallets/{id}/transactions`
+    WalletTransactions(WalletId),
+    /// `GET /api/v1/transactions/{id}`
+    GetTransaction(TransactionId),
+    /// `POST /api/v1/transfers`
+    Transfer,
+    /// `POST /api/v1/deposits`
+    Deposit,
+    /// `GET /api/v1/deposits/{id}`
+    GetDeposit(DepositId),
+    /// `POST /api/v1/deposits/webhook`
+    DepositWebhook,
+    /// `GET /api/v1/admin/reconciliation`
+    Reconciliation,
     /// `GET /metrics`
     Metrics,
     /// `GET /api/v1/openapi.json`
@@ -67,6 +87,15 @@ impl Route {
             Route::Me => "/api/v1/users/me",
             Route::CreateApiKey | Route::ListApiKeys => "/api/v1/api-keys",
             Route::RevokeApiKey(_) => "/api/v1/api-keys/{id}",
+            Route::OpenWallet | Route::ListWallets => "/api/v1/wallets",
+            Route::GetWallet(_) => "/api/v1/wallets/{id}",
+            Route::WalletTransactions(_) => "/api/v1/wallets/{id}/transactions",
+            Route::GetTransaction(_) => "/api/v1/transactions/{id}",
+            Route::Transfer => "/api/v1/transfers",
+            Route::Deposit => "/api/v1/deposits",
+            Route::GetDeposit(_) => "/api/v1/deposits/{id}",
+            Route::DepositWebhook => "/api/v1/deposits/webhook",
+            Route::Reconciliation => "/api/v1/admin/reconciliation",
             Route::Metrics => "/metrics",
             Route::OpenApi => "/api/v1/openapi.json",
             Route::Postman => "/api/v1/postman.json",
@@ -90,6 +119,16 @@ impl Route {
         Route::CreateApiKey,
         Route::ListApiKeys,
         Route::RevokeApiKey(ApiKeyId(Uuid::nil())),
+        Route::OpenWallet,
+        Route::ListWallets,
+        Route::GetWallet(WalletId(Uuid::nil())),
+        Route::Deposit,
+        Route::GetDeposit(DepositId(Uuid::nil())),
+        Route::DepositWebhook,
+        Route::Transfer,
+        Route::WalletTransactions(WalletId(Uuid::nil())),
+        Route::GetTransaction(TransactionId(Uuid::nil())),
+        Route::Reconciliation,
     ];
 }
 
@@ -111,6 +150,15 @@ enum Resource {
     Me,
     ApiKeys,
     ApiKey(ApiKeyId),
+    Wallets,
+    Wallet(WalletId),
+    WalletTransactions(WalletId),
+    Transaction(TransactionId),
+    Transfers,
+    Deposits,
+    Deposit(DepositId),
+    DepositWebhook,
+    Reconciliation,
     Metrics,
     OpenApi,
     Postman,
@@ -132,9 +180,20 @@ impl Resource {
                 ["auth", "login"] => Resource::Login,
                 ["users", "me"] => Resource::Me,
                 ["api-keys"] => Resource::ApiKeys,
+                ["wallets"] => Resource::Wallets,
+                ["wallets", id] => Resource::Wallet(WalletId(uuid(id)?)),
+                ["wallets", id, "transactions"] => {
+                    Resource::WalletTransactions(WalletId(uuid(id)?))
+                }
+                ["transactions", id] => Resource::Transaction(TransactionId(uuid(id)?)),
+                ["transfers"] => Resource::Transfers,
+                ["deposits"] => Resource::Deposits,
+                ["deposits", "webhook"] => Resource::DepositWebhook,
+                ["deposits", id] => Resource::Deposit(DepositId(uuid(id)?)),
+                ["admin", "reconciliation"] => Resource::Reconciliation,
                 ["openapi.json"] => Resource::OpenApi,
                 ["postman.json"] => Resource::Postman,
-                ["api-keys", id] => Resource::ApiKey(ApiKeyId(Uuid::parse_str(id).ok()?)),
+                ["api-keys", id] => Resource::ApiKey(ApiKeyId(uuid(id)?)),
                 _ => return None,
             },
             _ => return None,
@@ -142,6 +201,7 @@ impl Resource {
     }
 
     fn methods(&self) -> &'static [Method] {
+        const GET_POST: &[Method] = &[Method::GET, Method::HEAD, Method::POST];
         const GET: &[Method] = &[Method::GET, Method::HEAD];
         const POST: &[Method] = &[Method::POST];
         match self {
@@ -152,9 +212,16 @@ impl Resource {
             | Resource::OpenApi
             | Resource::Postman
             | Resource::Docs
-            | Resource::DocsAsset(_) => GET,
+            | Resource::DocsAsset(_)
+            | Resource::Wallet(_)
+            | Resource::WalletTransactions(_)
+            | Resource::Transaction(_)
+            | Resource::Deposit(_)
+            | Resource::Reconciliation => GET,
+            Resource::Wallets => GET_POST,
+            Resource::Transfers | Resource::Deposits | Resource::DepositWebhook => POST,
             Resource::Register | Resource::Login => POST,
-            Resource::ApiKeys => &[Method::GET, Method::HEAD, Method::POST],
+            Resource::ApiKeys => GET_POST,
             Resource::ApiKey(_) => &[Method::DELETE],
         }
     }
@@ -175,9 +242,23 @@ impl Resource {
             (Resource::ApiKeys, &Method::POST) => Route::CreateApiKey,
             (Resource::ApiKeys, _) if get => Route::ListApiKeys,
             (Resource::ApiKey(id), &Method::DELETE) => Route::RevokeApiKey(id),
+            (Resource::Wallets, &Method::POST) => Route::OpenWallet,
+            (Resource::Wallets, _) if get => Route::ListWallets,
+            (Resource::Wallet(id), _) if get => Route::GetWallet(id),
+            (Resource::WalletTransactions(id), _) if get => Route::WalletTransactions(id),
+            (Resource::Transaction(id), _) if get => Route::GetTransaction(id),
+            (Resource::Transfers, &Method::POST) => Route::Transfer,
+            (Resource::Deposits, &Method::POST) => Route::Deposit,
+            (Resource::Deposit(id), _) if get => Route::GetDeposit(id),
+            (Resource::DepositWebhook, &Method::POST) => Route::DepositWebhook,
+            (Resource::Reconciliation, _) if get => Route::Reconciliation,
             _ => return None,
         })
     }
+}
+
+fn uuid(segment: &str) -> Option<Uuid> {
+    Uuid::parse_str(segment).ok()
 }
 
 /// Finds the route for a request.

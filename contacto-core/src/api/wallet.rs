@@ -258,6 +258,7 @@ pub struct DepositRequest {
     #[cfg_attr(feature = "openapi", schema(example = 500_000))]
     pub amount: i64,
     /// How it is paid.
+    #[cfg_attr(feature = "openapi", schema(example = "cib"))]
     pub method: DepositMethod,
     /// For bank transfers: the reference the payer quotes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -312,8 +313,10 @@ pub struct DepositWebhook {
     /// The deposit concerned.
     pub deposit_id: DepositId,
     /// `succeeded` or `failed`.
+    #[cfg_attr(feature = "openapi", schema(example = "succeeded"))]
     pub status: DepositStatus,
     /// The provider's own reference.
+    #[cfg_attr(feature = "openapi", schema(example = "cib-2026-000123"))]
     pub provider_reference: String,
 }
 

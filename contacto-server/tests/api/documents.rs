@@ -114,5 +114,10 @@ async fn the_postman_collection_is_v2_1_with_the_servers_address() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    assert_eq!(folders, ["system", "auth", "users", "api-keys"]);
+    assert_eq!(
+        folders,
+        [
+            "system", "auth", "users", "api-keys", "wallets", "money", "history", "admin"
+        ]
+    );
 }

@@ -14,3 +14,4 @@ mod helpers;
 mod identity;
 mod lifecycle;
 mod observability;
+mod wallet;

@@ -1,0 +1,195 @@
+//! Wallet calls: `client.wallet().transfer(..)`.
+
+use contacto_core::api::{
+    DepositId, DepositRequest, DepositView, OpenWalletRequest, ReconciliationReport, TransactionId,
+    TransactionKind, TransactionPage, TransactionView, TransferRequest, WalletId, WalletType,
+    WalletView,
+};
+use reqwest::Method;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::client::{Call, Client};
+use crate::error::Error;
+
+/// Filters of a history page; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=100.
+    pub limit: Option<u32>,
+    /// Only this kind.
+    pub kind: Option<TransactionKind>,
+    /// Only transactions at or after this time.
+    pub from: Option<OffsetDateTime>,
+    /// Only transactions before this time.
+    pub to: Option<OffsetDateTime>,
+}
+
+impl HistoryFilter {
+    fn query(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(cursor) = &self.cursor {
+            pairs.push(("cursor", cursor.clone()));
+        }
+        if let Some(limit) = self.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(kind) = self.kind {
+            pairs.push(("type", kind.as_str().to_owned()));
+        }
+        for (name, time) in [("from", self.from), ("to", self.to)] {
+            if let Some(time) = time.and_then(|t| t.format(&Rfc3339).ok()) {
+                pairs.push((name, time));
+            }
+        }
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    }
+}
+
+/// Wallets, transfers, deposits and reconciliation.
+pub struct WalletApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> WalletApi<'a> {
+    pub(crate) fn new(client: &'a Client) -> Self {
+        Self { client }
+    }
+
+    /// `POST /api/v1/wallets`.
+    ///
+    /// # Errors
+    ///
+    /// `VALIDATION_FAILED`, `FORBIDDEN` (administrators), `WALLET_EXISTS`.
+    pub async fn open(&self, wallet_type: WalletType, currency: &str) -> Result<WalletView, Error> {
+        let request = OpenWalletRequest {
+            wallet_type,
+            currency: currency.to_owned(),
+        };
+        self.client
+            .call(Call::new(Method::POST, "/api/v1/wallets", Some(&request)))
+            .await
+    }
+
+    /// `GET /api/v1/wallets`: the caller's wallets.
+    ///
+    /// # Errors
+    ///
+    /// `UNAUTHENTICATED`.
+    pub async fn list(&self) -> Result<Vec<WalletView>, Error> {
+        self.client.get("/api/v1/wallets").await
+    }
+
+    /// `GET /api/v1/wallets/{id}`.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`.
+    pub async fn get(&self, id: WalletId) -> Result<WalletView, Error> {
+        self.client.get(&format!("/api/v1/wallets/{id}")).await
+    }
+
+    /// `GET /api/v1/wallets/{id}/transactions`: a page of history, newest first.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`, `VALIDATION_FAILED` (a bad cursor or filter).
+    pub async fn history(
+        &self,
+        id: WalletId,
+        filter: &HistoryFilter,
+    ) -> Result<TransactionPage, Error> {
+        let query = filter.query();
+        let path = if query.is_empty() {
+            format!("/api/v1/wallets/{id}/transactions")
+        } else {
+            format!("/api/v1/wallets/{id}/transactions?{query}")
+        };
+        self.client.get(&path).await
+    }
+
+    /// `GET /api/v1/transactions/{id}`.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`.
+    pub async fn transaction(&self, id: TransactionId) -> Result<TransactionView, Error> {
+        self.client.get(&format!("/api/v1/transactions/{id}")).await
+    }
+
+    /// `POST /api/v1/transfers` under a fresh idempotency key, reused across this call's retries.
+    ///
+    /// # Errors
+    ///
+    /// `INSUFFICIENT_FUNDS`, `CURRENCY_MISMATCH`, `WALLET_FROZEN`, `LIMIT_EXCEEDED`,
+    /// `NOT_FOUND`, `VALIDATION_FAILED`.
+    pub async fn transfer(&self, request: &TransferRequest) -> Result<TransactionView, Error> {
+        let key = uuid::Uuid::new_v4().to_string();
+        self.transfer_with_key(request, &key).await
+    }
+
+    /// `POST /api/v1/transfers` under the caller's own idempotency key (to retry a logical
+    /// operation across process restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::transfer`], and `IDEMPOTENCY_KEY_REUSED` when the key came with another
+    /// request.
+    pub async fn transfer_with_key(
+        &self,
+        request: &TransferRequest,
+        key: &str,
+    ) -> Result<TransactionView, Error> {
+        let mut call = Call::new(Method::POST, "/api/v1/transfers", Some(request));
+        call.idempotency_key = Some(key);
+        self.client.call(call).await
+    }
+
+    /// `POST /api/v1/deposits`: a top-up, pending until the provider confirms it.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`, `VALIDATION_FAILED`, `WALLET_FROZEN`.
+    pub async fn deposit(&self, request: &DepositRequest) -> Result<DepositView, Error> {
+        self.client
+            .call(Call::new(Method::POST, "/api/v1/deposits", Some(request)))
+            .await
+    }
+
+    /// `GET /api/v1/deposits/{id}`.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`.
+    pub async fn deposit_status(&self, id: DepositId) -> Result<DepositView, Error> {
+        self.client.get(&format!("/api/v1/deposits/{id}")).await
+    }
+
+    /// `POST /api/v1/deposits/webhook`, as a payment provider sends it: `raw_body` exactly as
+    /// signed, `signature` as `sha256=<hex>`.
+    ///
+    /// # Errors
+    ///
+    /// `INVALID_SIGNATURE`, `NOT_FOUND`, `DEPOSIT_SETTLED`.
+    pub async fn deposit_webhook(
+        &self,
+        raw_body: &serde_json::Value,
+        signature: &str,
+    ) -> Result<DepositView, Error> {
+        let headers = [("X-Contacto-Signature", signature)];
+        let mut call = Call::new(Method::POST, "/api/v1/deposits/webhook", Some(raw_body));
+        call.headers = &headers;
+        self.client.call(call).await
+    }
+
+    /// `GET /api/v1/admin/reconciliation` (administrators).
+    ///
+    /// # Errors
+    ///
+    /// `FORBIDDEN`.
+    pub async fn reconciliation(&self) -> Result<ReconciliationReport, Error> {
+        self.client.get("/api/v1/admin/reconciliation").await
+    }
+}

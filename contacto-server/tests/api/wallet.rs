@@ -1,0 +1,321 @@
+//! The wallet over HTTP: the real server, the real client, real PostgreSQL.
+
+use contacto_client::api::{
+    DepositMethod, DepositRequest, DepositStatus, Role, TransactionKind, TransferRequest, WalletId,
+    WalletType,
+};
+use contacto_client::{Client, HistoryFilter};
+use contacto_core::testing::TEST_WEBHOOK_SECRET;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// A user with a funded wallet: registered, wallet opened, topped up through the signed webhook.
+async fn funded(app: &TestApp, email: &str, role: Role, amount: i64) -> (Client, WalletId) {
+    let session = app.register(email, role).await;
+    let client = app.client.with_token(&session.token);
+    let wallet_type = if role == Role::Merchant {
+        WalletType::Business
+    } else {
+        WalletType::Personal
+    };
+    let wallet = client.wallet().open(wallet_type, "DZD").await.unwrap();
+    if amount > 0 {
+        let deposit = client
+            .wallet()
+            .deposit(&DepositRequest {
+                wallet_id: wallet.id,
+                amount,
+                method: DepositMethod::Baridimob,
+                reference: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(deposit.status, DepositStatus::Pending);
+        let event =
+            json!({"deposit_id": deposit.id, "status": "succeeded", "provider_reference": "bm-1"});
+        let signature = sign(&serde_json::to_vec(&event).unwrap());
+        let settled = app
+            .client
+            .wallet()
+            .deposit_webhook(&event, &signature)
+            .await
+            .unwrap();
+        assert_eq!(settled.status, DepositStatus::Succeeded);
+    }
+    (client, wallet.id)
+}
+
+#[tokio::test]
+async fn money_moves_through_the_api_and_the_books_balance() {
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 100_000).await;
+    let (karim, k) = funded(&app, "karim@example.dz", Role::Professional, 0).await;
+    let request = TransferRequest {
+        from_wallet_id: a,
+        to_wallet_id: k,
+        amount: 25_000,
+        description: Some("Loyer".into()),
+    };
+    let posted = amina.wallet().transfer(&request).await.unwrap();
+    assert_eq!(posted.kind, TransactionKind::Transfer);
+    let wallet = amina.wallet().get(a).await.unwrap();
+    assert_eq!(
+        (wallet.posted, wallet.pending, wallet.available),
+        (75_000, 0, 75_000)
+    );
+    assert_eq!(karim.wallet().get(k).await.unwrap().available, 25_000);
+    assert_eq!(
+        karim
+            .wallet()
+            .transaction(posted.id)
+            .await
+            .unwrap()
+            .entries
+            .len(),
+        2
+    );
+
+    let err = amina
+        .wallet()
+        .transfer(&TransferRequest {
+            amount: 1_000_000,
+            ..request.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(409), Some("INSUFFICIENT_FUNDS"))
+    );
+    let err = karim.wallet().get(a).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some("NOT_FOUND"),
+        "another's wallet is invisible"
+    );
+
+    let err = amina.wallet().reconciliation().await.unwrap_err();
+    assert_eq!(err.code(), Some("FORBIDDEN"));
+    let core = app.db.as_ref().unwrap().contacto();
+    core.identity()
+        .create_admin("ops@example.dz", "an admin passphrase", "Ops")
+        .await
+        .unwrap();
+    let admin = app
+        .client
+        .identity()
+        .login("ops@example.dz", "an admin passphrase")
+        .await
+        .unwrap();
+    let report = app
+        .client
+        .with_token(&admin.token)
+        .wallet()
+        .reconciliation()
+        .await
+        .unwrap();
+    assert!(report.balanced, "{report:?}");
+}
+
+#[tokio::test]
+async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind() {
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 100_000).await;
+    let (_, k) = funded(&app, "karim@example.dz", Role::Customer, 0).await;
+    for n in 1..=5 {
+        let request = TransferRequest {
+            from_wallet_id: a,
+            to_wallet_id: k,
+            amount: n * 100,
+            description: None,
+        };
+        amina.wallet().transfer(&request).await.unwrap();
+    }
+    let mut amounts = Vec::new();
+    let mut filter = HistoryFilter {
+        limit: Some(2),
+        ..HistoryFilter::default()
+    };
+    loop {
+        let page = amina.wallet().history(a, &filter).await.unwrap();
+        assert!(page.items.len() <= 2);
+        amounts.extend(page.items.iter().map(|t| t.amount));
+        match page.next_cursor {
+            Some(cursor) => filter.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(
+        amounts,
+        [500, 400, 300, 200, 100, 100_000],
+        "newest first, nothing twice"
+    );
+    let deposits = amina
+        .wallet()
+        .history(
+            a,
+            &HistoryFilter {
+                kind: Some(TransactionKind::Deposit),
+                ..HistoryFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(deposits.items.len(), 1);
+    let bad = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/wallets/{a}/transactions?limit=1000")))
+        .bearer_auth(amina_token(&app).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["details"]["fields"][0]["field"], "limit");
+}
+
+async fn amina_token(app: &TestApp) -> String {
+    app.client
+        .identity()
+        .login("amina@example.dz", crate::helpers::PASSWORD)
+        .await
+        .unwrap()
+        .token
+}
+
+#[tokio::test]
+async fn a_retried_transfer_is_answered_byte_for_byte_and_posts_once() {
+    let app = spawn_app().await;
+    let (_, a) = funded(&app, "amina@example.dz", Role::Customer, 10_000).await;
+    let (_, k) = funded(&app, "karim@example.dz", Role::Customer, 0).await;
+    let token = amina_token(&app).await;
+    let http = reqwest::Client::new();
+    let body = json!({"from_wallet_id": a, "to_wallet_id": k, "amount": 1_500, "description": "x"});
+    let send = |key: Option<&'static str>, body: Value| {
+        let mut request = http
+            .post(app.url("/api/v1/transfers"))
+            .bearer_auth(&token)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send()
+    };
+    let missing = send(None, body.clone()).await.unwrap();
+    assert_eq!(missing.status(), 400);
+    let missing: Value = missing.json().await.unwrap();
+    assert_eq!(
+        missing["error"]["details"]["fields"][0]["field"],
+        "Idempotency-Key"
+    );
+
+    let first = send(Some("key-1"), body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first = first.bytes().await.unwrap();
+    let again = send(Some("key-1"), body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(
+        again.bytes().await.unwrap(),
+        first,
+        "the replay is byte for byte"
+    );
+
+    let mut other = body.clone();
+    other["amount"] = json!(2_000);
+    let reused = send(Some("key-1"), other).await.unwrap();
+    assert_eq!(reused.status(), 409);
+    let reused: Value = reused.json().await.unwrap();
+    assert_eq!(reused["error"]["code"], "IDEMPOTENCY_KEY_REUSED");
+
+    let broke = json!({"from_wallet_id": a, "to_wallet_id": k, "amount": 99_999});
+    let refused = send(Some("key-2"), broke.clone()).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    let refused = refused.bytes().await.unwrap();
+    let refused_again = send(Some("key-2"), broke)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused_again, refused,
+        "a rejection replays byte for byte too"
+    );
+
+    let wallet = app.client.with_token(&token).wallet().get(a).await.unwrap();
+    assert_eq!(wallet.posted, 8_500, "posted exactly once");
+}
+
+#[tokio::test]
+async fn a_webhook_with_a_bad_signature_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 0).await;
+    let deposit = amina
+        .wallet()
+        .deposit(&DepositRequest {
+            wallet_id: a,
+            amount: 7_000,
+            method: DepositMethod::Cib,
+            reference: None,
+        })
+        .await
+        .unwrap();
+    let event =
+        json!({"deposit_id": deposit.id, "status": "succeeded", "provider_reference": "cib-9"});
+    let body = serde_json::to_vec(&event).unwrap();
+    let http = reqwest::Client::new();
+    for signature in [
+        None,
+        Some("sha256=deadbeef".to_owned()),
+        Some(sign(b"another body")),
+    ] {
+        let mut request = http
+            .post(app.url("/api/v1/deposits/webhook"))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(signature) = &signature {
+            request = request.header("x-contacto-signature", signature);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401, "{signature:?}");
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(json["error"]["code"], "INVALID_SIGNATURE");
+    }
+    assert_eq!(
+        amina
+            .wallet()
+            .deposit_status(deposit.id)
+            .await
+            .unwrap()
+            .status,
+        DepositStatus::Pending
+    );
+    assert_eq!(amina.wallet().get(a).await.unwrap().posted, 0);
+    assert_eq!(app.count("ledger_transactions").await, 0);
+
+    // The provider delivers twice: acknowledged both times, credited once.
+    for _ in 0..2 {
+        let response = http
+            .post(app.url("/api/v1/deposits/webhook"))
+            .header("content-type", "application/json")
+            .header("x-contacto-signature", sign(&body))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(amina.wallet().get(a).await.unwrap().posted, 7_000);
+}
