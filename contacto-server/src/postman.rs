@@ -100,10 +100,10 @@ fn item(document: &Value, operation: &Operation) -> Value {
             }
         }
         request["header"] = json!([{"key": "Content-Type", "value": "application/json"}]);
-        if operation.idempotent {
-            if let Some(headers) = request["header"].as_array_mut() {
-                headers.push(json!({"key": "Idempotency-Key", "value": "{{$guid}}"}));
-            }
+        if operation.idempotent
+            && let Some(headers) = request["header"].as_array_mut()
+        {
+            headers.push(json!({"key": "Idempotency-Key", "value": "{{$guid}}"}));
         }
         request["body"] = json!({
             "mode": "raw",
