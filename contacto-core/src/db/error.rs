@@ -67,6 +67,15 @@ pub(crate) fn from_pg(err: tokio_postgres::Error, context: &'static str) -> Erro
     if is_schema_drift(&err) {
         return Error::SchemaOutdated;
     }
+    // Class 22, data exceptions (a NUL byte in text, a value out of range): input that validation
+    // should have refused. It stays a 400, never a 500, and the database wrote nothing.
+    if err.code().is_some_and(|code| code.code().starts_with("22")) {
+        return Error::invalid(
+            "body",
+            "invalid_value",
+            "a value in the request cannot be stored",
+        );
+    }
     Error::internal(context, err)
 }
 

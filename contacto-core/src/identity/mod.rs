@@ -171,6 +171,7 @@ impl<'a> Identity<'a> {
         // Oversized input can match no account: it is neither looked up nor used as a key, and
         // its password never reaches the hasher beyond the decoy.
         let plausible = email.chars().count() <= model::EMAIL_MAX_CHARS
+            && !email.chars().any(char::is_control)
             && request.password.chars().count() <= model::PASSWORD_MAX_CHARS;
         let mut buckets = Vec::with_capacity(2);
         if plausible {

@@ -371,3 +371,19 @@ async fn auth(core: &Contacto, credential: &str) -> contacto_core::Principal {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_login_with_a_nul_byte_in_the_email_is_an_ordinary_failure() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let login = LoginRequest {
+        email: "a\u{0}b@example.dz".into(),
+        password: "whatever password".into(),
+    };
+    let err = core
+        .identity()
+        .login(&login, Some("192.0.2.1".parse().unwrap()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_CREDENTIALS");
+}

@@ -1,0 +1,386 @@
+//! The ledger against its baselines: P2P transfers through core (the library) on a durable
+//! PostgreSQL cluster, with pgbench brackets on the same cluster before and after, as
+//! `../shared/PERFORMANCE.md` prescribes.
+//!
+//! ```text
+//! cargo run --release -p contacto-benches --bin wallet-bench -- --wallets 100000 --seconds 20
+//! ```
+//!
+//! It starts its own durable cluster (fsync and synchronous commit on) in a temporary directory,
+//! or uses `CONTACTO_BENCH_DATABASE_URL` plus `--pgbench-skip` when pointed elsewhere.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use contacto_benches::baseline::{Baseline, Pgbench, median};
+use contacto_core::api::{Role, TransferRequest, UserId, WalletId};
+use contacto_core::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
+use contacto_core::{
+    AuthConfig, Config, Contacto, Credential, DatabaseConfig, Principal, WalletConfig,
+};
+use hdrhistogram::Histogram;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use rand_distr::{Distribution, Zipf};
+use tokio::sync::Mutex;
+
+#[derive(Debug, Parser)]
+#[command(about = "Transfers through contacto-core against pgbench baselines")]
+struct Args {
+    /// Wallets to create and fund.
+    #[arg(long, default_value_t = 100_000)]
+    wallets: u64,
+    /// Seconds of measured load.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Concurrent callers.
+    #[arg(long, default_value_t = 512)]
+    concurrency: usize,
+    /// Zipf exponent of the wallet choice (0 for uniform).
+    #[arg(long, default_value_t = 1.0)]
+    zipf: f64,
+    /// Seconds of each pgbench run.
+    #[arg(long, default_value_t = 15)]
+    pgbench_seconds: u32,
+    /// Database pool size.
+    #[arg(long, default_value_t = 16)]
+    pool: usize,
+}
+
+/// Each funded wallet's starting balance, in centimes: far more than the load can drain, so every
+/// rejection would be a bug, not a lack of funds.
+const START_BALANCE_MINOR: i64 = 1_000_000_000;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let args = Args::parse();
+    let root = std::env::temp_dir().join(format!("contacto-bench-{}", std::process::id()));
+    let mut options = ClusterOptions::new(&root);
+    options.max_connections = 200;
+    options.settings = vec![
+        ("shared_buffers".into(), "1GB".into()),
+        ("max_wal_size".into(), "4GB".into()),
+        ("checkpoint_timeout".into(), "15min".into()),
+    ];
+    let cluster = ManagedPostgres::open(PgBinaries::locate(None)?, options)?;
+    cluster.start()?;
+    let outcome = run(&args, &cluster).await;
+    cluster.stop()?;
+    std::fs::remove_dir_all(&root)?;
+    outcome
+}
+
+async fn run(
+    args: &Args,
+    cluster: &ManagedPostgres,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    print_machine(cluster);
+    let pgbench = Pgbench::init(cluster, args.pgbench_seconds).await?;
+    eprintln!("pgbench bracket 1 ...");
+    let before = pgbench.bracket()?;
+
+    cluster.ensure_database("contacto").await?;
+    let url = cluster.connection_string("contacto");
+    let mut database = DatabaseConfig::new(&url);
+    database.pool_max_size = args.pool;
+    let core = Contacto::builder(Config {
+        database,
+        auth: AuthConfig::new("a benchmark secret of at least 32 bytes"),
+        wallet: WalletConfig {
+            daily_limits: contacto_core::DailyLimits([i64::MAX; 3]),
+            ..WalletConfig::default()
+        },
+    })
+    .build()?;
+    core.migrate().await?;
+    eprintln!("creating and funding {} wallets ...", args.wallets);
+    let owners = Arc::new(setup(&url, args.wallets).await?);
+    let size_before = ledger_bytes(&url).await?;
+
+    eprintln!("one idle client ...");
+    let idle = idle_latency(&core, &owners, 300).await?;
+
+    eprintln!("{} callers for {} s ...", args.concurrency, args.seconds);
+    let load = load(&core, &owners, args).await?;
+    let size_after = ledger_bytes(&url).await?;
+
+    eprintln!("pgbench bracket 2 ...");
+    let after = pgbench.bracket()?;
+    let report = core.wallet().reconcile(None).await?;
+
+    report_figures(
+        args,
+        &before,
+        &after,
+        &load,
+        idle,
+        size_after - size_before,
+        report.balanced,
+    );
+    Ok(())
+}
+
+fn print_machine(cluster: &ManagedPostgres) {
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let sha = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    println!(
+        "machine: {cores} cores; PostgreSQL programs in {}",
+        cluster.binaries().bin_dir().display()
+    );
+    println!(
+        "git: {sha}; fsync=on, synchronous_commit=on; load generator, core and PostgreSQL share the machine"
+    );
+}
+
+async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// Users and wallets in bulk, funded by one balanced adjustment from the funding account.
+async fn setup(
+    url: &str,
+    wallets: u64,
+) -> Result<Vec<(UserId, WalletId)>, Box<dyn std::error::Error + Send + Sync>> {
+    let client = connect(url).await?;
+    let n = i64::try_from(wallets)?;
+    client
+        .execute(
+            "INSERT INTO users (id, email, full_name, role, password_hash) \
+             SELECT gen_random_uuid(), 'bench' || i || '@example.dz', 'Bench ' || i, 'customer', \
+                    '$argon2id$not-a-login' FROM generate_series(1, $1::int8) i",
+            &[&n],
+        )
+        .await?;
+    client
+        .batch_execute(&format!(
+            "INSERT INTO wallets (id, owner_id, kind, currency) \
+               SELECT gen_random_uuid(), id, 'personal', 'DZD' FROM users WHERE role = 'customer';
+             BEGIN;
+             INSERT INTO ledger_transactions (id, kind, currency, amount, description) \
+               VALUES ('00000000-0000-7000-8000-0000000000ff', 'adjustment', 'DZD', {total}, 'benchmark funding');
+             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+               SELECT id, 1, '00000000-0000-7000-8000-0000000000ff', {each}, {each} FROM wallets WHERE kind = 'personal' \
+               UNION ALL \
+               SELECT id, entry_count + 1, '00000000-0000-7000-8000-0000000000ff', -{total}, posted - {total} \
+               FROM wallets WHERE kind = 'system' AND system_role = 'funding' AND currency = 'DZD';
+             UPDATE wallets SET posted = {each}, entry_count = 1 WHERE kind = 'personal';
+             UPDATE wallets SET posted = posted - {total}, entry_count = entry_count + 1 \
+               WHERE kind = 'system' AND system_role = 'funding' AND currency = 'DZD';
+             COMMIT;
+             VACUUM ANALYZE;",
+            each = START_BALANCE_MINOR,
+            total = START_BALANCE_MINOR * n,
+        ))
+        .await?;
+    let rows = client
+        .query(
+            "SELECT owner_id, id FROM wallets WHERE kind = 'personal' ORDER BY id",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (UserId(r.get(0)), WalletId(r.get(1))))
+        .collect())
+}
+
+async fn ledger_bytes(url: &str) -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
+    let client = connect(url).await?;
+    let row = client
+        .query_one(
+            "SELECT pg_total_relation_size('ledger_entries') + pg_total_relation_size('ledger_transactions')",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+fn principal(user: UserId) -> Principal {
+    Principal {
+        user_id: user,
+        role: Role::Customer,
+        credential: Credential::Token,
+    }
+}
+
+async fn idle_latency(
+    core: &Contacto,
+    owners: &[(UserId, WalletId)],
+    transfers: usize,
+) -> Result<f64, Box<dyn std::error::Error + Send + Sync>> {
+    let mut samples = Vec::with_capacity(transfers);
+    for i in 0..transfers {
+        let (owner, from) = owners[i % owners.len()];
+        let to = owners[(i + 1) % owners.len()].1;
+        let request = TransferRequest {
+            from_wallet_id: from,
+            to_wallet_id: to,
+            amount: 1,
+            description: None,
+        };
+        let started = Instant::now();
+        core.wallet()
+            .transfer(
+                &principal(owner),
+                &request,
+                Some(&contacto_core::new_idempotency_key()),
+            )
+            .await?;
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(median(samples))
+}
+
+struct Load {
+    transfers: u64,
+    failures: u64,
+    seconds: f64,
+    latency: Histogram<u64>,
+}
+
+async fn load(
+    core: &Contacto,
+    owners: &Arc<Vec<(UserId, WalletId)>>,
+    args: &Args,
+) -> Result<Load, Box<dyn std::error::Error + Send + Sync>> {
+    let recording = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let transfers = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let latency = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
+    let zipf = Zipf::new(owners.len() as f64, args.zipf.max(0.0))?;
+    let mut tasks = Vec::new();
+    for worker in 0..args.concurrency {
+        let (core, owners, recording, done, transfers, failures, latency) = (
+            core.clone(),
+            Arc::clone(owners),
+            Arc::clone(&recording),
+            Arc::clone(&done),
+            Arc::clone(&transfers),
+            Arc::clone(&failures),
+            Arc::clone(&latency),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut rng = SmallRng::seed_from_u64(worker as u64);
+            let mut local = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)
+                .unwrap_or_else(|_| unreachable!());
+            while !done.load(Ordering::Relaxed) {
+                let from = (zipf.sample(&mut rng) as usize).saturating_sub(1) % owners.len();
+                let mut to = (zipf.sample(&mut rng) as usize).saturating_sub(1) % owners.len();
+                if to == from {
+                    to = (to + 1) % owners.len();
+                }
+                let (owner, from_wallet) = owners[from];
+                let request = TransferRequest {
+                    from_wallet_id: from_wallet,
+                    to_wallet_id: owners[to].1,
+                    amount: 1 + (worker as i64 % 100),
+                    description: None,
+                };
+                let started = Instant::now();
+                let result = core
+                    .wallet()
+                    .transfer(
+                        &principal(owner),
+                        &request,
+                        Some(&contacto_core::new_idempotency_key()),
+                    )
+                    .await;
+                if recording.load(Ordering::Relaxed) {
+                    match result {
+                        Ok(_) => {
+                            transfers.fetch_add(1, Ordering::Relaxed);
+                            let _ = local.record(started.elapsed().as_micros() as u64);
+                        }
+                        Err(_) => {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            let _ = latency.lock().await.add(&local);
+        }));
+    }
+    // Warm up, then measure.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    recording.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    recording.store(false, Ordering::Relaxed);
+    let seconds = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await?;
+    }
+    let latency = latency.lock().await.clone();
+    Ok(Load {
+        transfers: transfers.load(Ordering::Relaxed),
+        failures: failures.load(Ordering::Relaxed),
+        seconds,
+        latency,
+    })
+}
+
+fn report_figures(
+    args: &Args,
+    before: &Baseline,
+    after: &Baseline,
+    load: &Load,
+    idle_p50_ms: f64,
+    ledger_bytes: i64,
+    balanced: bool,
+) {
+    let p = median(vec![before.p.tps, after.p.tps]);
+    let l_p = median(vec![before.p.latency_ms, after.p.latency_ms]);
+    let l_1 = median(vec![before.one.latency_ms, after.one.latency_ms]);
+    let spread = (before.p.tps - after.p.tps).abs() / p;
+    let rate = load.transfers as f64 / load.seconds;
+    let ms = |q: f64| load.latency.value_at_quantile(q) as f64 / 1000.0;
+    println!();
+    println!(
+        "baseline  P = {p:.0} tps (brackets {:.0} / {:.0}, spread {:.0}%{}), L_P = {l_p:.2} ms, L_1 = {l_1:.2} ms",
+        before.p.tps,
+        after.p.tps,
+        spread * 100.0,
+        if spread > 0.15 {
+            "; over 15%: noisy run, measure again"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "workload  {} wallets, zipf {}, {} callers, {:.0} s: {} transfers, {} failed",
+        args.wallets, args.zipf, args.concurrency, load.seconds, load.transfers, load.failures
+    );
+    println!(
+        "library transfers/s        {rate:>10.0}   = {:.2} x P   (target >= 10 x P)",
+        rate / p
+    );
+    println!(
+        "latency under load (ms)    p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+        ms(0.5),
+        ms(0.99),
+        ms(0.999),
+        ms(1.0)
+    );
+    println!(
+        "idle client p50 (ms)       {idle_p50_ms:>10.2}   = {:.2} x L_1 (target <= 1.3 x L_1)",
+        idle_p50_ms / l_1
+    );
+    let per_transfer = ledger_bytes as f64 / load.transfers.max(1) as f64;
+    println!("ledger bytes per transfer  {per_transfer:>10.0}   (target <= 350; includes indexes)");
+    println!(
+        "reconciliation after load  {}",
+        if balanced { "balanced" } else { "NOT BALANCED" }
+    );
+}
