@@ -137,12 +137,16 @@ impl PgBinaries {
     }
 
     fn check(dir: &Path) -> Option<Self> {
+        // Symbolic links on PATH (`/usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb`)
+        // lead to the real directory, where the other programs (pgbench, pg_dump) live too.
+        let bin_dir = fs::canonicalize(dir.join("initdb"))
+            .ok()?
+            .parent()?
+            .to_path_buf();
         let complete = ["initdb", "pg_ctl", "postgres"]
             .iter()
-            .all(|program| dir.join(program).is_file());
-        complete.then(|| Self {
-            bin_dir: dir.to_path_buf(),
-        })
+            .all(|program| bin_dir.join(program).is_file());
+        complete.then_some(Self { bin_dir })
     }
 
     /// The directory that holds the programs.

@@ -204,6 +204,7 @@ async fn post_batch(
     let mut first_with_key: BTreeMap<(Uuid, &str), usize> = BTreeMap::new();
     let mut transaction_ids: Vec<Option<Uuid>> = Vec::with_capacity(jobs.len());
     let mut all_entries = Vec::with_capacity(jobs.len());
+    let mut currencies: Vec<String> = vec![String::new(); jobs.len()];
     for (index, job) in jobs.iter().enumerate() {
         transaction_ids.push(None);
         all_entries.push(Vec::new());
@@ -243,7 +244,7 @@ async fn post_batch(
             }
         }
         match ledger::apply(&mut states, &job.intent, limits, today) {
-            Ok(entries) => {
+            Ok(ledger::Posted { entries, currency }) => {
                 let id = Uuid::now_v7();
                 if let Effect::SettleDeposit {
                     deposit,
@@ -262,7 +263,7 @@ async fn post_batch(
                 let view = TransactionView {
                     id: TransactionId(id),
                     kind: job.intent.kind,
-                    currency: job.intent.currency.clone(),
+                    currency: currency.clone(),
                     amount: job.intent.amount,
                     description: job.intent.description.clone(),
                     entries: entries.iter().map(ledger::Entry::view).collect(),
@@ -270,6 +271,7 @@ async fn post_batch(
                 };
                 transaction_ids[index] = Some(id);
                 all_entries[index] = entries;
+                currencies[index] = currency;
                 slots.push(Slot::Done(Ok(view)));
             }
             Err(err) if err.kind() == ErrorKind::Internal => return Err(err),
@@ -284,7 +286,7 @@ async fn post_batch(
             transaction_ids[index].map(|id| NewTransaction {
                 id,
                 kind: job.intent.kind,
-                currency: &job.intent.currency,
+                currency: &currencies[index],
                 amount: job.intent.amount,
                 description: job.intent.description.as_deref(),
                 entries: &all_entries[index],

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 /// A wallet as locked for a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WalletState {
+    /// `None` for system accounts.
+    pub(crate) owner: Option<uuid::Uuid>,
     pub(crate) currency: String,
     pub(crate) posted: i64,
     pub(crate) pending: i64,
@@ -41,7 +43,11 @@ impl WalletState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Intent {
     pub(crate) kind: TransactionKind,
-    pub(crate) currency: String,
+    /// `None`: the currency of the paying wallet (`outgoing_from`), read under its lock.
+    pub(crate) currency: Option<String>,
+    /// The user the paying wallet must belong to; checked under the lock, first, so a caller
+    /// learns nothing about wallets that are not theirs.
+    pub(crate) payer_owner: Option<uuid::Uuid>,
     pub(crate) amount: i64,
     pub(crate) description: Option<String>,
     /// `(wallet, signed amount)`: credits positive, debits negative; they sum to zero.
@@ -87,6 +93,13 @@ impl Entry {
     }
 }
 
+/// A posted intent: its entries and the currency it was posted in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Posted {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) currency: String,
+}
+
 /// Checks `intent` against `states` and, when every rule holds, applies it: balances, sequence
 /// numbers and daily totals change in `states`, and the entries are returned. A rejected intent
 /// leaves `states` untouched, so the rest of the batch proceeds as if it never came.
@@ -95,16 +108,31 @@ pub(crate) fn apply(
     intent: &Intent,
     limits: DailyLimits,
     today: Date,
-) -> Result<Vec<Entry>> {
+) -> Result<Posted> {
     check_shape(intent)?;
+    if let (Some(payer), Some(owner)) = (intent.outgoing_from, intent.payer_owner) {
+        let theirs = states.get(&payer).is_some_and(|s| s.owner == Some(owner));
+        if !theirs {
+            return Err(Error::NotFound { resource: "wallet" });
+        }
+    }
+    let currency = match (&intent.currency, intent.outgoing_from) {
+        (Some(currency), _) => currency.clone(),
+        (None, Some(payer)) => states
+            .get(&payer)
+            .ok_or(Error::NotFound { resource: "wallet" })?
+            .currency
+            .clone(),
+        (None, None) => return Err(Error::internal("posting", "an intent without a currency")),
+    };
     for wallet in intent.wallets() {
         let state = states
             .get(&wallet)
             .ok_or(Error::NotFound { resource: "wallet" })?;
-        if state.currency != intent.currency {
+        if state.currency != currency {
             return Err(Error::CurrencyMismatch(format!(
-                "wallet {wallet} holds {}, the operation is in {}",
-                state.currency, intent.currency
+                "wallet {wallet} holds {}, the operation is in {currency}",
+                state.currency
             )));
         }
         if state.frozen {
@@ -148,7 +176,7 @@ pub(crate) fn apply(
         state.outgoing_minor = state.outgoing_on(today) + intent.amount;
         state.outgoing_day = Some(today);
     }
-    Ok(entries)
+    Ok(Posted { entries, currency })
 }
 
 /// Rules of construction: a bug in core if broken, never the caller's fault.
@@ -188,6 +216,7 @@ mod tests {
 
     fn wallet(posted: i64) -> WalletState {
         WalletState {
+            owner: None,
             currency: "DZD".into(),
             posted,
             pending: 0,
@@ -207,7 +236,8 @@ mod tests {
     fn transfer(from: WalletId, to: WalletId, amount: i64) -> Intent {
         Intent {
             kind: TransactionKind::Transfer,
-            currency: "DZD".into(),
+            currency: Some("DZD".into()),
+            payer_owner: None,
             amount,
             description: None,
             postings: vec![(from, -amount), (to, amount)],
@@ -218,7 +248,9 @@ mod tests {
     #[test]
     fn a_transfer_moves_money_and_numbers_entries() {
         let mut states = BTreeMap::from([(id(1), wallet(500)), (id(2), wallet(0))]);
-        let entries = apply(&mut states, &transfer(id(1), id(2), 200), LIMITS, today()).unwrap();
+        let entries = apply(&mut states, &transfer(id(1), id(2), 200), LIMITS, today())
+            .unwrap()
+            .entries;
         assert_eq!(states[&id(1)].posted, 300);
         assert_eq!(states[&id(2)].posted, 200);
         assert_eq!(entries[0].seq, 1);
@@ -285,6 +317,35 @@ mod tests {
     }
 
     #[test]
+    fn only_the_owner_pays_and_the_currency_is_the_payers() {
+        let owner = Uuid::from_u128(42);
+        let mut payer = wallet(100);
+        payer.owner = Some(owner);
+        payer.currency = "EUR".into();
+        let mut payee = wallet(0);
+        payee.currency = "EUR".into();
+        let mut states = BTreeMap::from([(id(1), payer), (id(2), payee)]);
+        let mut intent = transfer(id(1), id(2), 10);
+        intent.currency = None;
+        intent.payer_owner = Some(Uuid::from_u128(7));
+        let before = states.clone();
+        assert_eq!(
+            apply(&mut states, &intent, LIMITS, today())
+                .unwrap_err()
+                .code(),
+            "NOT_FOUND"
+        );
+        assert_eq!(states, before);
+        intent.payer_owner = Some(owner);
+        assert_eq!(
+            apply(&mut states, &intent, LIMITS, today())
+                .unwrap()
+                .currency,
+            "EUR"
+        );
+    }
+
+    #[test]
     fn the_daily_limit_resets_on_a_new_day() {
         let mut payer = wallet(50_000);
         payer.verification_level = 0;
@@ -347,7 +408,8 @@ mod tests {
             for (from, to, amount) in moves {
                 if from == to { continue; }
                 let intent = transfer(id(from as u128), id(to as u128), amount);
-                if let Ok(entries) = apply(&mut states, &intent, DailyLimits([i64::MAX; 3]), today()) {
+                if let Ok(posted) = apply(&mut states, &intent, DailyLimits([i64::MAX; 3]), today()) {
+                    let entries = posted.entries;
                     prop_assert_eq!(entries.iter().map(|e| e.amount).sum::<i64>(), 0);
                     for entry in entries {
                         *sums.get_mut(&entry.wallet_id).unwrap() += entry.amount;

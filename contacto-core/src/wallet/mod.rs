@@ -187,10 +187,11 @@ impl<'a> Wallets<'a> {
         }
         let key = keyed(principal, idempotency_key, "transfer", request, &mut errors);
         errors.into_result()?;
-        let from = self.get(principal, request.from_wallet_id).await?;
+        // Ownership and currency are checked under the batch's lock: no extra round trip.
         let intent = Intent {
             kind: TransactionKind::Transfer,
-            currency: from.currency,
+            currency: None,
+            payer_owner: Some(principal.user_id.0),
             amount: request.amount,
             description: request.description.clone(),
             postings: vec![
@@ -418,7 +419,8 @@ impl<'a> Wallets<'a> {
                 let funding = self.system_account("funding", &deposit.currency).await?;
                 let intent = Intent {
                     kind: TransactionKind::Deposit,
-                    currency: deposit.currency.clone(),
+                    currency: Some(deposit.currency.clone()),
+                    payer_owner: None,
                     amount: deposit.amount,
                     description: Some(format!("top-up {}", deposit.method.as_str())),
                     postings: vec![

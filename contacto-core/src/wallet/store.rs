@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use time::{Date, OffsetDateTime};
-use tokio_postgres::types::Type;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
@@ -137,7 +137,7 @@ pub(crate) async fn lock_wallets(
     let rows = client
         .query_typed(
             "SELECT id, currency, posted, pending, may_go_negative, frozen, verification_level, \
-                    entry_count, outgoing_day, outgoing_minor \
+                    entry_count, outgoing_day, outgoing_minor, owner_id \
              FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[(&ids, Type::UUID_ARRAY)],
         )
@@ -148,6 +148,7 @@ pub(crate) async fn lock_wallets(
             Ok((
                 WalletId(decode(row.try_get(0))?),
                 WalletState {
+                    owner: decode(row.try_get(10))?,
                     currency: decode(row.try_get(1))?,
                     posted: decode(row.try_get(2))?,
                     pending: decode(row.try_get(3))?,
@@ -195,46 +196,47 @@ pub(crate) async fn insert_postings(
     let currencies: Vec<&str> = transactions.iter().map(|t| t.currency).collect();
     let amounts: Vec<i64> = transactions.iter().map(|t| t.amount).collect();
     let descriptions: Vec<Option<&str>> = transactions.iter().map(|t| t.description).collect();
-    client
-        .query_typed(
-            "INSERT INTO ledger_transactions (id, kind, currency, amount, description) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[])",
-            &[
-                (&ids, Type::UUID_ARRAY),
-                (&kinds, Type::TEXT_ARRAY),
-                (&currencies, Type::TEXT_ARRAY),
-                (&amounts, Type::INT8_ARRAY),
-                (&descriptions, Type::TEXT_ARRAY),
-            ],
-        )
-        .await
-        .db("writing transactions")?;
+    let transaction_params: [(&(dyn ToSql + Sync), Type); 5] = [
+        (&ids, Type::UUID_ARRAY),
+        (&kinds, Type::TEXT_ARRAY),
+        (&currencies, Type::TEXT_ARRAY),
+        (&amounts, Type::INT8_ARRAY),
+        (&descriptions, Type::TEXT_ARRAY),
+    ];
+    let transactions_written = client.query_typed(
+        "INSERT INTO ledger_transactions (id, kind, currency, amount, description) \
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[])",
+        &transaction_params,
+    );
     let entries = transactions
         .iter()
         .flat_map(|t| t.entries.iter().map(move |e| (t.id, e)));
-    let (mut wallets, mut seqs, mut txns, mut amounts, mut balances) =
+    let (mut wallets, mut seqs, mut txns, mut entry_amounts, mut balances) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (txn, entry) in entries {
         wallets.push(entry.wallet_id.0);
         seqs.push(entry.seq);
         txns.push(txn);
-        amounts.push(entry.amount);
+        entry_amounts.push(entry.amount);
         balances.push(entry.balance_after);
     }
-    client
-        .query_typed(
-            "INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
-             SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::int8[])",
-            &[
-                (&wallets, Type::UUID_ARRAY),
-                (&seqs, Type::INT8_ARRAY),
-                (&txns, Type::UUID_ARRAY),
-                (&amounts, Type::INT8_ARRAY),
-                (&balances, Type::INT8_ARRAY),
-            ],
-        )
-        .await
-        .db("writing entries")?;
+    let entry_params: [(&(dyn ToSql + Sync), Type); 5] = [
+        (&wallets, Type::UUID_ARRAY),
+        (&seqs, Type::INT8_ARRAY),
+        (&txns, Type::UUID_ARRAY),
+        (&entry_amounts, Type::INT8_ARRAY),
+        (&balances, Type::INT8_ARRAY),
+    ];
+    let entries_written = client.query_typed(
+        "INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+         SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::int8[])",
+        &entry_params,
+    );
+    // Pipelined: both statements leave in one round trip, and the server runs them in order, so
+    // the entries' foreign keys find their transactions.
+    let (transactions, entries) = tokio::join!(transactions_written, entries_written);
+    transactions.db("writing transactions")?;
+    entries.db("writing entries")?;
     Ok(())
 }
 
