@@ -1,9 +1,9 @@
 //! Wallet calls: `client.wallet().transfer(..)`.
 
 use contacto_core::api::{
-    DepositId, DepositRequest, DepositView, OpenWalletRequest, ReconciliationReport, TransactionId,
-    TransactionKind, TransactionPage, TransactionView, TransferRequest, WalletId, WalletType,
-    WalletView,
+    DepositId, DepositRequest, DepositView, MerchantFee, OpenWalletRequest, PaymentRequest,
+    PaymentView, ReconciliationReport, RefundRequest, TransactionId, TransactionKind,
+    TransactionPage, TransactionView, TransferRequest, UserId, WalletId, WalletType, WalletView,
 };
 use reqwest::Method;
 use time::OffsetDateTime;
@@ -145,6 +145,62 @@ impl<'a> WalletApi<'a> {
         let mut call = Call::new(Method::POST, "/api/v1/transfers", Some(request));
         call.idempotency_key = Some(key);
         self.client.call(call).await
+    }
+
+    /// `POST /api/v1/payments` under a fresh idempotency key, reused across this call's retries.
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::transfer`].
+    pub async fn pay(&self, request: &PaymentRequest) -> Result<TransactionView, Error> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut call = Call::new(Method::POST, "/api/v1/payments", Some(request));
+        call.idempotency_key = Some(&key);
+        self.client.call(call).await
+    }
+
+    /// `GET /api/v1/payments/{id}`.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`.
+    pub async fn payment(&self, id: TransactionId) -> Result<PaymentView, Error> {
+        self.client.get(&format!("/api/v1/payments/{id}")).await
+    }
+
+    /// `POST /api/v1/payments/{id}/refunds` (the merchant), under a fresh idempotency key.
+    ///
+    /// # Errors
+    ///
+    /// `REFUND_EXCEEDS_PAYMENT`, `INSUFFICIENT_FUNDS`, `NOT_FOUND`.
+    pub async fn refund(
+        &self,
+        payment: TransactionId,
+        amount: i64,
+    ) -> Result<TransactionView, Error> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let path = format!("/api/v1/payments/{payment}/refunds");
+        let request = RefundRequest { amount };
+        let mut call = Call::new(Method::POST, &path, Some(&request));
+        call.idempotency_key = Some(&key);
+        self.client.call(call).await
+    }
+
+    /// `PUT /api/v1/admin/merchants/{id}/fee` (administrators).
+    ///
+    /// # Errors
+    ///
+    /// `FORBIDDEN`, `NOT_FOUND`, `VALIDATION_FAILED`.
+    pub async fn set_merchant_fee(
+        &self,
+        merchant: UserId,
+        fee_bps: i32,
+    ) -> Result<MerchantFee, Error> {
+        let path = format!("/api/v1/admin/merchants/{merchant}/fee");
+        let request = MerchantFee { fee_bps };
+        self.client
+            .call(Call::new(Method::PUT, &path, Some(&request)))
+            .await
     }
 
     /// `POST /api/v1/deposits`: a top-up, pending until the provider confirms it.

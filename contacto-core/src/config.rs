@@ -26,16 +26,19 @@ pub struct WalletConfig {
     pub daily_limits: crate::wallet::DailyLimits,
     /// How long idempotency keys are remembered (at least 7 days).
     pub idempotency_retention: Duration,
+    /// The fee of merchants without one of their own, in basis points (150 = 1.5%).
+    pub default_merchant_fee_bps: i32,
 }
 
 impl Default for WalletConfig {
     /// No webhook secret; daily limits of 50,000, 500,000 and 5,000,000 DZD for levels 0, 1, 2;
-    /// keys kept 7 days.
+    /// keys kept 7 days; a 1.5% default merchant fee.
     fn default() -> Self {
         Self {
             webhook_secret: None,
             daily_limits: crate::wallet::DailyLimits([5_000_000, 50_000_000, 500_000_000]),
             idempotency_retention: Duration::from_secs(7 * 24 * 3600),
+            default_merchant_fee_bps: 150,
         }
     }
 }

@@ -163,6 +163,12 @@ pub enum Error {
         /// Sent today before this operation, in minor units.
         used: i64,
     },
+    /// A refund would give back more than remains of the payment.
+    #[error("only {refundable} of this payment can still be refunded")]
+    RefundExceedsPayment {
+        /// What remains refundable, in minor units.
+        refundable: i64,
+    },
     /// The caller already has a wallet in this currency.
     #[error("a wallet in this currency already exists")]
     WalletExists,
@@ -224,7 +230,8 @@ impl Error {
             | Error::LimitExceeded { .. }
             | Error::WalletExists
             | Error::IdempotencyKeyReused
-            | Error::DepositSettled(_) => ErrorKind::Conflict,
+            | Error::DepositSettled(_)
+            | Error::RefundExceedsPayment { .. } => ErrorKind::Conflict,
             Error::CurrencyMismatch(_) => ErrorKind::Invalid,
             Error::InvalidSignature => ErrorKind::Unauthenticated,
             Error::Replayed { kind, .. } => *kind,
@@ -250,6 +257,7 @@ impl Error {
             Error::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Error::InvalidSignature => "INVALID_SIGNATURE",
             Error::DepositSettled(_) => "DEPOSIT_SETTLED",
+            Error::RefundExceedsPayment { .. } => "REFUND_EXCEEDS_PAYMENT",
             Error::Replayed { code, .. } => code,
             Error::Validation(_) => "VALIDATION_FAILED",
             Error::EmailTaken => "EMAIL_TAKEN",
@@ -323,6 +331,7 @@ pub const ERROR_CODES: &[&str] = &[
     "IDEMPOTENCY_KEY_REUSED",
     "INVALID_SIGNATURE",
     "DEPOSIT_SETTLED",
+    "REFUND_EXCEEDS_PAYMENT",
     "VALIDATION_FAILED",
     "EMAIL_TAKEN",
     "PHONE_TAKEN",

@@ -26,6 +26,7 @@
 //! | `CONTACTO_LOGIN_LOCKOUT_SECS` | `900` | lock duration and counting window |
 //! | `CONTACTO_WEBHOOK_SECRET` | none: deposit webhooks refused | HMAC-SHA256 key of payment providers' webhooks |
 //! | `CONTACTO_DAILY_LIMITS_MINOR` | `[5000000, 50000000, 500000000]` | daily outgoing limits by verification level 0, 1, 2 |
+//! | `CONTACTO_DEFAULT_MERCHANT_FEE_BPS` | `150` | fee of merchants without their own, in basis points |
 //! | `CONTACTO_IDEMPOTENCY_RETENTION_SECS` | `604800` (7 days) | how long idempotency keys are remembered |
 //! | `CONTACTO_LOG` | `info,refinery_core=warn` | log filter (`debug`, `contacto_server=debug,info`) |
 //! | `CONTACTO_LOG_FORMAT` | `pretty` in development, else `json` | `json` or `pretty` |
@@ -93,6 +94,7 @@ pub struct ServerConfig {
     pub webhook_secret: Option<SecretString>,
     pub daily_limits_minor: [i64; 3],
     pub idempotency_retention_secs: u64,
+    pub default_merchant_fee_bps: i32,
 }
 
 impl Default for ServerConfig {
@@ -121,6 +123,8 @@ impl Default for ServerConfig {
             webhook_secret: None,
             daily_limits_minor: contacto_core::WalletConfig::default().daily_limits.0,
             idempotency_retention_secs: 7 * 24 * 3600,
+            default_merchant_fee_bps: contacto_core::WalletConfig::default()
+                .default_merchant_fee_bps,
         }
     }
 }
@@ -205,6 +209,9 @@ impl ServerConfig {
         if self.idempotency_retention_secs < 7 * 24 * 3600 {
             return invalid("CONTACTO_IDEMPOTENCY_RETENTION_SECS must be at least 7 days (604800)");
         }
+        if !(0..=10_000).contains(&self.default_merchant_fee_bps) {
+            return invalid("CONTACTO_DEFAULT_MERCHANT_FEE_BPS must be between 0 and 10000");
+        }
         if self.daily_limits_minor.iter().any(|limit| *limit < 0) {
             return invalid("CONTACTO_DAILY_LIMITS_MINOR must not be negative");
         }
@@ -258,6 +265,7 @@ impl ServerConfig {
             webhook_secret: self.webhook_secret.clone(),
             daily_limits: contacto_core::DailyLimits(self.daily_limits_minor),
             idempotency_retention: Duration::from_secs(self.idempotency_retention_secs),
+            default_merchant_fee_bps: self.default_merchant_fee_bps,
         }
     }
 

@@ -1,8 +1,8 @@
 //! One tiny handler per route: decode, call one façade method, encode.
 
 use contacto_core::api::{
-    CreateApiKeyRequest, DepositRequest, Health, LoginRequest, OpenWalletRequest, RegisterRequest,
-    TransferRequest,
+    CreateApiKeyRequest, DepositRequest, Health, LoginRequest, MerchantFee, OpenWalletRequest,
+    PaymentRequest, RefundRequest, RegisterRequest, TransferRequest,
 };
 use contacto_core::{Error, Principal};
 use hyper::body::Incoming;
@@ -86,6 +86,37 @@ pub(crate) async fn dispatch(
                 .get(SIGNATURE_HEADER)
                 .and_then(|value| value.to_str().ok());
             Reply::ok(&core.wallet().deposit_webhook(&raw, signature).await?)
+        }
+        Route::Pay => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
+            let request: PaymentRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(&core.wallet().pay(&principal, &request, Some(&key)).await?)
+        }
+        Route::GetPayment(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().payment(&principal, id).await?)
+        }
+        Route::Refund(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
+            let request: RefundRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(
+                &core
+                    .wallet()
+                    .refund(&principal, id, &request, Some(&key))
+                    .await?,
+            )
+        }
+        Route::SetMerchantFee(merchant) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: MerchantFee = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(
+                &core
+                    .wallet()
+                    .set_merchant_fee(&principal, merchant, request)
+                    .await?,
+            )
         }
         Route::Reconciliation => {
             let principal = authenticate(state, ctx, &parts.headers).await?;

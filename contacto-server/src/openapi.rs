@@ -5,9 +5,9 @@
 use contacto_core::api::{
     ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, CreateApiKeyRequest, DepositMethod,
     DepositRequest, DepositStatus, DepositView, DepositWebhook, EntryView, Health, LoginRequest,
-    OpenWalletRequest, Readiness, ReconciliationReport, RegisterRequest, Role, TransactionKind,
-    TransactionPage, TransactionView, TransferRequest, UserView, WalletMismatch, WalletType,
-    WalletView,
+    MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, Readiness, ReconciliationReport,
+    RefundRequest, RegisterRequest, Role, TransactionKind, TransactionPage, TransactionView,
+    TransferRequest, UserView, WalletMismatch, WalletType, WalletView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -46,6 +46,10 @@ use crate::routes::Route;
     DepositWebhook,
     ReconciliationReport,
     WalletMismatch,
+    PaymentRequest,
+    PaymentView,
+    RefundRequest,
+    MerchantFee,
 )))]
 struct Schemas;
 

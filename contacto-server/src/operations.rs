@@ -337,6 +337,55 @@ impl Route {
                     "The payment provider's signed notification (X-Contacto-Signature: sha256=<hex HMAC>)",
                 )
             },
+            Route::Pay => Operation {
+                auth: Auth::Required,
+                request: Some("PaymentRequest"),
+                success: (201, Body::Json("TransactionView")),
+                errors: &[404, 409],
+                idempotent: true,
+                ..op(
+                    Method::POST,
+                    "pay",
+                    "money",
+                    "Pay a merchant; the fee goes from the merchant's side",
+                )
+            },
+            Route::GetPayment(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("PaymentView")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getPayment",
+                    "money",
+                    "A payment and what was refunded",
+                )
+            },
+            Route::Refund(_) => Operation {
+                auth: Auth::Required,
+                request: Some("RefundRequest"),
+                success: (201, Body::Json("TransactionView")),
+                errors: &[404, 409],
+                idempotent: true,
+                ..op(
+                    Method::POST,
+                    "refund",
+                    "money",
+                    "Refund all or part of a payment (the merchant)",
+                )
+            },
+            Route::SetMerchantFee(_) => Operation {
+                auth: Auth::Required,
+                request: Some("MerchantFee"),
+                success: (200, Body::Json("MerchantFee")),
+                errors: &[403, 404],
+                ..op(
+                    Method::PUT,
+                    "setMerchantFee",
+                    "admin",
+                    "Set a merchant's fee in basis points",
+                )
+            },
             Route::Reconciliation => Operation {
                 auth: Auth::Required,
                 success: (200, Body::Json("ReconciliationReport")),

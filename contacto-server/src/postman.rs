@@ -40,6 +40,10 @@ pub fn collection(document: &Value, base_url: &str) -> Value {
             {"key": "depositId", "value": "", "type": "string"},
             {"key": "transactionId", "value": "", "type": "string"},
             {"key": "webhookSecret", "value": "", "type": "string"},
+            {"key": "paymentId", "value": "", "type": "string"},
+            {"key": "merchantId", "value": "", "type": "string"},
+            {"key": "merchantToken", "value": "", "type": "string"},
+            {"key": "merchantWalletId", "value": "", "type": "string"},
             {"key": "adminEmail", "value": "", "type": "string"},
             {"key": "adminPassword", "value": "", "type": "string"}
         ],
@@ -55,6 +59,10 @@ fn id_variable(template: &str) -> &'static str {
         "{{walletId}}"
     } else if template.starts_with("/api/v1/transactions") {
         "{{transactionId}}"
+    } else if template.starts_with("/api/v1/payments") {
+        "{{paymentId}}"
+    } else if template.starts_with("/api/v1/admin/merchants") {
+        "{{merchantId}}"
     } else {
         "{{depositId}}"
     }
@@ -68,6 +76,8 @@ const BODY_VARIABLES: &[(&str, &str)] = &[
     ("from_wallet_id", "{{walletId}}"),
     ("to_wallet_id", "{{peerWalletId}}"),
     ("deposit_id", "{{depositId}}"),
+    ("payer_wallet_id", "{{walletId}}"),
+    ("merchant_wallet_id", "{{merchantWalletId}}"),
     ("status", "succeeded"),
 ];
 
@@ -85,6 +95,10 @@ fn item(document: &Value, operation: &Operation) -> Value {
     });
     if operation.auth == Auth::Public {
         request["auth"] = json!({"type": "noauth"});
+    }
+    if operation.id == "refund" {
+        // Refunds are the merchant's to give.
+        request["auth"] = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{merchantToken}}", "type": "string"}]});
     }
     if operation.tag == "admin" {
         // Set by the pre-request script, which logs in as the administrator.
@@ -145,8 +159,24 @@ fn prerequest(operation_id: &str) -> &'static [&'static str] {
             "      function (err2, wallet) { pm.collectionVariables.set('peerWalletId', wallet.json().data.id); });",
             "  });",
         ],
-        // Reconciliation is for administrators: log in as the one named by adminEmail.
-        "reconciliation" => &[
+        // A merchant with a business wallet to pay.
+        "pay" => &[
+            "const base = pm.variables.get('baseUrl');",
+            "const email = 'shop.' + Date.now() + '.' + Math.floor(Math.random() * 1e6) + '@example.dz';",
+            "pm.sendRequest({ url: base + '/api/v1/auth/register', method: 'POST', header: { 'Content-Type': 'application/json' },",
+            "  body: { mode: 'raw', raw: JSON.stringify({ email: email, password: 'une phrase de passe longue', full_name: 'Boutique', role: 'merchant' }) } },",
+            "  function (err, res) {",
+            "    const merchant = res.json().data;",
+            "    pm.collectionVariables.set('merchantToken', merchant.token);",
+            "    pm.collectionVariables.set('merchantId', merchant.user.id);",
+            "    pm.sendRequest({ url: base + '/api/v1/wallets', method: 'POST',",
+            "      header: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + merchant.token },",
+            "      body: { mode: 'raw', raw: JSON.stringify({ type: 'business', currency: 'DZD' }) } },",
+            "      function (err2, wallet) { pm.collectionVariables.set('merchantWalletId', wallet.json().data.id); });",
+            "  });",
+        ],
+        // Administrators' endpoints: log in as the one named by adminEmail.
+        "reconciliation" | "setMerchantFee" => &[
             "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/login', method: 'POST',",
             "  header: { 'Content-Type': 'application/json' },",
             "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",
@@ -168,6 +198,7 @@ fn tests(operation: &Operation) -> Vec<String> {
         "openWallet" => Some(("walletId", "id")),
         "deposit" => Some(("depositId", "id")),
         "depositWebhook" => Some(("transactionId", "transaction_id")),
+        "pay" => Some(("paymentId", "id")),
         _ => None,
     };
     if let Some((variable, field)) = store {

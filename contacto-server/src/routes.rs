@@ -3,7 +3,7 @@
 use http::Method;
 use uuid::Uuid;
 
-use contacto_core::api::{ApiKeyId, DepositId, TransactionId, WalletId};
+use contacto_core::api::{ApiKeyId, DepositId, TransactionId, UserId, WalletId};
 
 /// Every operation the server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,14 @@ pub enum Route {
     DepositWebhook,
     /// `GET /api/v1/admin/reconciliation`
     Reconciliation,
+    /// `POST /api/v1/payments`
+    Pay,
+    /// `GET /api/v1/payments/{id}`
+    GetPayment(TransactionId),
+    /// `POST /api/v1/payments/{id}/refunds`
+    Refund(TransactionId),
+    /// `PUT /api/v1/admin/merchants/{id}/fee`
+    SetMerchantFee(UserId),
     /// `GET /metrics`
     Metrics,
     /// `GET /api/v1/openapi.json`
@@ -96,6 +104,10 @@ impl Route {
             Route::GetDeposit(_) => "/api/v1/deposits/{id}",
             Route::DepositWebhook => "/api/v1/deposits/webhook",
             Route::Reconciliation => "/api/v1/admin/reconciliation",
+            Route::Pay => "/api/v1/payments",
+            Route::GetPayment(_) => "/api/v1/payments/{id}",
+            Route::Refund(_) => "/api/v1/payments/{id}/refunds",
+            Route::SetMerchantFee(_) => "/api/v1/admin/merchants/{id}/fee",
             Route::Metrics => "/metrics",
             Route::OpenApi => "/api/v1/openapi.json",
             Route::Postman => "/api/v1/postman.json",
@@ -126,9 +138,13 @@ impl Route {
         Route::GetDeposit(DepositId(Uuid::nil())),
         Route::DepositWebhook,
         Route::Transfer,
+        Route::Pay,
+        Route::GetPayment(TransactionId(Uuid::nil())),
+        Route::Refund(TransactionId(Uuid::nil())),
         Route::WalletTransactions(WalletId(Uuid::nil())),
         Route::GetTransaction(TransactionId(Uuid::nil())),
         Route::Reconciliation,
+        Route::SetMerchantFee(UserId(Uuid::nil())),
     ];
 }
 
@@ -159,6 +175,10 @@ enum Resource {
     Deposit(DepositId),
     DepositWebhook,
     Reconciliation,
+    Payments,
+    Payment(TransactionId),
+    Refunds(TransactionId),
+    MerchantFee(UserId),
     Metrics,
     OpenApi,
     Postman,
@@ -191,6 +211,10 @@ impl Resource {
                 ["deposits", "webhook"] => Resource::DepositWebhook,
                 ["deposits", id] => Resource::Deposit(DepositId(uuid(id)?)),
                 ["admin", "reconciliation"] => Resource::Reconciliation,
+                ["admin", "merchants", id, "fee"] => Resource::MerchantFee(UserId(uuid(id)?)),
+                ["payments"] => Resource::Payments,
+                ["payments", id] => Resource::Payment(TransactionId(uuid(id)?)),
+                ["payments", id, "refunds"] => Resource::Refunds(TransactionId(uuid(id)?)),
                 ["openapi.json"] => Resource::OpenApi,
                 ["postman.json"] => Resource::Postman,
                 ["api-keys", id] => Resource::ApiKey(ApiKeyId(uuid(id)?)),
@@ -217,7 +241,10 @@ impl Resource {
             | Resource::WalletTransactions(_)
             | Resource::Transaction(_)
             | Resource::Deposit(_)
+            | Resource::Payment(_)
             | Resource::Reconciliation => GET,
+            Resource::MerchantFee(_) => &[Method::PUT],
+            Resource::Payments | Resource::Refunds(_) => POST,
             Resource::Wallets => GET_POST,
             Resource::Transfers | Resource::Deposits | Resource::DepositWebhook => POST,
             Resource::Register | Resource::Login => POST,
@@ -252,6 +279,10 @@ impl Resource {
             (Resource::Deposit(id), _) if get => Route::GetDeposit(id),
             (Resource::DepositWebhook, &Method::POST) => Route::DepositWebhook,
             (Resource::Reconciliation, _) if get => Route::Reconciliation,
+            (Resource::Payments, &Method::POST) => Route::Pay,
+            (Resource::Payment(id), _) if get => Route::GetPayment(id),
+            (Resource::Refunds(id), &Method::POST) => Route::Refund(id),
+            (Resource::MerchantFee(id), &Method::PUT) => Route::SetMerchantFee(id),
             _ => return None,
         })
     }

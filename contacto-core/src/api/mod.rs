@@ -12,7 +12,7 @@ pub use identity::{
 };
 pub use wallet::{
     DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
-    EntryView, OpenWalletRequest, ReconciliationReport, TransactionId, TransactionKind,
-    TransactionPage, TransactionView, TransferRequest, WalletId, WalletMismatch, WalletType,
-    WalletView,
+    EntryView, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport,
+    RefundRequest, TransactionId, TransactionKind, TransactionPage, TransactionView,
+    TransferRequest, WalletId, WalletMismatch, WalletType, WalletView,
 };

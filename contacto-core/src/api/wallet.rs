@@ -350,3 +350,63 @@ pub struct WalletMismatch {
     /// The sum of its entries.
     pub from_entries: i64,
 }
+
+/// `POST /api/v1/payments`: a customer pays a merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentRequest {
+    /// The paying wallet; must belong to the caller.
+    pub payer_wallet_id: WalletId,
+    /// The merchant's business wallet.
+    pub merchant_wallet_id: WalletId,
+    /// Minor units, at least 1; the merchant receives it less the fee.
+    #[cfg_attr(feature = "openapi", schema(example = 250_000))]
+    pub amount: i64,
+    /// Shown in both histories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "Commande 1042"))]
+    pub description: Option<String>,
+}
+
+/// `POST /api/v1/payments/{id}/refunds`: the merchant gives back all or part of a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundRequest {
+    /// Minor units, at least 1; all refunds together never exceed the payment.
+    #[cfg_attr(feature = "openapi", schema(example = 50_000))]
+    pub amount: i64,
+}
+
+/// A payment and how much of it was refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentView {
+    /// The payment's id: its ledger transaction.
+    pub id: TransactionId,
+    /// Who paid.
+    pub payer_wallet_id: WalletId,
+    /// Who was paid.
+    pub merchant_wallet_id: WalletId,
+    /// ISO 4217.
+    pub currency: String,
+    /// What the payer paid, in minor units.
+    pub amount: i64,
+    /// The platform's fee, taken from the merchant's side.
+    pub fee: i64,
+    /// Refunded so far.
+    pub refunded: i64,
+    /// Fee given back so far.
+    pub fee_refunded: i64,
+    /// When it was paid.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// `PUT /api/v1/admin/merchants/{id}/fee`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MerchantFee {
+    /// The merchant's fee in basis points, 0..=10000 (150 = 1.5%).
+    #[cfg_attr(feature = "openapi", schema(example = 150))]
+    pub fee_bps: i32,
+}

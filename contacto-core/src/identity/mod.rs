@@ -311,6 +311,17 @@ impl<'a> Identity<'a> {
         })
     }
 
+    /// Any user by id (for other features' checks), `None` when unknown.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`].
+    pub(crate) async fn user(&self, id: UserId) -> Result<Option<UserView>> {
+        let db = self.app.db().primary().await?;
+        self.q("identity.user_by_id", store::user_by_id(&**db, id))
+            .await
+    }
+
     /// The caller's account.
     ///
     /// # Errors

@@ -44,6 +44,16 @@ pub(crate) struct KeyedRequest {
 #[derive(Debug, Clone)]
 pub(crate) enum Effect {
     None,
+    /// Record the posting as a merchant payment taking `fee`.
+    RecordPayment {
+        fee: i64,
+    },
+    /// Refund part of a payment: the fee given back is computed under the payment's lock, from
+    /// what was refunded before, and the intent's postings are rewritten accordingly.
+    Refund {
+        payment: TransactionId,
+        fee_revenue: crate::api::WalletId,
+    },
     /// Mark a pending deposit succeeded with this posting.
     SettleDeposit {
         deposit: DepositId,
@@ -183,28 +193,28 @@ async fn post_batch(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut states = metrics
-        .query("wallet.lock_wallets", store::lock_wallets(&*tx, &ids))
-        .await?;
-    let before = states.clone();
-    let now = store::transaction_time(&*tx).await?;
-    let today = now.to_offset(ALGIERS).date();
     let keys: Vec<(Uuid, &str)> = jobs
         .iter()
         .filter_map(|job| job.key.as_ref().map(|k| (k.caller, k.key.as_str())))
         .collect();
-    let stored = metrics
-        .query(
+    // Pipelined: the three reads leave in one round trip.
+    let (mut states, now, stored) = tokio::try_join!(
+        metrics.query("wallet.lock_wallets", store::lock_wallets(&*tx, &ids)),
+        store::transaction_time(&*tx),
+        metrics.query(
             "wallet.idempotency_records",
             store::idempotency_records(&*tx, &keys),
-        )
-        .await?;
+        ),
+    )?;
+    let before = states.clone();
+    let today = now.to_offset(ALGIERS).date();
 
     let mut slots: Vec<Slot> = Vec::with_capacity(jobs.len());
     let mut first_with_key: BTreeMap<(Uuid, &str), usize> = BTreeMap::new();
     let mut transaction_ids: Vec<Option<Uuid>> = Vec::with_capacity(jobs.len());
     let mut all_entries = Vec::with_capacity(jobs.len());
     let mut currencies: Vec<String> = vec![String::new(); jobs.len()];
+    let mut payments: Vec<store::NewPayment> = Vec::new();
     for (index, job) in jobs.iter().enumerate() {
         transaction_ids.push(None);
         all_entries.push(Vec::new());
@@ -243,9 +253,59 @@ async fn post_batch(
                 continue;
             }
         }
-        match ledger::apply(&mut states, &job.intent, limits, today) {
+        let mut refund_fee = None;
+        let rewritten;
+        let intent = if let Effect::Refund {
+            payment,
+            fee_revenue,
+        } = &job.effect
+        {
+            let Some(locked) = store::payment_by_id(&*tx, *payment, true).await? else {
+                slots.push(Slot::Done(Err(Error::NotFound {
+                    resource: "payment",
+                })));
+                continue;
+            };
+            let paid = locked.view;
+            let refundable = paid.amount - paid.refunded;
+            if job.intent.amount > refundable {
+                slots.push(Slot::Done(Err(Error::RefundExceedsPayment { refundable })));
+                continue;
+            }
+            let fee_back =
+                super::fees::fee_refund(paid.fee, paid.amount, paid.refunded, job.intent.amount);
+            let postings = [
+                (paid.payer_wallet_id, job.intent.amount),
+                (paid.merchant_wallet_id, -(job.intent.amount - fee_back)),
+                (*fee_revenue, -fee_back),
+            ];
+            rewritten = Intent {
+                postings: postings.into_iter().filter(|(_, a)| *a != 0).collect(),
+                ..job.intent.clone()
+            };
+            refund_fee = Some((*payment, fee_back));
+            &rewritten
+        } else {
+            &job.intent
+        };
+        match ledger::apply(&mut states, intent, limits, today) {
             Ok(ledger::Posted { entries, currency }) => {
                 let id = Uuid::now_v7();
+                if let Some((payment, fee_back)) = refund_fee {
+                    store::record_refund(&*tx, id, payment, job.intent.amount, fee_back).await?;
+                }
+                if let Effect::RecordPayment { fee } = &job.effect
+                    && let [(payer, _), (merchant, _), ..] = job.intent.postings.as_slice()
+                {
+                    payments.push(store::NewPayment {
+                        id,
+                        payer: payer.0,
+                        merchant: merchant.0,
+                        currency: currency.clone(),
+                        amount: job.intent.amount,
+                        fee: *fee,
+                    });
+                }
                 if let Effect::SettleDeposit {
                     deposit,
                     provider_reference,
@@ -293,23 +353,11 @@ async fn post_batch(
             })
         })
         .collect();
-    metrics
-        .query(
-            "wallet.insert_postings",
-            store::insert_postings(&*tx, &new_transactions),
-        )
-        .await?;
     let changed: Vec<_> = states
         .iter()
         .filter(|(id, state)| before.get(id) != Some(state))
         .map(|(id, state)| (*id, state))
         .collect();
-    metrics
-        .query(
-            "wallet.update_wallets",
-            store::update_wallets(&*tx, &changed),
-        )
-        .await?;
 
     let mut records: Vec<(Uuid, &str, &[u8], Vec<u8>)> = Vec::new();
     for (index, job) in jobs.iter().enumerate() {
@@ -347,12 +395,25 @@ async fn post_batch(
         .iter()
         .map(|(c, k, h, o)| (*c, *k, *h, o.as_slice()))
         .collect();
-    metrics
-        .query(
+    // Pipelined: the writes leave together; the server runs them in order.
+    tokio::try_join!(
+        metrics.query(
+            "wallet.insert_postings",
+            store::insert_postings(&*tx, &new_transactions)
+        ),
+        metrics.query(
+            "wallet.update_wallets",
+            store::update_wallets(&*tx, &changed)
+        ),
+        metrics.query(
             "wallet.insert_idempotency_records",
             store::insert_idempotency_records(&*tx, &records),
-        )
-        .await?;
+        ),
+        metrics.query(
+            "wallet.insert_payments",
+            store::insert_payments(&*tx, &payments)
+        ),
+    )?;
     tx.commit().await.db("committing a ledger batch")?;
 
     let mut results: Vec<Result<TransactionView>> = Vec::with_capacity(slots.len());

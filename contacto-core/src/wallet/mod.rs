@@ -2,7 +2,9 @@
 //! confirmed by a signed webhook, and reconciliation.
 
 mod batcher;
+mod fees;
 pub(crate) mod ledger;
+mod payments;
 mod store;
 
 use std::future::Future;
@@ -71,7 +73,11 @@ impl<'a> Wallets<'a> {
         Self { app }
     }
 
-    async fn q<T>(&self, statement: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+    pub(crate) async fn q<T>(
+        &self,
+        statement: &str,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
         self.app.metrics().query(statement, work).await
     }
 
@@ -499,7 +505,7 @@ impl<'a> Wallets<'a> {
             .map_err(|_| Error::InvalidSignature)
     }
 
-    async fn system_account(&self, role: &str, currency: &str) -> Result<WalletId> {
+    pub(crate) async fn system_account(&self, role: &str, currency: &str) -> Result<WalletId> {
         let db = self.app.db().primary().await?;
         self.q(
             "wallet.system_wallet",
@@ -566,7 +572,7 @@ impl<'a> Wallets<'a> {
     }
 }
 
-fn check_amount(amount: i64) -> std::result::Result<(), FieldError> {
+pub(crate) fn check_amount(amount: i64) -> std::result::Result<(), FieldError> {
     if (1..=MAX_AMOUNT_MINOR).contains(&amount) {
         Ok(())
     } else {
@@ -578,7 +584,7 @@ fn check_amount(amount: i64) -> std::result::Result<(), FieldError> {
     }
 }
 
-fn check_description(description: Option<&str>) -> std::result::Result<(), FieldError> {
+pub(crate) fn check_description(description: Option<&str>) -> std::result::Result<(), FieldError> {
     match description {
         Some(text) if text.chars().count() > DESCRIPTION_MAX_CHARS => Err(FieldError::new(
             "description",
@@ -595,7 +601,7 @@ fn check_description(description: Option<&str>) -> std::result::Result<(), Field
 }
 
 /// Checks an idempotency key and binds it to the caller and a hash of the request.
-fn keyed(
+pub(crate) fn keyed(
     principal: &Principal,
     key: Option<&str>,
     operation: &str,

@@ -633,3 +633,142 @@ pub(crate) async fn unbalanced_currencies(client: &impl GenericClient) -> Result
         .db("checking currencies")?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
+
+/// A merchant's fee in basis points, if one is set.
+pub(crate) async fn merchant_fee(
+    client: &impl GenericClient,
+    merchant: UserId,
+) -> Result<Option<i32>> {
+    let row = client
+        .query_typed_opt(
+            "SELECT fee_bps FROM merchant_fees WHERE merchant_id = $1",
+            &[(&merchant.0, Type::UUID)],
+        )
+        .await
+        .db("reading a merchant's fee")?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+pub(crate) async fn set_merchant_fee(
+    client: &impl GenericClient,
+    merchant: UserId,
+    bps: i32,
+) -> Result<()> {
+    client
+        .query_typed(
+            "INSERT INTO merchant_fees (merchant_id, fee_bps) VALUES ($1, $2) \
+             ON CONFLICT (merchant_id) DO UPDATE SET fee_bps = excluded.fee_bps, updated_at = now()",
+            &[(&merchant.0, Type::UUID), (&bps, Type::INT4)],
+        )
+        .await
+        .db("setting a merchant's fee")?;
+    Ok(())
+}
+
+/// A payment row, as refunds need it.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentRow {
+    pub(crate) view: crate::api::PaymentView,
+}
+
+fn payment_from_row(row: &Row) -> crate::api::PaymentView {
+    crate::api::PaymentView {
+        id: TransactionId(row.get("id")),
+        payer_wallet_id: WalletId(row.get("payer_wallet_id")),
+        merchant_wallet_id: WalletId(row.get("merchant_wallet_id")),
+        currency: row.get("currency"),
+        amount: row.get("amount"),
+        fee: row.get("fee"),
+        refunded: row.get("refunded"),
+        fee_refunded: row.get("fee_refunded"),
+        created_at: row.get("created_at"),
+    }
+}
+
+pub(crate) async fn payment_by_id(
+    client: &impl GenericClient,
+    id: TransactionId,
+    lock: bool,
+) -> Result<Option<PaymentRow>> {
+    let sql = format!(
+        "SELECT id, payer_wallet_id, merchant_wallet_id, currency, amount, fee, refunded, \
+                fee_refunded, created_at FROM payments WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let row = client
+        .query_typed_opt(&sql, &[(&id.0, Type::UUID)])
+        .await
+        .db("reading a payment")?;
+    Ok(row.map(|row| PaymentRow {
+        view: payment_from_row(&row),
+    }))
+}
+
+/// A payment to record with its posting.
+pub(crate) struct NewPayment {
+    pub(crate) id: Uuid,
+    pub(crate) payer: Uuid,
+    pub(crate) merchant: Uuid,
+    pub(crate) currency: String,
+    pub(crate) amount: i64,
+    pub(crate) fee: i64,
+}
+
+/// Records a batch's payments in one statement.
+pub(crate) async fn insert_payments(
+    client: &impl GenericClient,
+    payments: &[NewPayment],
+) -> Result<()> {
+    if payments.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = payments.iter().map(|p| p.id).collect();
+    let payers: Vec<Uuid> = payments.iter().map(|p| p.payer).collect();
+    let merchants: Vec<Uuid> = payments.iter().map(|p| p.merchant).collect();
+    let currencies: Vec<&str> = payments.iter().map(|p| p.currency.as_str()).collect();
+    let amounts: Vec<i64> = payments.iter().map(|p| p.amount).collect();
+    let fees: Vec<i64> = payments.iter().map(|p| p.fee).collect();
+    client
+        .query_typed(
+            "INSERT INTO payments (id, payer_wallet_id, merchant_wallet_id, currency, amount, fee) \
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int8[], $6::int8[])",
+            &[
+                (&ids, Type::UUID_ARRAY),
+                (&payers, Type::UUID_ARRAY),
+                (&merchants, Type::UUID_ARRAY),
+                (&currencies, Type::TEXT_ARRAY),
+                (&amounts, Type::INT8_ARRAY),
+                (&fees, Type::INT8_ARRAY),
+            ],
+        )
+        .await
+        .db("recording payments")?;
+    Ok(())
+}
+
+/// Records a refund against its (locked) payment.
+pub(crate) async fn record_refund(
+    client: &impl GenericClient,
+    refund: Uuid,
+    payment: TransactionId,
+    amount: i64,
+    fee_refund: i64,
+) -> Result<()> {
+    client
+        .query_typed(
+            "WITH updated AS ( \
+               UPDATE payments SET refunded = refunded + $3, fee_refunded = fee_refunded + $4 \
+               WHERE id = $2 RETURNING id) \
+             INSERT INTO payment_refunds (id, payment_id, amount, fee_refund) \
+             SELECT $1, id, $3, $4 FROM updated",
+            &[
+                (&refund, Type::UUID),
+                (&payment.0, Type::UUID),
+                (&amount, Type::INT8),
+                (&fee_refund, Type::INT8),
+            ],
+        )
+        .await
+        .db("recording a refund")?;
+    Ok(())
+}

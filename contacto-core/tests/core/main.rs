@@ -7,4 +7,5 @@
 
 mod identity;
 mod migrations;
+mod payments;
 mod wallet;

@@ -1,0 +1,235 @@
+use contacto_core::api::{
+    CreateApiKeyRequest, MerchantFee, PaymentRequest, RefundRequest, Role, TransactionKind,
+    WalletId,
+};
+use contacto_core::testing::TestDatabase;
+use contacto_core::{Contacto, Principal};
+
+use crate::wallet::{top_up, user, wallet};
+
+fn pay(payer: WalletId, merchant: WalletId, amount: i64) -> PaymentRequest {
+    PaymentRequest {
+        payer_wallet_id: payer,
+        merchant_wallet_id: merchant,
+        amount,
+        description: None,
+    }
+}
+
+async fn fee_revenue(core: &Contacto) -> i64 {
+    let report = core.wallet().reconcile(None).await.unwrap();
+    assert!(report.balanced, "{report:?}");
+    let admin = core
+        .identity()
+        .create_admin(
+            &format!("ops{}@example.dz", uuid::Uuid::new_v4().simple()),
+            "an admin passphrase",
+            "Ops",
+        )
+        .await
+        .unwrap();
+    let admin = Principal {
+        user_id: admin.id,
+        role: Role::Admin,
+        credential: contacto_core::Credential::Token,
+    };
+    let fee_account =
+        WalletId(uuid::Uuid::parse_str("00000000-0000-7000-8000-000000000002").unwrap());
+    core.wallet().get(&admin, fee_account).await.unwrap().posted
+}
+
+#[tokio::test]
+async fn a_payment_takes_the_fee_from_the_merchants_side_and_refunds_give_it_back_pro_rata() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let (a, s) = (wallet(&core, &amina).await, wallet(&core, &shop).await);
+    top_up(&core, &amina, a, 100_000).await;
+
+    let paid = core
+        .wallet()
+        .pay(&amina, &pay(a, s, 10_001), Some("p-1"))
+        .await
+        .unwrap();
+    assert_eq!(paid.kind, TransactionKind::Payment);
+    assert_eq!(paid.entries.iter().map(|e| e.amount).sum::<i64>(), 0);
+    // 1.5% of 10,001 centimes is 150.015: rounded half up to 150.
+    assert_eq!(
+        core.wallet().get(&shop, s).await.unwrap().posted,
+        10_001 - 150
+    );
+    assert_eq!(fee_revenue(&core).await, 150);
+
+    for (part, key) in [(1, "r-1"), (5_000, "r-2"), (5_000, "r-3")] {
+        core.wallet()
+            .refund(&shop, paid.id, &RefundRequest { amount: part }, Some(key))
+            .await
+            .unwrap();
+    }
+    let err = core
+        .wallet()
+        .refund(&shop, paid.id, &RefundRequest { amount: 1 }, Some("r-4"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "REFUND_EXCEEDS_PAYMENT");
+    let view = core.wallet().payment(&amina, paid.id).await.unwrap();
+    assert_eq!(
+        (view.refunded, view.fee_refunded, view.fee),
+        (10_001, 150, 150)
+    );
+    assert_eq!(
+        core.wallet().get(&amina, a).await.unwrap().posted,
+        100_000,
+        "fully refunded"
+    );
+    assert_eq!(core.wallet().get(&shop, s).await.unwrap().posted, 0);
+    assert_eq!(fee_revenue(&core).await, 0, "the whole fee came back");
+}
+
+#[tokio::test]
+async fn only_the_payer_takes_money_out_and_only_the_merchant_refunds() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, s, k) = (
+        wallet(&core, &amina).await,
+        wallet(&core, &shop).await,
+        wallet(&core, &karim).await,
+    );
+    top_up(&core, &amina, a, 10_000).await;
+    let key = core
+        .identity()
+        .create_api_key(
+            &shop,
+            &CreateApiKeyRequest {
+                name: "till".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let till = core
+        .identity()
+        .authenticate(Some(&format!("Bearer {}", key.key)))
+        .await
+        .unwrap();
+
+    let err = core
+        .wallet()
+        .pay(&till, &pay(a, s, 1_000), Some("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "NOT_FOUND",
+        "a merchant's key cannot take money out of a customer's wallet"
+    );
+    let err = core
+        .wallet()
+        .pay(&amina, &pay(a, k, 1_000), Some("y"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND", "payments go to business wallets");
+
+    let paid = core
+        .wallet()
+        .pay(&amina, &pay(a, s, 1_000), Some("z"))
+        .await
+        .unwrap();
+    let err = core
+        .wallet()
+        .refund(&amina, paid.id, &RefundRequest { amount: 10 }, Some("r"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "NOT_FOUND",
+        "the payer cannot refund themselves"
+    );
+    core.wallet()
+        .refund(&till, paid.id, &RefundRequest { amount: 10 }, Some("r"))
+        .await
+        .unwrap();
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 9_010);
+}
+
+#[tokio::test]
+async fn many_payers_paying_one_merchant_at_once_lose_nothing() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let s = wallet(&core, &shop).await;
+    let mut payers: Vec<(Principal, WalletId)> = Vec::new();
+    for i in 0..20 {
+        let payer = user(&core, &format!("payer{i}@example.dz"), Role::Customer).await;
+        let w = wallet(&core, &payer).await;
+        top_up(&core, &payer, w, 5_000).await;
+        payers.push((payer, w));
+    }
+    let mut tasks = Vec::new();
+    for n in 0..200usize {
+        let core = core.clone();
+        let (payer, w) = payers[n % payers.len()];
+        tasks.push(tokio::spawn(async move {
+            core.wallet()
+                .pay(&payer, &pay(w, s, 1_000), Some(&format!("k{n}")))
+                .await
+        }));
+    }
+    let mut paid = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => paid += 1,
+            Err(err) => assert_eq!(err.code(), "INSUFFICIENT_FUNDS", "only expected rejections"),
+        }
+    }
+    assert_eq!(paid, 100, "each payer had funds for exactly five payments");
+    assert_eq!(
+        core.wallet().get(&shop, s).await.unwrap().posted,
+        100 * (1_000 - 15)
+    );
+    assert_eq!(fee_revenue(&core).await, 100 * 15);
+}
+
+#[tokio::test]
+async fn merchant_fees_are_set_by_administrators_only() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let err = core
+        .wallet()
+        .set_merchant_fee(&amina, shop.user_id, MerchantFee { fee_bps: 0 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    let admin = core
+        .identity()
+        .create_admin("ops@example.dz", "an admin passphrase", "Ops")
+        .await
+        .unwrap();
+    let admin = Principal {
+        user_id: admin.id,
+        role: Role::Admin,
+        credential: contacto_core::Credential::Token,
+    };
+    core.wallet()
+        .set_merchant_fee(&admin, shop.user_id, MerchantFee { fee_bps: 250 })
+        .await
+        .unwrap();
+    let err = core
+        .wallet()
+        .set_merchant_fee(&admin, amina.user_id, MerchantFee { fee_bps: 250 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND", "customers have no fee");
+    let (a, s) = (wallet(&core, &amina).await, wallet(&core, &shop).await);
+    top_up(&core, &amina, a, 10_000).await;
+    core.wallet()
+        .pay(&amina, &pay(a, s, 10_000), Some("p"))
+        .await
+        .unwrap();
+    assert_eq!(core.wallet().get(&shop, s).await.unwrap().posted, 9_750);
+}
