@@ -1,9 +1,10 @@
 //! Wallet calls: `client.wallet().transfer(..)`.
 
 use contacto_core::api::{
-    DepositId, DepositRequest, DepositView, MerchantFee, OpenWalletRequest, PaymentRequest,
-    PaymentView, ReconciliationReport, RefundRequest, TransactionId, TransactionKind,
-    TransactionPage, TransactionView, TransferRequest, UserId, WalletId, WalletType, WalletView,
+    BalanceAt, DepositId, DepositRequest, DepositView, MerchantFee, OpenWalletRequest,
+    PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
+    TransactionKind, TransactionPage, TransactionView, TransferRequest, UserId, WalletAdminUpdate,
+    WalletId, WalletType, WalletView,
 };
 use reqwest::Method;
 use time::OffsetDateTime;
@@ -184,6 +185,37 @@ impl<'a> WalletApi<'a> {
         let mut call = Call::new(Method::POST, &path, Some(&request));
         call.idempotency_key = Some(&key);
         self.client.call(call).await
+    }
+
+    /// `GET /api/v1/wallets/{id}/balance?at=`: the posted balance at a past moment.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`.
+    pub async fn balance_at(&self, id: WalletId, at: OffsetDateTime) -> Result<BalanceAt, Error> {
+        let at = at
+            .format(&Rfc3339)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let query = serde_urlencoded::to_string([("at", at)]).unwrap_or_default();
+        self.client
+            .get(&format!("/api/v1/wallets/{id}/balance?{query}"))
+            .await
+    }
+
+    /// `PATCH /api/v1/admin/wallets/{id}` (administrators): freeze, unfreeze or re-level.
+    ///
+    /// # Errors
+    ///
+    /// `FORBIDDEN`, `NOT_FOUND`, `VALIDATION_FAILED`.
+    pub async fn administer(
+        &self,
+        id: WalletId,
+        update: &WalletAdminUpdate,
+    ) -> Result<WalletView, Error> {
+        let path = format!("/api/v1/admin/wallets/{id}");
+        self.client
+            .call(Call::new(Method::PATCH, &path, Some(update)))
+            .await
     }
 
     /// `PUT /api/v1/admin/merchants/{id}/fee` (administrators).

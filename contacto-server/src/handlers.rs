@@ -2,7 +2,7 @@
 
 use contacto_core::api::{
     CreateApiKeyRequest, DepositRequest, Health, LoginRequest, MerchantFee, OpenWalletRequest,
-    PaymentRequest, RefundRequest, RegisterRequest, TransferRequest,
+    PaymentRequest, RefundRequest, RegisterRequest, TransferRequest, WalletAdminUpdate,
 };
 use contacto_core::{Error, Principal};
 use hyper::body::Incoming;
@@ -117,6 +117,16 @@ pub(crate) async fn dispatch(
                     .set_merchant_fee(&principal, merchant, request)
                     .await?,
             )
+        }
+        Route::AdministerWallet(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let update: WalletAdminUpdate = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(&core.wallet().administer(&principal, id, &update).await?)
+        }
+        Route::BalanceAt(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let at = crate::query::at(parts.uri.query())?;
+            Reply::ok(&core.wallet().balance_at(&principal, id, at).await?)
         }
         Route::Reconciliation => {
             let principal = authenticate(state, ctx, &parts.headers).await?;

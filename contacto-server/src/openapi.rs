@@ -3,11 +3,12 @@
 //! core's and the transport's lists. Nothing is written by hand, so nothing can drift.
 
 use contacto_core::api::{
-    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, CreateApiKeyRequest, DepositMethod,
-    DepositRequest, DepositStatus, DepositView, DepositWebhook, EntryView, Health, LoginRequest,
-    MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, Readiness, ReconciliationReport,
-    RefundRequest, RegisterRequest, Role, TransactionKind, TransactionPage, TransactionView,
-    TransferRequest, UserView, WalletMismatch, WalletType, WalletView,
+    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, BalanceAt, CreateApiKeyRequest,
+    DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook, EntryView, Health,
+    LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, Readiness,
+    ReconciliationReport, RefundRequest, RegisterRequest, Role, TransactionKind, TransactionPage,
+    TransactionView, TransferRequest, UserView, WalletAdminUpdate, WalletMismatch, WalletType,
+    WalletView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -50,6 +51,8 @@ use crate::routes::Route;
     PaymentView,
     RefundRequest,
     MerchantFee,
+    WalletAdminUpdate,
+    BalanceAt,
 )))]
 struct Schemas;
 
@@ -196,9 +199,9 @@ fn operation_object(operation: &Operation) -> Value {
         });
     }
     let mut parameters = path_parameters(operation.template);
-    for (name, schema, description) in operation.query {
+    for (name, schema, description, required) in operation.query {
         parameters.push(json!({
-            "name": name, "in": "query", "required": false, "description": description,
+            "name": name, "in": "query", "required": required, "description": description,
             "schema": serde_json::from_str::<Value>(schema).unwrap_or_else(|_| json!({}))
         }));
     }

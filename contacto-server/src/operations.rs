@@ -63,8 +63,8 @@ pub struct Operation {
     pub uses_database: bool,
     /// Whether the operation moves money and so requires an `Idempotency-Key` header.
     pub idempotent: bool,
-    /// Query parameters: `(name, JSON schema, description)`.
-    pub query: &'static [(&'static str, &'static str, &'static str)],
+    /// Query parameters: `(name, JSON schema, description, required)`.
+    pub query: &'static [(&'static str, &'static str, &'static str, bool)],
 }
 
 /// Tags in the order the documents list them, with their descriptions.
@@ -250,26 +250,31 @@ impl Route {
                         "cursor",
                         r#"{"type":"string"}"#,
                         "`next_cursor` of the previous page",
+                        false,
                     ),
                     (
                         "limit",
                         r#"{"type":"integer","minimum":1,"maximum":100}"#,
                         "page size (default 20)",
+                        false,
                     ),
                     (
                         "type",
                         r##"{"$ref":"#/components/schemas/TransactionKind"}"##,
                         "only this kind",
+                        false,
                     ),
                     (
                         "from",
                         r#"{"type":"string","format":"date-time"}"#,
                         "at or after this time",
+                        false,
                     ),
                     (
                         "to",
                         r#"{"type":"string","format":"date-time"}"#,
                         "before this time",
+                        false,
                     ),
                 ],
                 ..op(
@@ -384,6 +389,35 @@ impl Route {
                     "setMerchantFee",
                     "admin",
                     "Set a merchant's fee in basis points",
+                )
+            },
+            Route::AdministerWallet(_) => Operation {
+                auth: Auth::Required,
+                request: Some("WalletAdminUpdate"),
+                success: (200, Body::Json("WalletView")),
+                errors: &[403, 404],
+                ..op(
+                    Method::PATCH,
+                    "administerWallet",
+                    "admin",
+                    "Freeze, unfreeze or re-level a wallet",
+                )
+            },
+            Route::BalanceAt(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("BalanceAt")),
+                errors: &[400, 404],
+                query: &[(
+                    "at",
+                    r#"{"type":"string","format":"date-time"}"#,
+                    "the moment (RFC 3339)",
+                    true,
+                )],
+                ..op(
+                    Method::GET,
+                    "balanceAt",
+                    "history",
+                    "A wallet's posted balance at a past moment",
                 )
             },
             Route::Reconciliation => Operation {

@@ -61,6 +61,8 @@ fn id_variable(template: &str) -> &'static str {
         "{{transactionId}}"
     } else if template.starts_with("/api/v1/payments") {
         "{{paymentId}}"
+    } else if template.starts_with("/api/v1/admin/wallets") {
+        "{{walletId}}"
     } else if template.starts_with("/api/v1/admin/merchants") {
         "{{merchantId}}"
     } else {
@@ -87,10 +89,28 @@ fn item(document: &Value, operation: &Operation) -> Value {
         .replace("{id}", id_variable(operation.template))
         .replace("{asset}", "swagger-ui.css");
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // Required query parameters get a value: the only one today is a moment, and now is one.
+    let query: Vec<Value> = operation
+        .query
+        .iter()
+        .filter(|(_, _, _, required)| *required)
+        .map(|(name, ..)| json!({"key": name, "value": "{{$isoTimestamp}}"}))
+        .collect();
+    let raw_query: Vec<String> = operation
+        .query
+        .iter()
+        .filter(|(_, _, _, required)| *required)
+        .map(|(name, ..)| format!("{name}={{{{$isoTimestamp}}}}"))
+        .collect();
+    let raw = if raw_query.is_empty() {
+        format!("{{{{baseUrl}}}}{path}")
+    } else {
+        format!("{{{{baseUrl}}}}{path}?{}", raw_query.join("&"))
+    };
     let mut request = json!({
         "method": operation.method.as_str(),
         "header": [],
-        "url": {"raw": format!("{{{{baseUrl}}}}{path}"), "host": ["{{baseUrl}}"], "path": segments},
+        "url": {"raw": raw, "host": ["{{baseUrl}}"], "path": segments, "query": query},
         "description": operation.summary,
     });
     if operation.auth == Auth::Public {
@@ -176,7 +196,7 @@ fn prerequest(operation_id: &str) -> &'static [&'static str] {
             "  });",
         ],
         // Administrators' endpoints: log in as the one named by adminEmail.
-        "reconciliation" | "setMerchantFee" => &[
+        "reconciliation" | "setMerchantFee" | "administerWallet" => &[
             "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/login', method: 'POST',",
             "  header: { 'Content-Type': 'application/json' },",
             "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",
@@ -227,7 +247,10 @@ fn example(document: &Value, schema_name: &str) -> Value {
         value.as_object_mut(),
         schema.get("required").and_then(Value::as_array),
     ) {
-        object.retain(|name, _| required.iter().any(|r| r == name));
+        object.retain(|name, _| {
+            required.iter().any(|r| r == name)
+                || BODY_VARIABLES.iter().any(|(field, _)| field == name)
+        });
     }
     value
 }

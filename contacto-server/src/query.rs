@@ -58,6 +58,26 @@ pub fn history(query: Option<&str>) -> Result<HistoryQuery, Error> {
     })
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct RawAt {
+    at: Option<String>,
+}
+
+/// Parses `?at=<RFC 3339>`, which is required.
+///
+/// # Errors
+///
+/// [`Error::Validation`] naming `at`.
+pub fn at(query: Option<&str>) -> Result<OffsetDateTime, Error> {
+    let raw: RawAt = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|err| Error::invalid("query", "invalid_format", err.to_string()))?;
+    let text = raw
+        .at
+        .ok_or_else(|| Error::invalid("at", "required", "an RFC 3339 date-time"))?;
+    OffsetDateTime::parse(&text, &Rfc3339)
+        .map_err(|_| Error::invalid("at", "invalid_format", "an RFC 3339 date-time"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

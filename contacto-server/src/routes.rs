@@ -52,6 +52,10 @@ pub enum Route {
     Refund(TransactionId),
     /// `PUT /api/v1/admin/merchants/{id}/fee`
     SetMerchantFee(UserId),
+    /// `PATCH /api/v1/admin/wallets/{id}`
+    AdministerWallet(WalletId),
+    /// `GET /api/v1/wallets/{id}/balance`
+    BalanceAt(WalletId),
     /// `GET /metrics`
     Metrics,
     /// `GET /api/v1/openapi.json`
@@ -108,6 +112,8 @@ impl Route {
             Route::GetPayment(_) => "/api/v1/payments/{id}",
             Route::Refund(_) => "/api/v1/payments/{id}/refunds",
             Route::SetMerchantFee(_) => "/api/v1/admin/merchants/{id}/fee",
+            Route::AdministerWallet(_) => "/api/v1/admin/wallets/{id}",
+            Route::BalanceAt(_) => "/api/v1/wallets/{id}/balance",
             Route::Metrics => "/metrics",
             Route::OpenApi => "/api/v1/openapi.json",
             Route::Postman => "/api/v1/postman.json",
@@ -143,8 +149,10 @@ impl Route {
         Route::Refund(TransactionId(Uuid::nil())),
         Route::WalletTransactions(WalletId(Uuid::nil())),
         Route::GetTransaction(TransactionId(Uuid::nil())),
+        Route::BalanceAt(WalletId(Uuid::nil())),
         Route::Reconciliation,
         Route::SetMerchantFee(UserId(Uuid::nil())),
+        Route::AdministerWallet(WalletId(Uuid::nil())),
     ];
 }
 
@@ -179,6 +187,8 @@ enum Resource {
     Payment(TransactionId),
     Refunds(TransactionId),
     MerchantFee(UserId),
+    AdminWallet(WalletId),
+    Balance(WalletId),
     Metrics,
     OpenApi,
     Postman,
@@ -212,6 +222,8 @@ impl Resource {
                 ["deposits", id] => Resource::Deposit(DepositId(uuid(id)?)),
                 ["admin", "reconciliation"] => Resource::Reconciliation,
                 ["admin", "merchants", id, "fee"] => Resource::MerchantFee(UserId(uuid(id)?)),
+                ["admin", "wallets", id] => Resource::AdminWallet(WalletId(uuid(id)?)),
+                ["wallets", id, "balance"] => Resource::Balance(WalletId(uuid(id)?)),
                 ["payments"] => Resource::Payments,
                 ["payments", id] => Resource::Payment(TransactionId(uuid(id)?)),
                 ["payments", id, "refunds"] => Resource::Refunds(TransactionId(uuid(id)?)),
@@ -242,7 +254,9 @@ impl Resource {
             | Resource::Transaction(_)
             | Resource::Deposit(_)
             | Resource::Payment(_)
+            | Resource::Balance(_)
             | Resource::Reconciliation => GET,
+            Resource::AdminWallet(_) => &[Method::PATCH],
             Resource::MerchantFee(_) => &[Method::PUT],
             Resource::Payments | Resource::Refunds(_) => POST,
             Resource::Wallets => GET_POST,
@@ -283,6 +297,8 @@ impl Resource {
             (Resource::Payment(id), _) if get => Route::GetPayment(id),
             (Resource::Refunds(id), &Method::POST) => Route::Refund(id),
             (Resource::MerchantFee(id), &Method::PUT) => Route::SetMerchantFee(id),
+            (Resource::AdminWallet(id), &Method::PATCH) => Route::AdministerWallet(id),
+            (Resource::Balance(id), _) if get => Route::BalanceAt(id),
             _ => return None,
         })
     }

@@ -221,7 +221,9 @@ async fn idle_latency(
         let to = owners[(i + 1) % owners.len()].1;
         let request = TransferRequest {
             from_wallet_id: from,
-            to_wallet_id: to,
+            to_wallet_id: Some(to),
+            to_email: None,
+            to_phone: None,
             amount: 1,
             description: None,
         };
@@ -282,7 +284,9 @@ async fn load(
                 let (owner, from_wallet) = owners[from];
                 let request = TransferRequest {
                     from_wallet_id: from_wallet,
-                    to_wallet_id: owners[to].1,
+                    to_wallet_id: Some(owners[to].1),
+                    to_email: None,
+                    to_phone: None,
                     amount: 1 + (worker as i64 % 100),
                     description: None,
                 };

@@ -11,8 +11,9 @@ pub use identity::{
     RegisterRequest, Role, UserId, UserView,
 };
 pub use wallet::{
-    DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
-    EntryView, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport,
-    RefundRequest, TransactionId, TransactionKind, TransactionPage, TransactionView,
-    TransferRequest, WalletId, WalletMismatch, WalletType, WalletView,
+    BalanceAt, DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView,
+    DepositWebhook, EntryView, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView,
+    ReconciliationReport, RefundRequest, TransactionId, TransactionKind, TransactionPage,
+    TransactionView, TransferRequest, WalletAdminUpdate, WalletId, WalletMismatch, WalletType,
+    WalletView,
 };

@@ -107,8 +107,15 @@ pub struct WalletView {
 pub struct TransferRequest {
     /// The paying wallet; must belong to the caller.
     pub from_wallet_id: WalletId,
-    /// The receiving wallet, same currency.
-    pub to_wallet_id: WalletId,
+    /// The receiving wallet, same currency. Give it, or `to_email`, or `to_phone`: exactly one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_wallet_id: Option<WalletId>,
+    /// The receiver's account email: the transfer goes to their wallet in the payer's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_email: Option<String>,
+    /// The receiver's phone (`0550 12 34 56` or E.164), likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_phone: Option<String>,
     /// Minor units, at least 1.
     #[cfg_attr(feature = "openapi", schema(example = 150_000))]
     pub amount: i64,
@@ -409,4 +416,29 @@ pub struct MerchantFee {
     /// The merchant's fee in basis points, 0..=10000 (150 = 1.5%).
     #[cfg_attr(feature = "openapi", schema(example = 150))]
     pub fee_bps: i32,
+}
+
+/// `PATCH /api/v1/admin/wallets/{id}`: an operator freezes, unfreezes or re-levels a wallet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalletAdminUpdate {
+    /// Freeze (`true`) or unfreeze (`false`); absent leaves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<bool>,
+    /// 0, 1 or 2; absent leaves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_level: Option<i16>,
+}
+
+/// `GET /api/v1/wallets/{id}/balance?at=`: the posted balance at a moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BalanceAt {
+    /// The wallet.
+    pub wallet_id: WalletId,
+    /// The moment asked about.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The posted balance then, in minor units.
+    pub posted: i64,
 }

@@ -57,6 +57,11 @@ pub enum Credential {
     ApiKey(ApiKeyId),
 }
 
+/// A phone number in E.164 form, as accounts store it (for other features' lookups).
+pub(crate) fn parse_phone_e164(raw: &str) -> std::result::Result<String, FieldError> {
+    model::parse_phone(raw)
+}
+
 /// The identity use cases: `contacto.identity().register(..)`.
 #[derive(Clone, Copy)]
 pub struct Identity<'a> {

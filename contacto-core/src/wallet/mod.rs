@@ -184,7 +184,22 @@ impl<'a> Wallets<'a> {
         let mut errors = FieldErrors::new();
         errors.check(check_amount(request.amount));
         errors.check(check_description(request.description.as_deref()));
-        if request.from_wallet_id == request.to_wallet_id {
+        let named = [
+            request.to_wallet_id.is_some(),
+            request.to_email.is_some(),
+            request.to_phone.is_some(),
+        ]
+        .iter()
+        .filter(|given| **given)
+        .count();
+        if named != 1 {
+            errors.push(FieldError::new(
+                "to_wallet_id",
+                "required",
+                "give exactly one of to_wallet_id, to_email, to_phone",
+            ));
+        }
+        if request.to_wallet_id == Some(request.from_wallet_id) {
             errors.push(FieldError::new(
                 "to_wallet_id",
                 "same_wallet",
@@ -193,6 +208,17 @@ impl<'a> Wallets<'a> {
         }
         let key = keyed(principal, idempotency_key, "transfer", request, &mut errors);
         errors.into_result()?;
+        let to = match request.to_wallet_id {
+            Some(wallet) => wallet,
+            None => self.wallet_of_contact(principal, request).await?,
+        };
+        if to == request.from_wallet_id {
+            return Err(Error::invalid(
+                "to_email",
+                "same_wallet",
+                "a wallet cannot pay itself",
+            ));
+        }
         // Ownership and currency are checked under the batch's lock: no extra round trip.
         let intent = Intent {
             kind: TransactionKind::Transfer,
@@ -202,11 +228,92 @@ impl<'a> Wallets<'a> {
             description: request.description.clone(),
             postings: vec![
                 (request.from_wallet_id, -request.amount),
-                (request.to_wallet_id, request.amount),
+                (to, request.amount),
             ],
             outgoing_from: Some(request.from_wallet_id),
         };
         self.app.ledger().post(intent, key, Effect::None).await
+    }
+
+    /// The receiver's wallet in the payer wallet's currency, found by email or phone.
+    async fn wallet_of_contact(
+        &self,
+        principal: &Principal,
+        request: &TransferRequest,
+    ) -> Result<WalletId> {
+        let from = self.get(principal, request.from_wallet_id).await?;
+        let email = request.to_email.as_deref().map(|e| e.trim().to_lowercase());
+        let phone = match request.to_phone.as_deref() {
+            Some(raw) => Some(crate::identity::parse_phone_e164(raw).map_err(Error::from)?),
+            None => None,
+        };
+        let db = self.app.db().primary().await?;
+        self.q(
+            "wallet.wallet_of_contact",
+            store::wallet_of_contact(&**db, email.as_deref(), phone.as_deref(), &from.currency),
+        )
+        .await?
+        .ok_or(Error::NotFound { resource: "wallet" })
+    }
+
+    /// The posted balance of a wallet at a past moment, read back from its entries.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn balance_at(
+        &self,
+        principal: &Principal,
+        wallet: WalletId,
+        at: time::OffsetDateTime,
+    ) -> Result<crate::api::BalanceAt> {
+        self.get(principal, wallet).await?;
+        let db = self.app.db().primary().await?;
+        let posted = self
+            .q("wallet.balance_at", store::balance_at(&**db, wallet, at))
+            .await?;
+        Ok(crate::api::BalanceAt {
+            wallet_id: wallet,
+            at,
+            posted,
+        })
+    }
+
+    /// Freezes, unfreezes or re-levels a wallet (administrators). A frozen wallet neither sends
+    /// nor receives; the change waits for any batch holding the wallet's lock, so no posting
+    /// straddles it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`], [`Error::Validation`] for a level outside 0..=2, [`Error::NotFound`].
+    pub async fn administer(
+        &self,
+        principal: &Principal,
+        wallet: WalletId,
+        update: &crate::api::WalletAdminUpdate,
+    ) -> Result<WalletView> {
+        if principal.role != Role::Admin {
+            return Err(Error::Forbidden {
+                action: "administer wallets",
+            });
+        }
+        if update
+            .verification_level
+            .is_some_and(|level| !(0..=2).contains(&level))
+        {
+            return Err(Error::invalid(
+                "verification_level",
+                "out_of_range",
+                "0, 1 or 2",
+            ));
+        }
+        let db = self.app.db().primary().await?;
+        self.q(
+            "wallet.update_wallet_admin",
+            store::update_wallet_admin(&**db, wallet, update.frozen, update.verification_level),
+        )
+        .await?
+        .ok_or(Error::NotFound { resource: "wallet" })
     }
 
     /// A page of a wallet's history, newest first (keyset pagination).

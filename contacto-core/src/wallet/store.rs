@@ -772,3 +772,68 @@ pub(crate) async fn record_refund(
         .db("recording a refund")?;
     Ok(())
 }
+
+/// Freezes, unfreezes or re-levels a wallet; waits for any batch holding its lock.
+pub(crate) async fn update_wallet_admin(
+    client: &impl GenericClient,
+    id: WalletId,
+    frozen: Option<bool>,
+    level: Option<i16>,
+) -> Result<Option<WalletView>> {
+    let row = client
+        .query_typed_opt(
+            &format!(
+                "UPDATE wallets SET frozen = coalesce($2, frozen), \
+                   verification_level = coalesce($3, verification_level) \
+                 WHERE id = $1 AND kind <> 'system' RETURNING {WALLET_COLUMNS}"
+            ),
+            &[
+                (&id.0, Type::UUID),
+                (&frozen, Type::BOOL),
+                (&level, Type::INT2),
+            ],
+        )
+        .await
+        .db("updating a wallet")?;
+    row.as_ref().map(wallet_from_row).transpose()
+}
+
+/// The posted balance right after the last entry of a transaction at or before `at`.
+pub(crate) async fn balance_at(
+    client: &impl GenericClient,
+    id: WalletId,
+    at: OffsetDateTime,
+) -> Result<i64> {
+    let row = client
+        .query_typed_opt(
+            "SELECT e.balance_after FROM ledger_entries e \
+             JOIN ledger_transactions t ON t.id = e.transaction_id \
+             WHERE e.wallet_id = $1 AND t.created_at <= $2 ORDER BY e.seq DESC LIMIT 1",
+            &[(&id.0, Type::UUID), (&at, Type::TIMESTAMPTZ)],
+        )
+        .await
+        .db("reading a past balance")?;
+    Ok(row.map_or(0, |r| r.get(0)))
+}
+
+/// A user's wallet in `currency`, found by the user's email or E.164 phone.
+pub(crate) async fn wallet_of_contact(
+    client: &impl GenericClient,
+    email: Option<&str>,
+    phone: Option<&str>,
+    currency: &str,
+) -> Result<Option<WalletId>> {
+    let row = client
+        .query_typed_opt(
+            "SELECT w.id FROM wallets w JOIN users u ON u.id = w.owner_id \
+             WHERE (u.email = $1 OR u.phone = $2) AND w.currency = $3 LIMIT 1",
+            &[
+                (&email, Type::TEXT),
+                (&phone, Type::TEXT),
+                (&currency, Type::TEXT),
+            ],
+        )
+        .await
+        .db("finding a wallet by contact")?;
+    Ok(row.map(|r| WalletId(r.get(0))))
+}

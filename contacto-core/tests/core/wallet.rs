@@ -1,6 +1,6 @@
 use contacto_core::api::{
     DepositMethod, DepositRequest, DepositStatus, OpenWalletRequest, RegisterRequest, Role,
-    TransactionKind, TransferRequest, WalletId, WalletType,
+    TransactionKind, TransferRequest, WalletAdminUpdate, WalletId, WalletType,
 };
 use contacto_core::testing::{TEST_WEBHOOK_SECRET, TestDatabase};
 use contacto_core::{Contacto, HistoryQuery, Principal};
@@ -84,7 +84,9 @@ pub(crate) async fn top_up(core: &Contacto, owner: &Principal, wallet: WalletId,
 fn transfer(from: WalletId, to: WalletId, amount: i64) -> TransferRequest {
     TransferRequest {
         from_wallet_id: from,
-        to_wallet_id: to,
+        to_wallet_id: Some(to),
+        to_email: None,
+        to_phone: None,
         amount,
         description: Some("loyer".into()),
     }
@@ -384,4 +386,212 @@ async fn ledger_rows_cannot_be_changed_or_deleted() {
             .unwrap_or_default();
         assert!(message.contains("immutable"), "{sql}: {err:?}");
     }
+}
+
+#[tokio::test]
+async fn transfers_reach_a_user_by_email_or_phone() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = core
+        .identity()
+        .register(&RegisterRequest {
+            email: "karim@example.dz".into(),
+            password: "a long enough password".into(),
+            full_name: "Karim".into(),
+            phone: Some("0661 23 45 67".into()),
+            role: Role::Customer,
+        })
+        .await
+        .unwrap();
+    let karim = core
+        .identity()
+        .authenticate(Some(&format!("Bearer {}", karim.token)))
+        .await
+        .unwrap();
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    top_up(&core, &amina, a, 10_000).await;
+    let by_email = TransferRequest {
+        from_wallet_id: a,
+        to_wallet_id: None,
+        to_email: Some("KARIM@example.dz".into()),
+        to_phone: None,
+        amount: 100,
+        description: None,
+    };
+    core.wallet()
+        .transfer(&amina, &by_email, None)
+        .await
+        .unwrap();
+    let by_phone = TransferRequest {
+        to_email: None,
+        to_phone: Some("+213 661 23 45 67".into()),
+        ..by_email.clone()
+    };
+    core.wallet()
+        .transfer(&amina, &by_phone, None)
+        .await
+        .unwrap();
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 200);
+    let nobody = TransferRequest {
+        to_email: Some("nobody@example.dz".into()),
+        ..by_email.clone()
+    };
+    assert_eq!(
+        core.wallet()
+            .transfer(&amina, &nobody, None)
+            .await
+            .unwrap_err()
+            .code(),
+        "NOT_FOUND"
+    );
+    let both = TransferRequest {
+        to_wallet_id: Some(k),
+        ..by_email
+    };
+    assert_eq!(
+        core.wallet()
+            .transfer(&amina, &both, None)
+            .await
+            .unwrap_err()
+            .code(),
+        "VALIDATION_FAILED"
+    );
+}
+
+#[tokio::test]
+async fn a_frozen_wallet_neither_sends_nor_receives_and_levels_set_limits() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    top_up(&core, &amina, a, 10_000_000).await;
+    let admin = core
+        .identity()
+        .create_admin("ops@example.dz", "an admin passphrase", "Ops")
+        .await
+        .unwrap();
+    let admin = Principal {
+        user_id: admin.id,
+        role: Role::Admin,
+        credential: contacto_core::Credential::Token,
+    };
+    let freeze = |frozen| WalletAdminUpdate {
+        frozen: Some(frozen),
+        verification_level: None,
+    };
+
+    let err = core
+        .wallet()
+        .administer(&amina, k, &freeze(true))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    core.wallet()
+        .administer(&admin, k, &freeze(true))
+        .await
+        .unwrap();
+    assert_eq!(
+        core.wallet()
+            .transfer(&amina, &transfer(a, k, 10), None)
+            .await
+            .unwrap_err()
+            .code(),
+        "WALLET_FROZEN"
+    );
+    assert_eq!(
+        core.wallet()
+            .transfer(&karim, &transfer(k, a, 10), None)
+            .await
+            .unwrap_err()
+            .code(),
+        "WALLET_FROZEN"
+    );
+    core.wallet()
+        .administer(&admin, k, &freeze(false))
+        .await
+        .unwrap();
+    core.wallet()
+        .transfer(&amina, &transfer(a, k, 10), None)
+        .await
+        .unwrap();
+
+    // Level 0 allows 50,000 DZD a day (5,000,000 centimes); level 1 ten times more.
+    let err = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 5_000_000), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "LIMIT_EXCEEDED",
+        "10 centimes already sent today"
+    );
+    let level_up = WalletAdminUpdate {
+        frozen: None,
+        verification_level: Some(1),
+    };
+    assert_eq!(
+        core.wallet()
+            .administer(&admin, a, &level_up)
+            .await
+            .unwrap()
+            .verification_level,
+        1
+    );
+    core.wallet()
+        .transfer(&amina, &transfer(a, k, 5_000_000), None)
+        .await
+        .unwrap();
+    let bad_level = WalletAdminUpdate {
+        frozen: None,
+        verification_level: Some(3),
+    };
+    assert_eq!(
+        core.wallet()
+            .administer(&admin, a, &bad_level)
+            .await
+            .unwrap_err()
+            .code(),
+        "VALIDATION_FAILED"
+    );
+}
+
+#[tokio::test]
+async fn the_balance_at_a_past_moment_is_read_back_from_the_entries() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let before_anything = time::OffsetDateTime::now_utc();
+    top_up(&core, &amina, a, 1_000).await;
+    let after_top_up = core
+        .wallet()
+        .history(&amina, a, &HistoryQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .created_at;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let posted = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 300), None)
+        .await
+        .unwrap();
+    let at = |moment| {
+        let core = core.clone();
+        async move {
+            core.wallet()
+                .balance_at(&amina, a, moment)
+                .await
+                .unwrap()
+                .posted
+        }
+    };
+    assert_eq!(at(before_anything).await, 0);
+    assert_eq!(at(after_top_up).await, 1_000);
+    assert_eq!(at(posted.created_at).await, 700);
+    assert_eq!(at(time::OffsetDateTime::now_utc()).await, 700);
 }

@@ -65,7 +65,9 @@ async fn money_moves_through_the_api_and_the_books_balance() {
     let (karim, k) = funded(&app, "karim@example.dz", Role::Professional, 0).await;
     let request = TransferRequest {
         from_wallet_id: a,
-        to_wallet_id: k,
+        to_wallet_id: Some(k),
+        to_email: None,
+        to_phone: None,
         amount: 25_000,
         description: Some("Loyer".into()),
     };
@@ -138,7 +140,9 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind() {
     for n in 1..=5 {
         let request = TransferRequest {
             from_wallet_id: a,
-            to_wallet_id: k,
+            to_wallet_id: Some(k),
+            to_email: None,
+            to_phone: None,
             amount: n * 100,
             description: None,
         };
