@@ -4,7 +4,7 @@ use contacto_core::api::{
     BalanceAt, DepositId, DepositRequest, DepositView, MerchantFee, OpenWalletRequest,
     PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
     TransactionKind, TransactionPage, TransactionView, TransferRequest, UserId, WalletAdminUpdate,
-    WalletId, WalletType, WalletView,
+    WalletId, WalletType, WalletView, WithdrawalId, WithdrawalRequest, WithdrawalView,
 };
 use reqwest::Method;
 use time::OffsetDateTime;
@@ -185,6 +185,44 @@ impl<'a> WalletApi<'a> {
         let mut call = Call::new(Method::POST, &path, Some(&request));
         call.idempotency_key = Some(&key);
         self.client.call(call).await
+    }
+
+    /// `POST /api/v1/withdrawals` under a fresh idempotency key: holds the amount for a payout.
+    ///
+    /// # Errors
+    ///
+    /// `VALIDATION_FAILED` (a bad RIB), `INSUFFICIENT_FUNDS`, `LIMIT_EXCEEDED`, `WALLET_FROZEN`.
+    pub async fn withdraw(&self, request: &WithdrawalRequest) -> Result<WithdrawalView, Error> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut call = Call::new(Method::POST, "/api/v1/withdrawals", Some(request));
+        call.idempotency_key = Some(&key);
+        self.client.call(call).await
+    }
+
+    /// `GET /api/v1/withdrawals/{id}`.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`.
+    pub async fn withdrawal(&self, id: WithdrawalId) -> Result<WithdrawalView, Error> {
+        self.client.get(&format!("/api/v1/withdrawals/{id}")).await
+    }
+
+    /// `POST /api/v1/admin/withdrawals/{id}/complete` or `/fail` (administrators).
+    ///
+    /// # Errors
+    ///
+    /// `FORBIDDEN`, `NOT_FOUND`, `WITHDRAWAL_SETTLED`.
+    pub async fn settle_withdrawal(
+        &self,
+        id: WithdrawalId,
+        completed: bool,
+    ) -> Result<WithdrawalView, Error> {
+        let outcome = if completed { "complete" } else { "fail" };
+        let path = format!("/api/v1/admin/withdrawals/{id}/{outcome}");
+        self.client
+            .call(Call::<()>::new(Method::POST, &path, None))
+            .await
     }
 
     /// `GET /api/v1/wallets/{id}/balance?at=`: the posted balance at a past moment.

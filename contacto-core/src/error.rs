@@ -163,6 +163,9 @@ pub enum Error {
         /// Sent today before this operation, in minor units.
         used: i64,
     },
+    /// The withdrawal was already completed or failed.
+    #[error("the withdrawal is no longer pending")]
+    WithdrawalSettled,
     /// A refund would give back more than remains of the payment.
     #[error("only {refundable} of this payment can still be refunded")]
     RefundExceedsPayment {
@@ -231,7 +234,8 @@ impl Error {
             | Error::WalletExists
             | Error::IdempotencyKeyReused
             | Error::DepositSettled(_)
-            | Error::RefundExceedsPayment { .. } => ErrorKind::Conflict,
+            | Error::RefundExceedsPayment { .. }
+            | Error::WithdrawalSettled => ErrorKind::Conflict,
             Error::CurrencyMismatch(_) => ErrorKind::Invalid,
             Error::InvalidSignature => ErrorKind::Unauthenticated,
             Error::Replayed { kind, .. } => *kind,
@@ -258,6 +262,7 @@ impl Error {
             Error::InvalidSignature => "INVALID_SIGNATURE",
             Error::DepositSettled(_) => "DEPOSIT_SETTLED",
             Error::RefundExceedsPayment { .. } => "REFUND_EXCEEDS_PAYMENT",
+            Error::WithdrawalSettled => "WITHDRAWAL_SETTLED",
             Error::Replayed { code, .. } => code,
             Error::Validation(_) => "VALIDATION_FAILED",
             Error::EmailTaken => "EMAIL_TAKEN",
@@ -332,6 +337,7 @@ pub const ERROR_CODES: &[&str] = &[
     "INVALID_SIGNATURE",
     "DEPOSIT_SETTLED",
     "REFUND_EXCEEDS_PAYMENT",
+    "WITHDRAWAL_SETTLED",
     "VALIDATION_FAILED",
     "EMAIL_TAKEN",
     "PHONE_TAKEN",

@@ -3,6 +3,7 @@
 use contacto_core::api::{
     CreateApiKeyRequest, DepositRequest, Health, LoginRequest, MerchantFee, OpenWalletRequest,
     PaymentRequest, RefundRequest, RegisterRequest, TransferRequest, WalletAdminUpdate,
+    WithdrawalRequest,
 };
 use contacto_core::{Error, Principal};
 use hyper::body::Incoming;
@@ -115,6 +116,32 @@ pub(crate) async fn dispatch(
                 &core
                     .wallet()
                     .set_merchant_fee(&principal, merchant, request)
+                    .await?,
+            )
+        }
+        Route::Withdraw => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
+            let request: WithdrawalRequest =
+                json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(
+                &core
+                    .wallet()
+                    .withdraw(&principal, &request, Some(&key))
+                    .await?,
+            )
+        }
+        Route::GetWithdrawal(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().withdrawal(&principal, id).await?)
+        }
+        Route::CompleteWithdrawal(id) | Route::FailWithdrawal(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let completed = matches!(route, Route::CompleteWithdrawal(_));
+            Reply::ok(
+                &core
+                    .wallet()
+                    .settle_withdrawal(&principal, id, completed)
                     .await?,
             )
         }

@@ -8,7 +8,7 @@ use contacto_core::api::{
     LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, Readiness,
     ReconciliationReport, RefundRequest, RegisterRequest, Role, TransactionKind, TransactionPage,
     TransactionView, TransferRequest, UserView, WalletAdminUpdate, WalletMismatch, WalletType,
-    WalletView,
+    WalletView, WithdrawalRequest, WithdrawalStatus, WithdrawalView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -53,6 +53,9 @@ use crate::routes::Route;
     MerchantFee,
     WalletAdminUpdate,
     BalanceAt,
+    WithdrawalRequest,
+    WithdrawalStatus,
+    WithdrawalView,
 )))]
 struct Schemas;
 

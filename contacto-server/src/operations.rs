@@ -391,6 +391,52 @@ impl Route {
                     "Set a merchant's fee in basis points",
                 )
             },
+            Route::Withdraw => Operation {
+                auth: Auth::Required,
+                request: Some("WithdrawalRequest"),
+                success: (201, Body::Json("WithdrawalView")),
+                errors: &[404, 409],
+                idempotent: true,
+                ..op(
+                    Method::POST,
+                    "withdraw",
+                    "money",
+                    "Hold money for a payout to a bank account (RIB)",
+                )
+            },
+            Route::GetWithdrawal(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("WithdrawalView")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getWithdrawal",
+                    "money",
+                    "A withdrawal and where it stands",
+                )
+            },
+            Route::CompleteWithdrawal(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("WithdrawalView")),
+                errors: &[403, 404, 409],
+                ..op(
+                    Method::POST,
+                    "completeWithdrawal",
+                    "admin",
+                    "The bank took it: move it to payouts in transit",
+                )
+            },
+            Route::FailWithdrawal(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("WithdrawalView")),
+                errors: &[403, 404, 409],
+                ..op(
+                    Method::POST,
+                    "failWithdrawal",
+                    "admin",
+                    "The bank refused it: release the hold",
+                )
+            },
             Route::AdministerWallet(_) => Operation {
                 auth: Auth::Required,
                 request: Some("WalletAdminUpdate"),

@@ -41,6 +41,8 @@ pub fn collection(document: &Value, base_url: &str) -> Value {
             {"key": "transactionId", "value": "", "type": "string"},
             {"key": "webhookSecret", "value": "", "type": "string"},
             {"key": "paymentId", "value": "", "type": "string"},
+            {"key": "withdrawalId", "value": "", "type": "string"},
+            {"key": "withdrawalToFailId", "value": "", "type": "string"},
             {"key": "merchantId", "value": "", "type": "string"},
             {"key": "merchantToken", "value": "", "type": "string"},
             {"key": "merchantWalletId", "value": "", "type": "string"},
@@ -61,6 +63,10 @@ fn id_variable(template: &str) -> &'static str {
         "{{transactionId}}"
     } else if template.starts_with("/api/v1/payments") {
         "{{paymentId}}"
+    } else if template.ends_with("/fail") {
+        "{{withdrawalToFailId}}"
+    } else if template.contains("withdrawals") {
+        "{{withdrawalId}}"
     } else if template.starts_with("/api/v1/admin/wallets") {
         "{{walletId}}"
     } else if template.starts_with("/api/v1/admin/merchants") {
@@ -80,6 +86,7 @@ const BODY_VARIABLES: &[(&str, &str)] = &[
     ("deposit_id", "{{depositId}}"),
     ("payer_wallet_id", "{{walletId}}"),
     ("merchant_wallet_id", "{{merchantWalletId}}"),
+    ("rib", "00200123456789012354"),
     ("status", "succeeded"),
 ];
 
@@ -196,7 +203,18 @@ fn prerequest(operation_id: &str) -> &'static [&'static str] {
             "  });",
         ],
         // Administrators' endpoints: log in as the one named by adminEmail.
-        "reconciliation" | "setMerchantFee" | "administerWallet" => &[
+        // A second withdrawal to fail (the first was completed), then the administrator's login.
+        "failWithdrawal" => &[
+            "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/withdrawals', method: 'POST',",
+            "  header: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + pm.variables.get('token'), 'Idempotency-Key': 'smoke-' + Date.now() + '-' + Math.random() },",
+            "  body: { mode: 'raw', raw: JSON.stringify({ wallet_id: pm.variables.get('walletId'), amount: 100, rib: '00200123456789012354' }) } },",
+            "  function (err, res) { pm.collectionVariables.set('withdrawalToFailId', res.json().data.id); });",
+            "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/login', method: 'POST',",
+            "  header: { 'Content-Type': 'application/json' },",
+            "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",
+            "  function (err, res) { if (res.code === 200) { pm.variables.set('adminToken', res.json().data.token); } });",
+        ],
+        "reconciliation" | "setMerchantFee" | "administerWallet" | "completeWithdrawal" => &[
             "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/login', method: 'POST',",
             "  header: { 'Content-Type': 'application/json' },",
             "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",
@@ -219,6 +237,7 @@ fn tests(operation: &Operation) -> Vec<String> {
         "deposit" => Some(("depositId", "id")),
         "depositWebhook" => Some(("transactionId", "transaction_id")),
         "pay" => Some(("paymentId", "id")),
+        "withdraw" => Some(("withdrawalId", "id")),
         _ => None,
     };
     if let Some((variable, field)) = store {

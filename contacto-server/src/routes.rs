@@ -3,7 +3,7 @@
 use http::Method;
 use uuid::Uuid;
 
-use contacto_core::api::{ApiKeyId, DepositId, TransactionId, UserId, WalletId};
+use contacto_core::api::{ApiKeyId, DepositId, TransactionId, UserId, WalletId, WithdrawalId};
 
 /// Every operation the server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,14 @@ pub enum Route {
     AdministerWallet(WalletId),
     /// `GET /api/v1/wallets/{id}/balance`
     BalanceAt(WalletId),
+    /// `POST /api/v1/withdrawals`
+    Withdraw,
+    /// `GET /api/v1/withdrawals/{id}`
+    GetWithdrawal(WithdrawalId),
+    /// `POST /api/v1/admin/withdrawals/{id}/complete`
+    CompleteWithdrawal(WithdrawalId),
+    /// `POST /api/v1/admin/withdrawals/{id}/fail`
+    FailWithdrawal(WithdrawalId),
     /// `GET /metrics`
     Metrics,
     /// `GET /api/v1/openapi.json`
@@ -114,6 +122,10 @@ impl Route {
             Route::SetMerchantFee(_) => "/api/v1/admin/merchants/{id}/fee",
             Route::AdministerWallet(_) => "/api/v1/admin/wallets/{id}",
             Route::BalanceAt(_) => "/api/v1/wallets/{id}/balance",
+            Route::Withdraw => "/api/v1/withdrawals",
+            Route::GetWithdrawal(_) => "/api/v1/withdrawals/{id}",
+            Route::CompleteWithdrawal(_) => "/api/v1/admin/withdrawals/{id}/complete",
+            Route::FailWithdrawal(_) => "/api/v1/admin/withdrawals/{id}/fail",
             Route::Metrics => "/metrics",
             Route::OpenApi => "/api/v1/openapi.json",
             Route::Postman => "/api/v1/postman.json",
@@ -147,12 +159,16 @@ impl Route {
         Route::Pay,
         Route::GetPayment(TransactionId(Uuid::nil())),
         Route::Refund(TransactionId(Uuid::nil())),
+        Route::Withdraw,
+        Route::GetWithdrawal(WithdrawalId(Uuid::nil())),
         Route::WalletTransactions(WalletId(Uuid::nil())),
         Route::GetTransaction(TransactionId(Uuid::nil())),
         Route::BalanceAt(WalletId(Uuid::nil())),
         Route::Reconciliation,
         Route::SetMerchantFee(UserId(Uuid::nil())),
         Route::AdministerWallet(WalletId(Uuid::nil())),
+        Route::CompleteWithdrawal(WithdrawalId(Uuid::nil())),
+        Route::FailWithdrawal(WithdrawalId(Uuid::nil())),
     ];
 }
 
@@ -189,6 +205,10 @@ enum Resource {
     MerchantFee(UserId),
     AdminWallet(WalletId),
     Balance(WalletId),
+    Withdrawals,
+    Withdrawal(WithdrawalId),
+    CompleteWithdrawal(WithdrawalId),
+    FailWithdrawal(WithdrawalId),
     Metrics,
     OpenApi,
     Postman,
@@ -224,6 +244,14 @@ impl Resource {
                 ["admin", "merchants", id, "fee"] => Resource::MerchantFee(UserId(uuid(id)?)),
                 ["admin", "wallets", id] => Resource::AdminWallet(WalletId(uuid(id)?)),
                 ["wallets", id, "balance"] => Resource::Balance(WalletId(uuid(id)?)),
+                ["withdrawals"] => Resource::Withdrawals,
+                ["withdrawals", id] => Resource::Withdrawal(WithdrawalId(uuid(id)?)),
+                ["admin", "withdrawals", id, "complete"] => {
+                    Resource::CompleteWithdrawal(WithdrawalId(uuid(id)?))
+                }
+                ["admin", "withdrawals", id, "fail"] => {
+                    Resource::FailWithdrawal(WithdrawalId(uuid(id)?))
+                }
                 ["payments"] => Resource::Payments,
                 ["payments", id] => Resource::Payment(TransactionId(uuid(id)?)),
                 ["payments", id, "refunds"] => Resource::Refunds(TransactionId(uuid(id)?)),
@@ -255,7 +283,11 @@ impl Resource {
             | Resource::Deposit(_)
             | Resource::Payment(_)
             | Resource::Balance(_)
+            | Resource::Withdrawal(_)
             | Resource::Reconciliation => GET,
+            Resource::Withdrawals
+            | Resource::CompleteWithdrawal(_)
+            | Resource::FailWithdrawal(_) => POST,
             Resource::AdminWallet(_) => &[Method::PATCH],
             Resource::MerchantFee(_) => &[Method::PUT],
             Resource::Payments | Resource::Refunds(_) => POST,
@@ -299,6 +331,10 @@ impl Resource {
             (Resource::MerchantFee(id), &Method::PUT) => Route::SetMerchantFee(id),
             (Resource::AdminWallet(id), &Method::PATCH) => Route::AdministerWallet(id),
             (Resource::Balance(id), _) if get => Route::BalanceAt(id),
+            (Resource::Withdrawals, &Method::POST) => Route::Withdraw,
+            (Resource::Withdrawal(id), _) if get => Route::GetWithdrawal(id),
+            (Resource::CompleteWithdrawal(id), &Method::POST) => Route::CompleteWithdrawal(id),
+            (Resource::FailWithdrawal(id), &Method::POST) => Route::FailWithdrawal(id),
             _ => return None,
         })
     }

@@ -15,5 +15,5 @@ pub use wallet::{
     DepositWebhook, EntryView, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView,
     ReconciliationReport, RefundRequest, TransactionId, TransactionKind, TransactionPage,
     TransactionView, TransferRequest, WalletAdminUpdate, WalletId, WalletMismatch, WalletType,
-    WalletView,
+    WalletView, WithdrawalId, WithdrawalRequest, WithdrawalStatus, WithdrawalView,
 };

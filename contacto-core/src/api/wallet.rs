@@ -442,3 +442,66 @@ pub struct BalanceAt {
     /// The posted balance then, in minor units.
     pub posted: i64,
 }
+
+/// A withdrawal's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+pub struct WithdrawalId(pub Uuid);
+
+impl fmt::Display for WithdrawalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// `POST /api/v1/withdrawals`: send money to an Algerian bank account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WithdrawalRequest {
+    /// The wallet to pay out of; must belong to the caller.
+    pub wallet_id: WalletId,
+    /// Minor units, at least 1.
+    #[cfg_attr(feature = "openapi", schema(example = 50_000))]
+    pub amount: i64,
+    /// The 20-digit RIB (spaces allowed).
+    #[cfg_attr(feature = "openapi", schema(example = "00200123456789012354"))]
+    pub rib: String,
+}
+
+/// Where a withdrawal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalStatus {
+    /// Held, waiting for the bank.
+    Pending,
+    /// Sent: moved to payouts in transit.
+    Completed,
+    /// Refused: the hold was released.
+    Failed,
+}
+
+/// A withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WithdrawalView {
+    /// The withdrawal's id.
+    pub id: WithdrawalId,
+    /// The wallet paid out of.
+    pub wallet_id: WalletId,
+    /// Minor units.
+    pub amount: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// The RIB's last four digits.
+    pub rib: String,
+    /// Where it stands.
+    pub status: WithdrawalStatus,
+    /// The completing transaction, once completed.
+    pub transaction_id: Option<TransactionId>,
+    /// When it was requested.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}

@@ -48,6 +48,16 @@ pub(crate) enum Effect {
     RecordPayment {
         fee: i64,
     },
+    /// Record a new withdrawal, its amount held by the intent.
+    CreateWithdrawal {
+        id: crate::api::WithdrawalId,
+        rib: String,
+    },
+    /// Complete (post to payouts in transit) or fail (release) a pending withdrawal.
+    SettleWithdrawal {
+        id: crate::api::WithdrawalId,
+        completed: bool,
+    },
     /// Refund part of a payment: the fee given back is computed under the payment's lock, from
     /// what was refunded before, and the intent's postings are rewritten accordingly.
     Refund {
@@ -65,13 +75,22 @@ struct Job {
     intent: Intent,
     key: Option<KeyedRequest>,
     effect: Effect,
-    reply: oneshot::Sender<Result<TransactionView>>,
+    reply: oneshot::Sender<Result<Outcome>>,
+}
+
+/// What a posted operation produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Outcome {
+    /// A ledger transaction.
+    Transaction(TransactionView),
+    /// A withdrawal held or settled.
+    Withdrawal(crate::api::WithdrawalView),
 }
 
 /// What an idempotency record remembers: the answer first given.
 #[derive(Serialize, Deserialize)]
 enum Recorded {
-    Posted(TransactionView),
+    Posted(Outcome),
     Rejected {
         kind: ErrorKind,
         code: String,
@@ -80,7 +99,7 @@ enum Recorded {
 }
 
 impl Recorded {
-    fn into_result(self) -> Result<TransactionView> {
+    fn into_result(self) -> Result<Outcome> {
         match self {
             Recorded::Posted(view) => Ok(view),
             Recorded::Rejected {
@@ -110,13 +129,26 @@ impl Ledger {
         Self { sender }
     }
 
-    /// Posts `intent` (exactly once per key) and answers once its commit is durable.
+    /// Posts an intent that writes a transaction, and returns it.
     pub(crate) async fn post(
         &self,
         intent: Intent,
         key: Option<KeyedRequest>,
         effect: Effect,
     ) -> Result<TransactionView> {
+        match self.submit(intent, key, effect).await? {
+            Outcome::Transaction(view) => Ok(view),
+            Outcome::Withdrawal(_) => Err(Error::internal("posting", "expected a transaction")),
+        }
+    }
+
+    /// Posts `intent` (exactly once per key) and answers once its commit is durable.
+    pub(crate) async fn submit(
+        &self,
+        intent: Intent,
+        key: Option<KeyedRequest>,
+        effect: Effect,
+    ) -> Result<Outcome> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Job {
@@ -148,7 +180,7 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
             Ok(results) => {
                 metrics.ledger_batch(size, started.elapsed().as_secs_f64());
                 for (job, result) in jobs.into_iter().zip(results) {
-                    if let Ok(view) = &result {
+                    if let Ok(Outcome::Transaction(view)) = &result {
                         metrics.amount_moved(view.kind.as_str(), &view.currency, view.amount);
                     }
                     let _ = job.reply.send(result);
@@ -174,7 +206,7 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
 
 /// How one job of a batch ended before the commit.
 enum Slot {
-    Done(Result<TransactionView>),
+    Done(Result<Outcome>),
     /// Same key and request as an earlier job of the batch: answered like it.
     SameAs(usize),
 }
@@ -184,7 +216,7 @@ async fn post_batch(
     metrics: &Metrics,
     limits: DailyLimits,
     jobs: &[Job],
-) -> Result<Vec<Result<TransactionView>>> {
+) -> Result<Vec<Result<Outcome>>> {
     let mut conn = db.primary().await?;
     let tx = conn.transaction().await.db("starting a ledger batch")?;
     let ids: Vec<Uuid> = jobs
@@ -243,6 +275,15 @@ async fn post_batch(
                 continue;
             }
             first_with_key.insert((key.caller, key.key.as_str()), index);
+        }
+        if let Effect::SettleWithdrawal { id, .. } = &job.effect {
+            let pending = store::withdrawal_by_id(&*tx, *id, true)
+                .await?
+                .is_some_and(|(w, _)| w.status == crate::api::WithdrawalStatus::Pending);
+            if !pending {
+                slots.push(Slot::Done(Err(Error::WithdrawalSettled)));
+                continue;
+            }
         }
         if let Effect::SettleDeposit { deposit, .. } = &job.effect {
             let pending = store::deposit_by_id(&*tx, *deposit, true)
@@ -320,19 +361,65 @@ async fn post_batch(
                     )
                     .await?;
                 }
-                let view = TransactionView {
-                    id: TransactionId(id),
-                    kind: job.intent.kind,
-                    currency: currency.clone(),
-                    amount: job.intent.amount,
-                    description: job.intent.description.clone(),
-                    entries: entries.iter().map(ledger::Entry::view).collect(),
-                    created_at: now,
+                let outcome = match &job.effect {
+                    Effect::CreateWithdrawal {
+                        id: withdrawal,
+                        rib,
+                    } => {
+                        let wallet = job.intent.holds.first().map(|(w, _)| *w);
+                        let Some(wallet) = wallet else {
+                            return Err(Error::internal("posting", "a withdrawal without a hold"));
+                        };
+                        store::insert_withdrawal(
+                            &*tx,
+                            *withdrawal,
+                            wallet,
+                            job.intent.amount,
+                            &currency,
+                            rib,
+                        )
+                        .await?;
+                        Outcome::Withdrawal(crate::api::WithdrawalView {
+                            id: *withdrawal,
+                            wallet_id: wallet,
+                            amount: job.intent.amount,
+                            currency: currency.clone(),
+                            rib: super::rib::mask(rib),
+                            status: crate::api::WithdrawalStatus::Pending,
+                            transaction_id: None,
+                            created_at: now,
+                        })
+                    }
+                    Effect::SettleWithdrawal {
+                        id: withdrawal,
+                        completed,
+                    } => {
+                        let transaction = (!entries.is_empty()).then_some(TransactionId(id));
+                        let view =
+                            store::settle_withdrawal(&*tx, *withdrawal, *completed, transaction)
+                                .await?
+                                .ok_or_else(|| {
+                                    Error::internal("posting", "a locked withdrawal vanished")
+                                })?;
+                        Outcome::Withdrawal(view)
+                    }
+                    _ => Outcome::Transaction(TransactionView {
+                        id: TransactionId(id),
+                        kind: job.intent.kind,
+                        currency: currency.clone(),
+                        amount: job.intent.amount,
+                        description: job.intent.description.clone(),
+                        entries: entries.iter().map(ledger::Entry::view).collect(),
+                        created_at: now,
+                    }),
                 };
-                transaction_ids[index] = Some(id);
+                // A pure hold writes no transaction.
+                if !entries.is_empty() {
+                    transaction_ids[index] = Some(id);
+                }
                 all_entries[index] = entries;
                 currencies[index] = currency;
-                slots.push(Slot::Done(Ok(view)));
+                slots.push(Slot::Done(Ok(outcome)));
             }
             Err(err) if err.kind() == ErrorKind::Internal => return Err(err),
             Err(err) => slots.push(Slot::Done(Err(err))),
@@ -376,7 +463,7 @@ async fn post_batch(
             continue;
         };
         let recorded = match result {
-            Ok(view) => Recorded::Posted(view.clone()),
+            Ok(outcome) => Recorded::Posted(outcome.clone()),
             // Rejections by the ledger's rules are part of the answer; failures are not.
             Err(err) if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) => {
                 continue;
@@ -416,12 +503,12 @@ async fn post_batch(
     )?;
     tx.commit().await.db("committing a ledger batch")?;
 
-    let mut results: Vec<Result<TransactionView>> = Vec::with_capacity(slots.len());
+    let mut results: Vec<Result<Outcome>> = Vec::with_capacity(slots.len());
     for slot in slots {
         let result = match slot {
             Slot::Done(result) => result,
             Slot::SameAs(earlier) => match &results[earlier] {
-                Ok(view) => Ok(view.clone()),
+                Ok(outcome) => Ok(outcome.clone()),
                 Err(err) => Err(Error::Replayed {
                     kind: err.kind(),
                     code: err.code().to_owned(),

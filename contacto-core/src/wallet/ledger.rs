@@ -54,12 +54,18 @@ pub(crate) struct Intent {
     pub(crate) postings: Vec<(WalletId, i64)>,
     /// The wallet whose daily outgoing limit this operation counts against, if any.
     pub(crate) outgoing_from: Option<WalletId>,
+    /// `(wallet, change of its pending balance)`: positive holds money (a withdrawal waiting for
+    /// the bank), negative releases it. An intent may only hold, with no postings.
+    pub(crate) holds: Vec<(WalletId, i64)>,
 }
 
 impl Intent {
     /// Every wallet the intent touches.
     pub(crate) fn wallets(&self) -> impl Iterator<Item = WalletId> + '_ {
-        self.postings.iter().map(|(wallet, _)| *wallet)
+        self.postings
+            .iter()
+            .chain(self.holds.iter())
+            .map(|(wallet, _)| *wallet)
     }
 }
 
@@ -147,13 +153,33 @@ pub(crate) fn apply(
             return Err(Error::LimitExceeded { limit, used });
         }
     }
+    // What each wallet can spend changes by its postings less its new holds.
+    let mut spendable: BTreeMap<WalletId, (i64, i64)> = BTreeMap::new();
     for (wallet, amount) in &intent.postings {
+        spendable.entry(*wallet).or_default().0 += amount;
+    }
+    for (wallet, held) in &intent.holds {
+        spendable.entry(*wallet).or_default().1 += held;
+    }
+    for (wallet, (posted, held)) in &spendable {
         let state = &states[wallet];
-        if *amount < 0 && !state.may_go_negative && state.available() + amount < 0 {
+        if state.pending + held < 0 {
+            return Err(Error::internal(
+                "posting",
+                "a release larger than what is held",
+            ));
+        }
+        let change = posted - held;
+        if change < 0 && !state.may_go_negative && state.available() + change < 0 {
             return Err(Error::InsufficientFunds {
                 available: state.available(),
-                requested: -amount,
+                requested: -change,
             });
+        }
+    }
+    for (wallet, held) in &intent.holds {
+        if let Some(state) = states.get_mut(wallet) {
+            state.pending += held;
         }
     }
     let mut entries = Vec::with_capacity(intent.postings.len());
@@ -183,12 +209,15 @@ pub(crate) fn apply(
 fn check_shape(intent: &Intent) -> Result<()> {
     let sum: i128 = intent.postings.iter().map(|(_, a)| i128::from(*a)).sum();
     let distinct = {
-        let mut wallets: Vec<WalletId> = intent.wallets().collect();
+        let mut wallets: Vec<WalletId> = intent.postings.iter().map(|(w, _)| *w).collect();
         wallets.sort_unstable();
         wallets.dedup();
         wallets.len()
     };
-    if intent.postings.len() < 2
+    // A pure hold has no postings; anything that posts needs two balanced sides.
+    let holds_only = intent.postings.is_empty() && !intent.holds.is_empty();
+    if (!holds_only && intent.postings.len() < 2)
+        || intent.holds.iter().any(|(_, h)| *h == 0)
         || sum != 0
         || intent.postings.iter().any(|(_, a)| *a == 0)
         || distinct != intent.postings.len()
@@ -242,6 +271,7 @@ mod tests {
             description: None,
             postings: vec![(from, -amount), (to, amount)],
             outgoing_from: Some(from),
+            holds: Vec::new(),
         }
     }
 
@@ -361,6 +391,36 @@ mod tests {
         .unwrap();
         let err = apply(&mut states, &transfer(id(1), id(2), 1), LIMITS, today()).unwrap_err();
         assert_eq!(err.code(), "LIMIT_EXCEEDED");
+    }
+
+    #[test]
+    fn holds_count_against_what_can_be_spent_and_completions_do_not_count_twice() {
+        let mut states = BTreeMap::from([(id(1), wallet(1_000)), (id(2), wallet(0))]);
+        let hold = |amount| Intent {
+            postings: Vec::new(),
+            holds: vec![(id(1), amount)],
+            ..transfer(id(1), id(2), 600)
+        };
+        assert!(
+            apply(&mut states, &hold(600), LIMITS, today())
+                .unwrap()
+                .entries
+                .is_empty()
+        );
+        assert_eq!(
+            (states[&id(1)].posted, states[&id(1)].pending),
+            (1_000, 600)
+        );
+        let err = apply(&mut states, &transfer(id(1), id(2), 500), LIMITS, today()).unwrap_err();
+        assert_eq!(err.code(), "INSUFFICIENT_FUNDS", "400 available, 500 asked");
+        // Completing the held withdrawal: posted and pending both drop, available is unchanged.
+        let complete = Intent {
+            holds: vec![(id(1), -600)],
+            outgoing_from: None,
+            ..transfer(id(1), id(2), 600)
+        };
+        apply(&mut states, &complete, LIMITS, today()).unwrap();
+        assert_eq!((states[&id(1)].posted, states[&id(1)].pending), (400, 0));
     }
 
     #[test]

@@ -5,7 +5,9 @@ mod batcher;
 mod fees;
 pub(crate) mod ledger;
 mod payments;
+mod rib;
 mod store;
+mod withdrawals;
 
 use std::future::Future;
 
@@ -231,6 +233,7 @@ impl<'a> Wallets<'a> {
                 (to, request.amount),
             ],
             outgoing_from: Some(request.from_wallet_id),
+            holds: Vec::new(),
         };
         self.app.ledger().post(intent, key, Effect::None).await
     }
@@ -541,6 +544,7 @@ impl<'a> Wallets<'a> {
                         (deposit.wallet_id, deposit.amount),
                     ],
                     outgoing_from: None,
+                    holds: Vec::new(),
                 };
                 let effect = Effect::SettleDeposit {
                     deposit: deposit.id,

@@ -89,6 +89,7 @@ impl Wallets<'_> {
             description: request.description.clone(),
             postings,
             outgoing_from: Some(request.payer_wallet_id),
+            holds: Vec::new(),
         };
         self.app
             .ledger()
@@ -159,6 +160,7 @@ impl Wallets<'_> {
                 (fee_revenue, 0),
             ],
             outgoing_from: None,
+            holds: Vec::new(),
         };
         let effect = Effect::Refund {
             payment,

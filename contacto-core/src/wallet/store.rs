@@ -837,3 +837,91 @@ pub(crate) async fn wallet_of_contact(
         .db("finding a wallet by contact")?;
     Ok(row.map(|r| WalletId(r.get(0))))
 }
+
+fn withdrawal_from_row(row: &Row) -> crate::api::WithdrawalView {
+    let status = match row.get::<_, &str>("status") {
+        "completed" => crate::api::WithdrawalStatus::Completed,
+        "failed" => crate::api::WithdrawalStatus::Failed,
+        _ => crate::api::WithdrawalStatus::Pending,
+    };
+    crate::api::WithdrawalView {
+        id: crate::api::WithdrawalId(row.get("id")),
+        wallet_id: WalletId(row.get("wallet_id")),
+        amount: row.get("amount"),
+        currency: row.get("currency"),
+        rib: super::rib::mask(row.get("rib")),
+        status,
+        transaction_id: row
+            .get::<_, Option<Uuid>>("transaction_id")
+            .map(TransactionId),
+        created_at: row.get("created_at"),
+    }
+}
+
+const WITHDRAWAL_COLUMNS: &str =
+    "w.id, w.wallet_id, w.amount, w.currency, w.rib, w.status, w.transaction_id, w.created_at";
+
+/// A withdrawal and the owner of its wallet.
+pub(crate) async fn withdrawal_by_id(
+    client: &impl GenericClient,
+    id: crate::api::WithdrawalId,
+    lock: bool,
+) -> Result<Option<(crate::api::WithdrawalView, Option<UserId>)>> {
+    let sql = format!(
+        "SELECT {WITHDRAWAL_COLUMNS}, o.owner_id FROM withdrawals w \
+         JOIN wallets o ON o.id = w.wallet_id WHERE w.id = $1{}",
+        if lock { " FOR UPDATE OF w" } else { "" }
+    );
+    let row = client
+        .query_typed_opt(&sql, &[(&id.0, Type::UUID)])
+        .await
+        .db("reading a withdrawal")?;
+    Ok(row.map(|row| {
+        let owner: Option<Uuid> = row.get("owner_id");
+        (withdrawal_from_row(&row), owner.map(UserId))
+    }))
+}
+
+pub(crate) async fn insert_withdrawal(
+    client: &impl GenericClient,
+    id: crate::api::WithdrawalId,
+    wallet: WalletId,
+    amount: i64,
+    currency: &str,
+    rib: &str,
+) -> Result<()> {
+    client
+        .query_typed(
+            "INSERT INTO withdrawals (id, wallet_id, amount, currency, rib) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                (&id.0, Type::UUID),
+                (&wallet.0, Type::UUID),
+                (&amount, Type::INT8),
+                (&currency, Type::TEXT),
+                (&rib, Type::TEXT),
+            ],
+        )
+        .await
+        .db("recording a withdrawal")?;
+    Ok(())
+}
+
+pub(crate) async fn settle_withdrawal(
+    client: &impl GenericClient,
+    id: crate::api::WithdrawalId,
+    completed: bool,
+    transaction: Option<TransactionId>,
+) -> Result<Option<crate::api::WithdrawalView>> {
+    let status = if completed { "completed" } else { "failed" };
+    let transaction = transaction.map(|t| t.0);
+    let row = client
+        .query_typed_opt(
+            "UPDATE withdrawals w SET status = $2, transaction_id = $3, updated_at = now() \
+             WHERE id = $1 AND status = 'pending' \
+             RETURNING w.id, w.wallet_id, w.amount, w.currency, w.rib, w.status, w.transaction_id, w.created_at",
+            &[(&id.0, Type::UUID), (&status, Type::TEXT), (&transaction, Type::UUID)],
+        )
+        .await
+        .db("settling a withdrawal")?;
+    Ok(row.as_ref().map(withdrawal_from_row))
+}

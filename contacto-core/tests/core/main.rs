@@ -9,3 +9,4 @@ mod identity;
 mod migrations;
 mod payments;
 mod wallet;
+mod withdrawals;
