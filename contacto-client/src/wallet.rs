@@ -1,10 +1,11 @@
 //! Wallet calls: `client.wallet().transfer(..)`.
 
 use contacto_core::api::{
-    BalanceAt, DepositId, DepositRequest, DepositView, MerchantFee, OpenWalletRequest,
-    PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
-    TransactionKind, TransactionPage, TransactionView, TransferRequest, UserId, WalletAdminUpdate,
-    WalletId, WalletType, WalletView, WithdrawalId, WithdrawalRequest, WithdrawalView,
+    BalanceAt, CaptureRequest, DepositId, DepositRequest, DepositView, HoldId, HoldRequest,
+    HoldView, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport,
+    RefundRequest, TransactionId, TransactionKind, TransactionPage, TransactionView,
+    TransferRequest, UserId, WalletAdminUpdate, WalletId, WalletType, WalletView, WithdrawalId,
+    WithdrawalRequest, WithdrawalView,
 };
 use reqwest::Method;
 use time::OffsetDateTime;
@@ -185,6 +186,53 @@ impl<'a> WalletApi<'a> {
         let mut call = Call::new(Method::POST, &path, Some(&request));
         call.idempotency_key = Some(&key);
         self.client.call(call).await
+    }
+
+    /// `POST /api/v1/holds` under a fresh idempotency key: authorise an amount.
+    ///
+    /// # Errors
+    ///
+    /// `INSUFFICIENT_FUNDS`, `LIMIT_EXCEEDED`, `WALLET_FROZEN`, `NOT_FOUND`, `VALIDATION_FAILED`.
+    pub async fn authorize(&self, request: &HoldRequest) -> Result<HoldView, Error> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut call = Call::new(Method::POST, "/api/v1/holds", Some(request));
+        call.idempotency_key = Some(&key);
+        self.client.call(call).await
+    }
+
+    /// `GET /api/v1/holds/{id}`.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND`.
+    pub async fn hold(&self, id: HoldId) -> Result<HoldView, Error> {
+        self.client.get(&format!("/api/v1/holds/{id}")).await
+    }
+
+    /// `POST /api/v1/holds/{id}/capture` under a fresh idempotency key; `None` captures all.
+    ///
+    /// # Errors
+    ///
+    /// `HOLD_SETTLED`, `NOT_FOUND`, `VALIDATION_FAILED`.
+    pub async fn capture(&self, id: HoldId, amount: Option<i64>) -> Result<HoldView, Error> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let path = format!("/api/v1/holds/{id}/capture");
+        let request = CaptureRequest { amount };
+        let mut call = Call::new(Method::POST, &path, Some(&request));
+        call.idempotency_key = Some(&key);
+        self.client.call(call).await
+    }
+
+    /// `POST /api/v1/holds/{id}/void`.
+    ///
+    /// # Errors
+    ///
+    /// `HOLD_SETTLED`, `NOT_FOUND`.
+    pub async fn void(&self, id: HoldId) -> Result<HoldView, Error> {
+        let path = format!("/api/v1/holds/{id}/void");
+        self.client
+            .call(Call::<()>::new(Method::POST, &path, None))
+            .await
     }
 
     /// `POST /api/v1/withdrawals` under a fresh idempotency key: holds the amount for a payout.

@@ -163,6 +163,9 @@ pub enum Error {
         /// Sent today before this operation, in minor units.
         used: i64,
     },
+    /// The hold was already captured, voided or expired.
+    #[error("the hold is no longer authorised")]
+    HoldSettled,
     /// The withdrawal was already completed or failed.
     #[error("the withdrawal is no longer pending")]
     WithdrawalSettled,
@@ -235,7 +238,8 @@ impl Error {
             | Error::IdempotencyKeyReused
             | Error::DepositSettled(_)
             | Error::RefundExceedsPayment { .. }
-            | Error::WithdrawalSettled => ErrorKind::Conflict,
+            | Error::WithdrawalSettled
+            | Error::HoldSettled => ErrorKind::Conflict,
             Error::CurrencyMismatch(_) => ErrorKind::Invalid,
             Error::InvalidSignature => ErrorKind::Unauthenticated,
             Error::Replayed { kind, .. } => *kind,
@@ -263,6 +267,7 @@ impl Error {
             Error::DepositSettled(_) => "DEPOSIT_SETTLED",
             Error::RefundExceedsPayment { .. } => "REFUND_EXCEEDS_PAYMENT",
             Error::WithdrawalSettled => "WITHDRAWAL_SETTLED",
+            Error::HoldSettled => "HOLD_SETTLED",
             Error::Replayed { code, .. } => code,
             Error::Validation(_) => "VALIDATION_FAILED",
             Error::EmailTaken => "EMAIL_TAKEN",
@@ -338,6 +343,7 @@ pub const ERROR_CODES: &[&str] = &[
     "DEPOSIT_SETTLED",
     "REFUND_EXCEEDS_PAYMENT",
     "WITHDRAWAL_SETTLED",
+    "HOLD_SETTLED",
     "VALIDATION_FAILED",
     "EMAIL_TAKEN",
     "PHONE_TAKEN",

@@ -178,17 +178,31 @@ fn read_admin_password() -> Result<String, CliError> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Housekeeping while serving: expired login-throttling records are deleted every few minutes.
+/// Housekeeping while serving: expired holds are released every few seconds; expired
+/// login-throttling records and idempotency keys are deleted every few minutes.
 async fn maintenance(core: Contacto) {
-    /// Often enough that the table stays small, rarely enough to cost nothing.
-    const PERIOD: std::time::Duration = std::time::Duration::from_secs(300);
-    let mut ticker = tokio::time::interval(PERIOD);
+    /// Holds lapse within this long of their deadline.
+    const HOLD_SWEEP: std::time::Duration = std::time::Duration::from_secs(15);
+    /// Often enough that the tables stay small, rarely enough to cost nothing.
+    const PURGE_EVERY_SWEEPS: u32 = 20;
+    let mut ticker = tokio::time::interval(HOLD_SWEEP);
+    let mut sweeps = 0u32;
     loop {
         ticker.tick().await;
-        match core.identity().purge_expired_throttling().await {
+        match core.wallet().expire_holds().await {
             Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "expired login throttling purged"),
-            Err(err) => tracing::warn!(error = %err, "purging login throttling"),
+            Ok(released) => tracing::info!(released, "expired holds released"),
+            Err(err) => tracing::warn!(error = %err, "releasing expired holds"),
+        }
+        sweeps += 1;
+        if !sweeps.is_multiple_of(PURGE_EVERY_SWEEPS) {
+            continue;
+        }
+        if let Err(err) = core.identity().purge_expired_throttling().await {
+            tracing::warn!(error = %err, "purging login throttling");
+        }
+        if let Err(err) = core.wallet().purge_idempotency_keys().await {
+            tracing::warn!(error = %err, "purging idempotency keys");
         }
     }
 }

@@ -1,9 +1,9 @@
 //! One tiny handler per route: decode, call one façade method, encode.
 
 use contacto_core::api::{
-    CreateApiKeyRequest, DepositRequest, Health, LoginRequest, MerchantFee, OpenWalletRequest,
-    PaymentRequest, RefundRequest, RegisterRequest, TransferRequest, WalletAdminUpdate,
-    WithdrawalRequest,
+    CaptureRequest, CreateApiKeyRequest, DepositRequest, Health, HoldRequest, LoginRequest,
+    MerchantFee, OpenWalletRequest, PaymentRequest, RefundRequest, RegisterRequest,
+    TransferRequest, WalletAdminUpdate, WithdrawalRequest,
 };
 use contacto_core::{Error, Principal};
 use hyper::body::Incoming;
@@ -118,6 +118,36 @@ pub(crate) async fn dispatch(
                     .set_merchant_fee(&principal, merchant, request)
                     .await?,
             )
+        }
+        Route::Authorize => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
+            let request: HoldRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(
+                &core
+                    .wallet()
+                    .authorize(&principal, &request, Some(&key))
+                    .await?,
+            )
+        }
+        Route::GetHold(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().hold(&principal, id).await?)
+        }
+        Route::Capture(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
+            let request: CaptureRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(
+                &core
+                    .wallet()
+                    .capture(&principal, id, &request, Some(&key))
+                    .await?,
+            )
+        }
+        Route::Void(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.wallet().void(&principal, id).await?)
         }
         Route::Withdraw => {
             let principal = authenticate(state, ctx, &parts.headers).await?;

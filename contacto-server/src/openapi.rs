@@ -3,12 +3,13 @@
 //! core's and the transport's lists. Nothing is written by hand, so nothing can drift.
 
 use contacto_core::api::{
-    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, BalanceAt, CreateApiKeyRequest,
-    DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook, EntryView, Health,
-    LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, Readiness,
-    ReconciliationReport, RefundRequest, RegisterRequest, Role, TransactionKind, TransactionPage,
-    TransactionView, TransferRequest, UserView, WalletAdminUpdate, WalletMismatch, WalletType,
-    WalletView, WithdrawalRequest, WithdrawalStatus, WithdrawalView,
+    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, BalanceAt, CaptureRequest,
+    CreateApiKeyRequest, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
+    EntryView, Health, HoldRequest, HoldStatus, HoldView, LoginRequest, MerchantFee,
+    OpenWalletRequest, PaymentRequest, PaymentView, Readiness, ReconciliationReport, RefundRequest,
+    RegisterRequest, Role, TransactionKind, TransactionPage, TransactionView, TransferRequest,
+    UserView, WalletAdminUpdate, WalletMismatch, WalletType, WalletView, WithdrawalRequest,
+    WithdrawalStatus, WithdrawalView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -56,6 +57,10 @@ use crate::routes::Route;
     WithdrawalRequest,
     WithdrawalStatus,
     WithdrawalView,
+    HoldRequest,
+    HoldStatus,
+    HoldView,
+    CaptureRequest,
 )))]
 struct Schemas;
 

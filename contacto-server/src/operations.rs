@@ -391,6 +391,49 @@ impl Route {
                     "Set a merchant's fee in basis points",
                 )
             },
+            Route::Authorize => Operation {
+                auth: Auth::Required,
+                request: Some("HoldRequest"),
+                success: (201, Body::Json("HoldView")),
+                errors: &[404, 409],
+                idempotent: true,
+                ..op(
+                    Method::POST,
+                    "authorize",
+                    "money",
+                    "Hold an amount now, capture it later",
+                )
+            },
+            Route::GetHold(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("HoldView")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getHold",
+                    "money",
+                    "A hold and where it stands",
+                )
+            },
+            Route::Capture(_) => Operation {
+                auth: Auth::Required,
+                request: Some("CaptureRequest"),
+                success: (200, Body::Json("HoldView")),
+                errors: &[404, 409],
+                idempotent: true,
+                ..op(
+                    Method::POST,
+                    "capture",
+                    "money",
+                    "Capture all or part of a hold; the rest is released",
+                )
+            },
+            Route::Void(_) => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("HoldView")),
+                errors: &[404, 409],
+                ..op(Method::POST, "void", "money", "Release a hold")
+            },
             Route::Withdraw => Operation {
                 auth: Auth::Required,
                 request: Some("WithdrawalRequest"),

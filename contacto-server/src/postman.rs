@@ -43,6 +43,8 @@ pub fn collection(document: &Value, base_url: &str) -> Value {
             {"key": "paymentId", "value": "", "type": "string"},
             {"key": "withdrawalId", "value": "", "type": "string"},
             {"key": "withdrawalToFailId", "value": "", "type": "string"},
+            {"key": "holdId", "value": "", "type": "string"},
+            {"key": "holdToVoidId", "value": "", "type": "string"},
             {"key": "merchantId", "value": "", "type": "string"},
             {"key": "merchantToken", "value": "", "type": "string"},
             {"key": "merchantWalletId", "value": "", "type": "string"},
@@ -63,6 +65,10 @@ fn id_variable(template: &str) -> &'static str {
         "{{transactionId}}"
     } else if template.starts_with("/api/v1/payments") {
         "{{paymentId}}"
+    } else if template.ends_with("/void") {
+        "{{holdToVoidId}}"
+    } else if template.starts_with("/api/v1/holds") {
+        "{{holdId}}"
     } else if template.ends_with("/fail") {
         "{{withdrawalToFailId}}"
     } else if template.contains("withdrawals") {
@@ -87,6 +93,7 @@ const BODY_VARIABLES: &[(&str, &str)] = &[
     ("payer_wallet_id", "{{walletId}}"),
     ("merchant_wallet_id", "{{merchantWalletId}}"),
     ("rib", "00200123456789012354"),
+    ("payee_wallet_id", "{{peerWalletId}}"),
     ("status", "succeeded"),
 ];
 
@@ -203,6 +210,13 @@ fn prerequest(operation_id: &str) -> &'static [&'static str] {
             "  });",
         ],
         // Administrators' endpoints: log in as the one named by adminEmail.
+        // A second hold to void (the first is captured).
+        "void" => &[
+            "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/holds', method: 'POST',",
+            "  header: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + pm.variables.get('token'), 'Idempotency-Key': 'smoke-' + Date.now() + '-' + Math.random() },",
+            "  body: { mode: 'raw', raw: JSON.stringify({ payer_wallet_id: pm.variables.get('walletId'), payee_wallet_id: pm.variables.get('peerWalletId'), amount: 100 }) } },",
+            "  function (err, res) { pm.collectionVariables.set('holdToVoidId', res.json().data.id); });",
+        ],
         // A second withdrawal to fail (the first was completed), then the administrator's login.
         "failWithdrawal" => &[
             "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/withdrawals', method: 'POST',",
@@ -238,6 +252,7 @@ fn tests(operation: &Operation) -> Vec<String> {
         "depositWebhook" => Some(("transactionId", "transaction_id")),
         "pay" => Some(("paymentId", "id")),
         "withdraw" => Some(("withdrawalId", "id")),
+        "authorize" => Some(("holdId", "id")),
         _ => None,
     };
     if let Some((variable, field)) = store {
@@ -262,10 +277,12 @@ fn example(document: &Value, schema_name: &str) -> Value {
         .cloned()
         .unwrap_or(Value::Null);
     let mut value = example_of(document, &schema, 0);
-    if let (Some(object), Some(required)) = (
-        value.as_object_mut(),
-        schema.get("required").and_then(Value::as_array),
-    ) {
+    let required: Vec<Value> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
         object.retain(|name, _| {
             required.iter().any(|r| r == name)
                 || BODY_VARIABLES.iter().any(|(field, _)| field == name)

@@ -3,7 +3,9 @@
 use http::Method;
 use uuid::Uuid;
 
-use contacto_core::api::{ApiKeyId, DepositId, TransactionId, UserId, WalletId, WithdrawalId};
+use contacto_core::api::{
+    ApiKeyId, DepositId, HoldId, TransactionId, UserId, WalletId, WithdrawalId,
+};
 
 /// Every operation the server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,14 @@ pub enum Route {
     AdministerWallet(WalletId),
     /// `GET /api/v1/wallets/{id}/balance`
     BalanceAt(WalletId),
+    /// `POST /api/v1/holds`
+    Authorize,
+    /// `GET /api/v1/holds/{id}`
+    GetHold(HoldId),
+    /// `POST /api/v1/holds/{id}/capture`
+    Capture(HoldId),
+    /// `POST /api/v1/holds/{id}/void`
+    Void(HoldId),
     /// `POST /api/v1/withdrawals`
     Withdraw,
     /// `GET /api/v1/withdrawals/{id}`
@@ -122,6 +132,10 @@ impl Route {
             Route::SetMerchantFee(_) => "/api/v1/admin/merchants/{id}/fee",
             Route::AdministerWallet(_) => "/api/v1/admin/wallets/{id}",
             Route::BalanceAt(_) => "/api/v1/wallets/{id}/balance",
+            Route::Authorize => "/api/v1/holds",
+            Route::GetHold(_) => "/api/v1/holds/{id}",
+            Route::Capture(_) => "/api/v1/holds/{id}/capture",
+            Route::Void(_) => "/api/v1/holds/{id}/void",
             Route::Withdraw => "/api/v1/withdrawals",
             Route::GetWithdrawal(_) => "/api/v1/withdrawals/{id}",
             Route::CompleteWithdrawal(_) => "/api/v1/admin/withdrawals/{id}/complete",
@@ -161,6 +175,10 @@ impl Route {
         Route::Refund(TransactionId(Uuid::nil())),
         Route::Withdraw,
         Route::GetWithdrawal(WithdrawalId(Uuid::nil())),
+        Route::Authorize,
+        Route::GetHold(HoldId(Uuid::nil())),
+        Route::Capture(HoldId(Uuid::nil())),
+        Route::Void(HoldId(Uuid::nil())),
         Route::WalletTransactions(WalletId(Uuid::nil())),
         Route::GetTransaction(TransactionId(Uuid::nil())),
         Route::BalanceAt(WalletId(Uuid::nil())),
@@ -205,6 +223,10 @@ enum Resource {
     MerchantFee(UserId),
     AdminWallet(WalletId),
     Balance(WalletId),
+    Holds,
+    Hold(HoldId),
+    Capture(HoldId),
+    Void(HoldId),
     Withdrawals,
     Withdrawal(WithdrawalId),
     CompleteWithdrawal(WithdrawalId),
@@ -244,6 +266,10 @@ impl Resource {
                 ["admin", "merchants", id, "fee"] => Resource::MerchantFee(UserId(uuid(id)?)),
                 ["admin", "wallets", id] => Resource::AdminWallet(WalletId(uuid(id)?)),
                 ["wallets", id, "balance"] => Resource::Balance(WalletId(uuid(id)?)),
+                ["holds"] => Resource::Holds,
+                ["holds", id] => Resource::Hold(HoldId(uuid(id)?)),
+                ["holds", id, "capture"] => Resource::Capture(HoldId(uuid(id)?)),
+                ["holds", id, "void"] => Resource::Void(HoldId(uuid(id)?)),
                 ["withdrawals"] => Resource::Withdrawals,
                 ["withdrawals", id] => Resource::Withdrawal(WithdrawalId(uuid(id)?)),
                 ["admin", "withdrawals", id, "complete"] => {
@@ -284,7 +310,9 @@ impl Resource {
             | Resource::Payment(_)
             | Resource::Balance(_)
             | Resource::Withdrawal(_)
+            | Resource::Hold(_)
             | Resource::Reconciliation => GET,
+            Resource::Holds | Resource::Capture(_) | Resource::Void(_) => POST,
             Resource::Withdrawals
             | Resource::CompleteWithdrawal(_)
             | Resource::FailWithdrawal(_) => POST,
@@ -331,6 +359,10 @@ impl Resource {
             (Resource::MerchantFee(id), &Method::PUT) => Route::SetMerchantFee(id),
             (Resource::AdminWallet(id), &Method::PATCH) => Route::AdministerWallet(id),
             (Resource::Balance(id), _) if get => Route::BalanceAt(id),
+            (Resource::Holds, &Method::POST) => Route::Authorize,
+            (Resource::Hold(id), _) if get => Route::GetHold(id),
+            (Resource::Capture(id), &Method::POST) => Route::Capture(id),
+            (Resource::Void(id), &Method::POST) => Route::Void(id),
             (Resource::Withdrawals, &Method::POST) => Route::Withdraw,
             (Resource::Withdrawal(id), _) if get => Route::GetWithdrawal(id),
             (Resource::CompleteWithdrawal(id), &Method::POST) => Route::CompleteWithdrawal(id),

@@ -11,9 +11,10 @@ pub use identity::{
     RegisterRequest, Role, UserId, UserView,
 };
 pub use wallet::{
-    BalanceAt, DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView,
-    DepositWebhook, EntryView, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView,
-    ReconciliationReport, RefundRequest, TransactionId, TransactionKind, TransactionPage,
-    TransactionView, TransferRequest, WalletAdminUpdate, WalletId, WalletMismatch, WalletType,
-    WalletView, WithdrawalId, WithdrawalRequest, WithdrawalStatus, WithdrawalView,
+    BalanceAt, CaptureRequest, DepositId, DepositMethod, DepositRequest, DepositStatus,
+    DepositView, DepositWebhook, EntryView, HoldId, HoldRequest, HoldStatus, HoldView, MerchantFee,
+    OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport, RefundRequest,
+    TransactionId, TransactionKind, TransactionPage, TransactionView, TransferRequest,
+    WalletAdminUpdate, WalletId, WalletMismatch, WalletType, WalletView, WithdrawalId,
+    WithdrawalRequest, WithdrawalStatus, WithdrawalView,
 };

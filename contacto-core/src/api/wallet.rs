@@ -505,3 +505,81 @@ pub struct WithdrawalView {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
+
+/// A hold's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+pub struct HoldId(pub Uuid);
+
+impl fmt::Display for HoldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// `POST /api/v1/holds`: authorise an amount now, capture it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HoldRequest {
+    /// The wallet the amount is held on; must belong to the caller.
+    pub payer_wallet_id: WalletId,
+    /// The wallet a capture pays, same currency.
+    pub payee_wallet_id: WalletId,
+    /// Minor units, at least 1.
+    #[cfg_attr(feature = "openapi", schema(example = 20_000))]
+    pub amount: i64,
+    /// Seconds until the hold lapses by itself (60..=2,592,000; default 7 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_secs: Option<i64>,
+}
+
+/// `POST /api/v1/holds/{id}/capture`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaptureRequest {
+    /// What to capture, at most the held amount; absent captures all of it. The rest is released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+}
+
+/// Where a hold stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    /// The amount is held.
+    Authorized,
+    /// Captured (all or part); the rest released.
+    Captured,
+    /// Released on request.
+    Voided,
+    /// Released at its deadline.
+    Expired,
+}
+
+/// A hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HoldView {
+    /// The hold's id.
+    pub id: HoldId,
+    /// The wallet the amount is held on.
+    pub payer_wallet_id: WalletId,
+    /// The wallet a capture pays.
+    pub payee_wallet_id: WalletId,
+    /// Held, in minor units.
+    pub amount: i64,
+    /// Captured, in minor units.
+    pub captured: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Where it stands.
+    pub status: HoldStatus,
+    /// When it lapses if still authorised.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// The capturing transaction, once captured.
+    pub transaction_id: Option<TransactionId>,
+}

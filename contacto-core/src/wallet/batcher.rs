@@ -58,6 +58,14 @@ pub(crate) enum Effect {
         id: crate::api::WithdrawalId,
         completed: bool,
     },
+    /// Record a new hold, its amount held by the intent.
+    CreateHold(crate::api::HoldView),
+    /// Capture (with the intent's postings), void or expire an authorised hold.
+    SettleHold {
+        id: crate::api::HoldId,
+        status: &'static str,
+        captured: i64,
+    },
     /// Refund part of a payment: the fee given back is computed under the payment's lock, from
     /// what was refunded before, and the intent's postings are rewritten accordingly.
     Refund {
@@ -85,6 +93,8 @@ pub(crate) enum Outcome {
     Transaction(TransactionView),
     /// A withdrawal held or settled.
     Withdrawal(crate::api::WithdrawalView),
+    /// A hold authorised or settled.
+    Hold(crate::api::HoldView),
 }
 
 /// What an idempotency record remembers: the answer first given.
@@ -138,7 +148,9 @@ impl Ledger {
     ) -> Result<TransactionView> {
         match self.submit(intent, key, effect).await? {
             Outcome::Transaction(view) => Ok(view),
-            Outcome::Withdrawal(_) => Err(Error::internal("posting", "expected a transaction")),
+            Outcome::Withdrawal(_) | Outcome::Hold(_) => {
+                Err(Error::internal("posting", "expected a transaction"))
+            }
         }
     }
 
@@ -285,6 +297,17 @@ async fn post_batch(
                 continue;
             }
         }
+        if let Effect::SettleHold { id, status, .. } = &job.effect {
+            // A hold past its deadline can no longer be captured, even before the sweep.
+            let live = store::hold_by_id(&*tx, *id, true).await?.is_some_and(|h| {
+                h.status == crate::api::HoldStatus::Authorized
+                    && (*status != "captured" || h.expires_at > now)
+            });
+            if !live {
+                slots.push(Slot::Done(Err(Error::HoldSettled)));
+                continue;
+            }
+        }
         if let Effect::SettleDeposit { deposit, .. } = &job.effect {
             let pending = store::deposit_by_id(&*tx, *deposit, true)
                 .await?
@@ -402,6 +425,21 @@ async fn post_batch(
                                     Error::internal("posting", "a locked withdrawal vanished")
                                 })?;
                         Outcome::Withdrawal(view)
+                    }
+                    Effect::CreateHold(hold) => {
+                        store::insert_hold(&*tx, hold).await?;
+                        Outcome::Hold(hold.clone())
+                    }
+                    Effect::SettleHold {
+                        id: hold,
+                        status,
+                        captured,
+                    } => {
+                        let transaction = (!entries.is_empty()).then_some(TransactionId(id));
+                        let view = store::settle_hold(&*tx, *hold, status, *captured, transaction)
+                            .await?
+                            .ok_or_else(|| Error::internal("posting", "a locked hold vanished"))?;
+                        Outcome::Hold(view)
                     }
                     _ => Outcome::Transaction(TransactionView {
                         id: TransactionId(id),

@@ -3,6 +3,7 @@
 
 mod batcher;
 mod fees;
+mod holds;
 pub(crate) mod ledger;
 mod payments;
 mod rib;

@@ -925,3 +925,111 @@ pub(crate) async fn settle_withdrawal(
         .db("settling a withdrawal")?;
     Ok(row.as_ref().map(withdrawal_from_row))
 }
+
+fn hold_from_row(row: &Row) -> crate::api::HoldView {
+    use crate::api::HoldStatus;
+    let status = match row.get::<_, &str>("status") {
+        "captured" => HoldStatus::Captured,
+        "voided" => HoldStatus::Voided,
+        "expired" => HoldStatus::Expired,
+        _ => HoldStatus::Authorized,
+    };
+    crate::api::HoldView {
+        id: crate::api::HoldId(row.get("id")),
+        payer_wallet_id: WalletId(row.get("payer_wallet_id")),
+        payee_wallet_id: WalletId(row.get("payee_wallet_id")),
+        amount: row.get("amount"),
+        captured: row.get("captured"),
+        currency: row.get("currency"),
+        status,
+        expires_at: row.get("expires_at"),
+        transaction_id: row
+            .get::<_, Option<Uuid>>("transaction_id")
+            .map(TransactionId),
+    }
+}
+
+const HOLD_COLUMNS: &str = "id, payer_wallet_id, payee_wallet_id, amount, captured, currency, status, \
+                            expires_at, transaction_id";
+
+pub(crate) async fn hold_by_id(
+    client: &impl GenericClient,
+    id: crate::api::HoldId,
+    lock: bool,
+) -> Result<Option<crate::api::HoldView>> {
+    let sql = format!(
+        "SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let row = client
+        .query_typed_opt(&sql, &[(&id.0, Type::UUID)])
+        .await
+        .db("reading a hold")?;
+    Ok(row.as_ref().map(hold_from_row))
+}
+
+pub(crate) async fn insert_hold(
+    client: &impl GenericClient,
+    hold: &crate::api::HoldView,
+) -> Result<()> {
+    client
+        .query_typed(
+            "INSERT INTO holds (id, payer_wallet_id, payee_wallet_id, amount, currency, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                (&hold.id.0, Type::UUID),
+                (&hold.payer_wallet_id.0, Type::UUID),
+                (&hold.payee_wallet_id.0, Type::UUID),
+                (&hold.amount, Type::INT8),
+                (&hold.currency, Type::TEXT),
+                (&hold.expires_at, Type::TIMESTAMPTZ),
+            ],
+        )
+        .await
+        .db("recording a hold")?;
+    Ok(())
+}
+
+pub(crate) async fn settle_hold(
+    client: &impl GenericClient,
+    id: crate::api::HoldId,
+    status: &str,
+    captured: i64,
+    transaction: Option<TransactionId>,
+) -> Result<Option<crate::api::HoldView>> {
+    let transaction = transaction.map(|t| t.0);
+    let row = client
+        .query_typed_opt(
+            &format!(
+                "UPDATE holds SET status = $2, captured = $3, transaction_id = $4, updated_at = now() \
+                 WHERE id = $1 AND status = 'authorized' RETURNING {HOLD_COLUMNS}"
+            ),
+            &[
+                (&id.0, Type::UUID),
+                (&status, Type::TEXT),
+                (&captured, Type::INT8),
+                (&transaction, Type::UUID),
+            ],
+        )
+        .await
+        .db("settling a hold")?;
+    Ok(row.as_ref().map(hold_from_row))
+}
+
+/// Authorised holds past their deadline, oldest first, at most `limit`.
+pub(crate) async fn expired_holds(
+    client: &impl GenericClient,
+    limit: i64,
+) -> Result<Vec<crate::api::HoldView>> {
+    let rows = client
+        .query_typed(
+            &format!(
+                "SELECT {HOLD_COLUMNS} FROM holds WHERE status = 'authorized' AND expires_at <= now() \
+                 ORDER BY expires_at LIMIT $1"
+            ),
+            &[(&limit, Type::INT8)],
+        )
+        .await
+        .db("finding expired holds")?;
+    Ok(rows.iter().map(hold_from_row).collect())
+}

@@ -146,6 +146,8 @@ impl Wallets<'_> {
 fn withdrawal(outcome: Outcome) -> Result<WithdrawalView> {
     match outcome {
         Outcome::Withdrawal(view) => Ok(view),
-        Outcome::Transaction(_) => Err(Error::internal("withdrawing", "expected a withdrawal")),
+        Outcome::Transaction(_) | Outcome::Hold(_) => {
+            Err(Error::internal("withdrawing", "expected a withdrawal"))
+        }
     }
 }

@@ -5,6 +5,7 @@
     reason = "helpers of tests fail loudly on unexpected errors"
 )]
 
+mod holds;
 mod identity;
 mod migrations;
 mod payments;

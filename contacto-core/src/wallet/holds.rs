@@ -1,0 +1,246 @@
+//! Two-phase holds: authorise, then capture all or part, void, or let expire.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::batcher::{Effect, Outcome};
+use super::ledger::Intent;
+use super::{Wallets, check_amount, keyed, store};
+use crate::api::{
+    CaptureRequest, HoldId, HoldRequest, HoldStatus, HoldView, Role, TransactionKind,
+};
+use crate::error::{Error, FieldError, FieldErrors, Result};
+use crate::identity::Principal;
+
+/// Shortest and longest hold: a minute to let a checkout finish, 30 days as card networks allow.
+const HOLD_LIFETIME_SECS: std::ops::RangeInclusive<i64> = 60..=30 * 24 * 3600;
+
+/// A hold's lifetime when none is asked.
+const DEFAULT_HOLD_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Holds released per sweep: bounds one sweep's work; the next sweep takes the rest.
+const EXPIRY_SWEEP_LIMIT: i64 = 500;
+
+impl Wallets<'_> {
+    /// Authorises `amount` on one of the caller's wallets for the payee: held at once (it counts
+    /// against what the wallet can spend and against its daily limit), paid only on capture.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`], [`Error::NotFound`], [`Error::InsufficientFunds`],
+    /// [`Error::WalletFrozen`], [`Error::LimitExceeded`], [`Error::CurrencyMismatch`].
+    pub async fn authorize(
+        &self,
+        principal: &Principal,
+        request: &HoldRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<HoldView> {
+        let mut errors = FieldErrors::new();
+        errors.check(check_amount(request.amount));
+        let lifetime = request
+            .expires_in_secs
+            .unwrap_or(DEFAULT_HOLD_LIFETIME.as_secs() as i64);
+        if !HOLD_LIFETIME_SECS.contains(&lifetime) {
+            errors.push(FieldError::new(
+                "expires_in_secs",
+                "out_of_range",
+                "from 60 seconds to 30 days",
+            ));
+        }
+        if request.payer_wallet_id == request.payee_wallet_id {
+            errors.push(FieldError::new(
+                "payee_wallet_id",
+                "same_wallet",
+                "a wallet cannot pay itself",
+            ));
+        }
+        let key = keyed(principal, idempotency_key, "hold", request, &mut errors);
+        errors.into_result()?;
+        let db = self.app.db().primary().await?;
+        let payee = self
+            .q(
+                "wallet.wallet_by_id",
+                store::wallet_by_id(&**db, request.payee_wallet_id),
+            )
+            .await?
+            .ok_or(Error::NotFound { resource: "wallet" })?;
+        drop(db);
+        let hold = HoldView {
+            id: HoldId(Uuid::now_v7()),
+            payer_wallet_id: request.payer_wallet_id,
+            payee_wallet_id: request.payee_wallet_id,
+            amount: request.amount,
+            captured: 0,
+            currency: payee.currency.clone(),
+            status: HoldStatus::Authorized,
+            expires_at: time::OffsetDateTime::now_utc() + time::Duration::seconds(lifetime),
+            transaction_id: None,
+        };
+        let intent = Intent {
+            kind: TransactionKind::HoldCapture,
+            currency: Some(payee.currency),
+            payer_owner: Some(principal.user_id.0),
+            amount: request.amount,
+            description: None,
+            postings: Vec::new(),
+            outgoing_from: Some(request.payer_wallet_id),
+            holds: vec![(request.payer_wallet_id, request.amount)],
+        };
+        held(
+            self.app
+                .ledger()
+                .submit(intent, key, Effect::CreateHold(hold))
+                .await?,
+        )
+    }
+
+    /// Captures all or part of an authorised hold (the payee's owner, or the payer's): the
+    /// captured amount moves to the payee, the rest is released, in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`], [`Error::HoldSettled`], [`Error::Validation`] for more than held,
+    /// [`Error::WalletFrozen`].
+    pub async fn capture(
+        &self,
+        principal: &Principal,
+        id: HoldId,
+        request: &CaptureRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<HoldView> {
+        let hold = self.hold(principal, id).await?;
+        let amount = request.amount.unwrap_or(hold.amount);
+        let mut errors = FieldErrors::new();
+        errors.check(check_amount(amount));
+        if amount > hold.amount {
+            errors.push(FieldError::new(
+                "amount",
+                "out_of_range",
+                format!("at most the {} held", hold.amount),
+            ));
+        }
+        let key = keyed(
+            principal,
+            idempotency_key,
+            &format!("capture {id}"),
+            request,
+            &mut errors,
+        );
+        errors.into_result()?;
+        let intent = Intent {
+            kind: TransactionKind::HoldCapture,
+            currency: Some(hold.currency.clone()),
+            payer_owner: None,
+            amount,
+            description: Some(format!("capture of hold {id}")),
+            postings: vec![
+                (hold.payer_wallet_id, -amount),
+                (hold.payee_wallet_id, amount),
+            ],
+            outgoing_from: None,
+            holds: vec![(hold.payer_wallet_id, -hold.amount)],
+        };
+        let effect = Effect::SettleHold {
+            id,
+            status: "captured",
+            captured: amount,
+        };
+        held(self.app.ledger().submit(intent, key, effect).await?)
+    }
+
+    /// Releases an authorised hold (the payer's or the payee's owner).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`], [`Error::HoldSettled`].
+    pub async fn void(&self, principal: &Principal, id: HoldId) -> Result<HoldView> {
+        let hold = self.hold(principal, id).await?;
+        self.release(&hold, "voided").await
+    }
+
+    /// Releases every authorised hold past its deadline (at most a bounded number per call);
+    /// returns how many. The server runs it periodically, so holds lapse even if nobody asks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`].
+    pub async fn expire_holds(&self) -> Result<usize> {
+        let db = self.app.db().primary().await?;
+        let due = self
+            .q(
+                "wallet.expired_holds",
+                store::expired_holds(&**db, EXPIRY_SWEEP_LIMIT),
+            )
+            .await?;
+        drop(db);
+        let mut released = 0;
+        for hold in due {
+            match self.release(&hold, "expired").await {
+                Ok(_) => released += 1,
+                // Captured or voided since it was read: nothing left to release.
+                Err(Error::HoldSettled) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(released)
+    }
+
+    async fn release(&self, hold: &HoldView, status: &'static str) -> Result<HoldView> {
+        let intent = Intent {
+            kind: TransactionKind::HoldCapture,
+            currency: Some(hold.currency.clone()),
+            payer_owner: None,
+            amount: hold.amount,
+            description: None,
+            postings: Vec::new(),
+            outgoing_from: None,
+            holds: vec![(hold.payer_wallet_id, -hold.amount)],
+        };
+        let effect = Effect::SettleHold {
+            id: hold.id,
+            status,
+            captured: 0,
+        };
+        held(self.app.ledger().submit(intent, None, effect).await?)
+    }
+
+    /// A hold, for the owner of its payer or payee wallet, or an administrator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`].
+    pub async fn hold(&self, principal: &Principal, id: HoldId) -> Result<HoldView> {
+        let db = self.app.db().primary().await?;
+        let hold = self
+            .q("wallet.hold_by_id", store::hold_by_id(&**db, id, false))
+            .await?
+            .ok_or(Error::NotFound { resource: "hold" })?;
+        if principal.role == Role::Admin {
+            return Ok(hold);
+        }
+        let mine = self
+            .q(
+                "wallet.wallets_of_owner",
+                store::wallets_of_owner(&**db, principal.user_id),
+            )
+            .await?;
+        let involved = mine
+            .iter()
+            .any(|w| w.id == hold.payer_wallet_id || w.id == hold.payee_wallet_id);
+        if involved {
+            Ok(hold)
+        } else {
+            Err(Error::NotFound { resource: "hold" })
+        }
+    }
+}
+
+fn held(outcome: Outcome) -> Result<HoldView> {
+    match outcome {
+        Outcome::Hold(view) => Ok(view),
+        Outcome::Transaction(_) | Outcome::Withdrawal(_) => {
+            Err(Error::internal("holding", "expected a hold"))
+        }
+    }
+}

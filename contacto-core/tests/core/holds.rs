@@ -1,0 +1,179 @@
+use contacto_core::api::{CaptureRequest, HoldRequest, HoldStatus, Role};
+use contacto_core::testing::TestDatabase;
+
+use crate::wallet::{top_up, user, wallet};
+
+#[tokio::test]
+async fn a_hold_is_captured_in_part_and_the_rest_released() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let (a, s) = (wallet(&core, &amina).await, wallet(&core, &shop).await);
+    top_up(&core, &amina, a, 10_000).await;
+    let request = HoldRequest {
+        payer_wallet_id: a,
+        payee_wallet_id: s,
+        amount: 6_000,
+        expires_in_secs: None,
+    };
+
+    let hold = core
+        .wallet()
+        .authorize(&amina, &request, Some("h-1"))
+        .await
+        .unwrap();
+    assert_eq!(hold.status, HoldStatus::Authorized);
+    let held = core.wallet().get(&amina, a).await.unwrap();
+    assert_eq!(
+        (held.posted, held.pending, held.available),
+        (10_000, 6_000, 4_000)
+    );
+    let err = core
+        .wallet()
+        .authorize(
+            &amina,
+            &HoldRequest {
+                amount: 5_000,
+                ..request.clone()
+            },
+            Some("h-2"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INSUFFICIENT_FUNDS");
+
+    let err = core
+        .wallet()
+        .capture(
+            &shop,
+            hold.id,
+            &CaptureRequest {
+                amount: Some(6_001),
+            },
+            Some("c-0"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "VALIDATION_FAILED", "never more than held");
+    let captured = core
+        .wallet()
+        .capture(
+            &shop,
+            hold.id,
+            &CaptureRequest {
+                amount: Some(2_500),
+            },
+            Some("c-1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (captured.status, captured.captured),
+        (HoldStatus::Captured, 2_500)
+    );
+    assert!(captured.transaction_id.is_some());
+    let after = core.wallet().get(&amina, a).await.unwrap();
+    assert_eq!(
+        (after.posted, after.pending),
+        (7_500, 0),
+        "the rest was released"
+    );
+    assert_eq!(core.wallet().get(&shop, s).await.unwrap().posted, 2_500);
+    let err = core.wallet().void(&amina, hold.id).await.unwrap_err();
+    assert_eq!(err.code(), "HOLD_SETTLED");
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
+#[tokio::test]
+async fn voided_and_expired_holds_release_their_amount() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    top_up(&core, &amina, a, 10_000).await;
+    let request = HoldRequest {
+        payer_wallet_id: a,
+        payee_wallet_id: k,
+        amount: 3_000,
+        expires_in_secs: Some(60),
+    };
+
+    let voided = core
+        .wallet()
+        .authorize(&amina, &request, Some("v"))
+        .await
+        .unwrap();
+    let stranger = user(&core, "stranger@example.dz", Role::Customer).await;
+    assert_eq!(
+        core.wallet()
+            .void(&stranger, voided.id)
+            .await
+            .unwrap_err()
+            .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        core.wallet().void(&amina, voided.id).await.unwrap().status,
+        HoldStatus::Voided
+    );
+
+    let lapsing = core
+        .wallet()
+        .authorize(&amina, &request, Some("e"))
+        .await
+        .unwrap();
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().pending, 3_000);
+    assert_eq!(
+        core.wallet().expire_holds().await.unwrap(),
+        0,
+        "not due yet"
+    );
+    // Bring its deadline into the past instead of waiting a minute.
+    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute(
+            "UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = $1",
+            &[&lapsing.id.0],
+        )
+        .await
+        .unwrap();
+    let err = core
+        .wallet()
+        .capture(
+            &karim,
+            lapsing.id,
+            &CaptureRequest { amount: None },
+            Some("late"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "HOLD_SETTLED",
+        "a lapsed hold cannot be captured, even before the sweep"
+    );
+    assert_eq!(core.wallet().expire_holds().await.unwrap(), 1);
+    assert_eq!(
+        core.wallet().hold(&amina, lapsing.id).await.unwrap().status,
+        HoldStatus::Expired
+    );
+    let after = core.wallet().get(&amina, a).await.unwrap();
+    assert_eq!((after.posted, after.pending), (10_000, 0));
+    let bad = HoldRequest {
+        expires_in_secs: Some(5),
+        ..request
+    };
+    assert_eq!(
+        core.wallet()
+            .authorize(&amina, &bad, Some("b"))
+            .await
+            .unwrap_err()
+            .code(),
+        "VALIDATION_FAILED"
+    );
+}
