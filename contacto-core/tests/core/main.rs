@@ -5,9 +5,11 @@
     reason = "helpers of tests fail loudly on unexpected errors"
 )]
 
+mod crash;
 mod holds;
 mod identity;
 mod migrations;
 mod payments;
+mod properties;
 mod wallet;
 mod withdrawals;

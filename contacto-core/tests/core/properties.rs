@@ -1,0 +1,327 @@
+//! Random sequences of every wallet operation, valid and invalid, against real PostgreSQL. After
+//! each step: every transaction sums to zero, every balance equals its entries, the books of the
+//! currency balance, no customer wallet can spend below zero, and a rejected operation changed
+//! nothing at all.
+
+use contacto_core::api::{
+    CaptureRequest, HoldId, HoldRequest, PaymentRequest, RefundRequest, Role, TransactionId,
+    TransferRequest, WalletAdminUpdate, WalletId, WithdrawalId, WithdrawalRequest,
+};
+use contacto_core::testing::TestDatabase;
+use contacto_core::{Contacto, Credential, Principal};
+use proptest::prelude::*;
+
+use crate::wallet::{top_up, user, wallet};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Transfer {
+        from: usize,
+        to: usize,
+        amount: i64,
+    },
+    Pay {
+        payer: usize,
+        amount: i64,
+    },
+    Refund {
+        nth: usize,
+        amount: i64,
+    },
+    Withdraw {
+        who: usize,
+        amount: i64,
+        bad_rib: bool,
+    },
+    Settle {
+        nth: usize,
+        complete: bool,
+    },
+    Hold {
+        who: usize,
+        amount: i64,
+    },
+    Capture {
+        nth: usize,
+        amount: i64,
+    },
+    Void {
+        nth: usize,
+    },
+    Freeze {
+        who: usize,
+        frozen: bool,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let who = 0usize..3;
+    let amount = prop_oneof![-5i64..=0, 1i64..3_000, 2_000i64..20_000];
+    prop_oneof![
+        (who.clone(), 0usize..4, amount.clone()).prop_map(|(from, to, amount)| Op::Transfer {
+            from,
+            to,
+            amount
+        }),
+        (who.clone(), amount.clone()).prop_map(|(payer, amount)| Op::Pay { payer, amount }),
+        (0usize..4, amount.clone()).prop_map(|(nth, amount)| Op::Refund { nth, amount }),
+        (who.clone(), amount.clone(), any::<bool>()).prop_map(|(who, amount, bad_rib)| {
+            Op::Withdraw {
+                who,
+                amount,
+                bad_rib,
+            }
+        }),
+        (0usize..4, any::<bool>()).prop_map(|(nth, complete)| Op::Settle { nth, complete }),
+        (who.clone(), amount.clone()).prop_map(|(who, amount)| Op::Hold { who, amount }),
+        (0usize..4, amount).prop_map(|(nth, amount)| Op::Capture { nth, amount }),
+        (0usize..4).prop_map(|nth| Op::Void { nth }),
+        (who, any::<bool>()).prop_map(|(who, frozen)| Op::Freeze { who, frozen }),
+    ]
+}
+
+struct World {
+    core: Contacto,
+    url: String,
+    admin: Principal,
+    customers: Vec<(Principal, WalletId)>,
+    merchant: (Principal, WalletId),
+    payments: Vec<TransactionId>,
+    withdrawals: Vec<WithdrawalId>,
+    holds: Vec<HoldId>,
+}
+
+fn rib(good: bool) -> String {
+    let body = "002001234567890123";
+    let n: u128 = body.parse().unwrap_or(0);
+    let key = 97 - (n * 100) % 97;
+    format!("{body}{:02}", if good { key } else { (key % 97) + 1 })
+}
+
+async fn snapshot(url: &str) -> String {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(
+            "SELECT (SELECT coalesce(string_agg(id::text || posted || '/' || pending || '/' || frozen, ',' ORDER BY id), '') FROM wallets) \
+                 || (SELECT count(*)::text FROM ledger_entries)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn check_books(world: &World) {
+    let report = world.core.wallet().reconcile(None).await.unwrap();
+    assert!(report.balanced, "{report:?}");
+    for (owner, w) in world.customers.iter().chain([&world.merchant]) {
+        let view = world.core.wallet().get(owner, *w).await.unwrap();
+        assert!(view.available >= 0 && view.pending >= 0, "{view:?}");
+    }
+}
+
+async fn step(world: &mut World, op: &Op) {
+    let before = snapshot(&world.url).await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let wallet_of = |i: usize| {
+        if i < 3 {
+            world.customers[i].1
+        } else {
+            world.merchant.1
+        }
+    };
+    let result: Result<(), contacto_core::Error> = match op.clone() {
+        Op::Transfer { from, to, amount } => {
+            let (owner, from_wallet) = world.customers[from];
+            let request = TransferRequest {
+                from_wallet_id: from_wallet,
+                to_wallet_id: Some(wallet_of(to)),
+                to_email: None,
+                to_phone: None,
+                amount,
+                description: None,
+            };
+            world
+                .core
+                .wallet()
+                .transfer(&owner, &request, Some(&key))
+                .await
+                .map(drop)
+        }
+        Op::Pay { payer, amount } => {
+            let (owner, w) = world.customers[payer];
+            let request = PaymentRequest {
+                payer_wallet_id: w,
+                merchant_wallet_id: world.merchant.1,
+                amount,
+                description: None,
+            };
+            world
+                .core
+                .wallet()
+                .pay(&owner, &request, Some(&key))
+                .await
+                .map(|t| world.payments.push(t.id))
+        }
+        Op::Refund { nth, amount } => match world.payments.get(nth).copied() {
+            Some(payment) => world
+                .core
+                .wallet()
+                .refund(
+                    &world.merchant.0,
+                    payment,
+                    &RefundRequest { amount },
+                    Some(&key),
+                )
+                .await
+                .map(drop),
+            None => return,
+        },
+        Op::Withdraw {
+            who,
+            amount,
+            bad_rib,
+        } => {
+            let (owner, w) = world.customers[who];
+            let request = WithdrawalRequest {
+                wallet_id: w,
+                amount,
+                rib: rib(!bad_rib),
+            };
+            world
+                .core
+                .wallet()
+                .withdraw(&owner, &request, Some(&key))
+                .await
+                .map(|v| world.withdrawals.push(v.id))
+        }
+        Op::Settle { nth, complete } => match world.withdrawals.get(nth).copied() {
+            Some(id) => world
+                .core
+                .wallet()
+                .settle_withdrawal(&world.admin, id, complete)
+                .await
+                .map(drop),
+            None => return,
+        },
+        Op::Hold { who, amount } => {
+            let (owner, w) = world.customers[who];
+            let request = HoldRequest {
+                payer_wallet_id: w,
+                payee_wallet_id: world.merchant.1,
+                amount,
+                expires_in_secs: None,
+            };
+            world
+                .core
+                .wallet()
+                .authorize(&owner, &request, Some(&key))
+                .await
+                .map(|h| world.holds.push(h.id))
+        }
+        Op::Capture { nth, amount } => match world.holds.get(nth).copied() {
+            Some(id) => world
+                .core
+                .wallet()
+                .capture(
+                    &world.merchant.0,
+                    id,
+                    &CaptureRequest {
+                        amount: Some(amount),
+                    },
+                    Some(&key),
+                )
+                .await
+                .map(drop),
+            None => return,
+        },
+        Op::Void { nth } => match world.holds.get(nth).copied() {
+            Some(id) => world
+                .core
+                .wallet()
+                .void(&world.merchant.0, id)
+                .await
+                .map(drop),
+            None => return,
+        },
+        Op::Freeze { who, frozen } => {
+            let update = WalletAdminUpdate {
+                frozen: Some(frozen),
+                verification_level: None,
+            };
+            world
+                .core
+                .wallet()
+                .administer(&world.admin, world.customers[who].1, &update)
+                .await
+                .map(drop)
+        }
+    };
+    if let Err(err) = result {
+        assert!(
+            !matches!(err.code(), "INTERNAL" | "SERVICE_UNAVAILABLE"),
+            "{op:?} failed instead of being rejected: {err}"
+        );
+        assert_eq!(
+            snapshot(&world.url).await,
+            before,
+            "{op:?} was rejected ({}) but changed something",
+            err.code()
+        );
+    }
+    check_books(world).await;
+}
+
+fn run(ops: Vec<Op>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = TestDatabase::create().await;
+        let core = db.contacto();
+        let mut customers = Vec::new();
+        for i in 0..3 {
+            let owner = user(&core, &format!("p{i}@example.dz"), Role::Customer).await;
+            let w = wallet(&core, &owner).await;
+            top_up(&core, &owner, w, 20_000).await;
+            customers.push((owner, w));
+        }
+        let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+        let s = wallet(&core, &shop).await;
+        let admin = core
+            .identity()
+            .create_admin("ops@example.dz", "an admin passphrase", "Ops")
+            .await
+            .unwrap();
+        let admin = Principal {
+            user_id: admin.id,
+            role: Role::Admin,
+            credential: Credential::Token,
+        };
+        let mut world = World {
+            core,
+            url: db.url().to_owned(),
+            admin,
+            customers,
+            merchant: (shop, s),
+            payments: Vec::new(),
+            withdrawals: Vec::new(),
+            holds: Vec::new(),
+        };
+        for op in &ops {
+            step(&mut world, op).await;
+        }
+    });
+}
+
+proptest! {
+    // Each case builds a database and runs a few dozen operations with checks after each: a
+    // handful of cases already explores thousands of states.
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_operation_sequences_keep_the_books_exact(ops in proptest::collection::vec(op(), 1..25)) {
+        run(ops);
+    }
+}
