@@ -1,11 +1,11 @@
 //! Wallet calls: `client.wallet().transfer(..)`.
 
 use contacto_core::api::{
-    BalanceAt, CaptureRequest, DepositId, DepositRequest, DepositView, HoldId, HoldRequest,
-    HoldView, MerchantFee, OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport,
-    RefundRequest, TransactionId, TransactionKind, TransactionPage, TransactionView,
-    TransferRequest, UserId, WalletAdminUpdate, WalletId, WalletType, WalletView, WithdrawalId,
-    WithdrawalRequest, WithdrawalView,
+    BalanceAt, BulkTransferRequest, BulkTransferResponse, CaptureRequest, DepositId,
+    DepositRequest, DepositView, HoldId, HoldRequest, HoldView, MerchantFee, OpenWalletRequest,
+    PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
+    TransactionKind, TransactionPage, TransactionView, TransferRequest, UserId, WalletAdminUpdate,
+    WalletId, WalletType, WalletView, WithdrawalId, WithdrawalRequest, WithdrawalView,
 };
 use reqwest::Method;
 use time::OffsetDateTime;
@@ -146,6 +146,22 @@ impl<'a> WalletApi<'a> {
     ) -> Result<TransactionView, Error> {
         let mut call = Call::new(Method::POST, "/api/v1/transfers", Some(request));
         call.idempotency_key = Some(key);
+        self.client.call(call).await
+    }
+
+    /// `POST /api/v1/transfers/batch` under a fresh idempotency key, reused across this call's
+    /// retries (each transfer is exactly once under it).
+    ///
+    /// # Errors
+    ///
+    /// `VALIDATION_FAILED`; with `atomic`, the ledger's rejection of the whole.
+    pub async fn transfer_bulk(
+        &self,
+        request: &BulkTransferRequest,
+    ) -> Result<BulkTransferResponse, Error> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut call = Call::new(Method::POST, "/api/v1/transfers/batch", Some(request));
+        call.idempotency_key = Some(&key);
         self.client.call(call).await
     }
 

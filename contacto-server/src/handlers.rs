@@ -1,8 +1,8 @@
 //! One tiny handler per route: decode, call one façade method, encode.
 
 use contacto_core::api::{
-    CaptureRequest, CreateApiKeyRequest, DepositRequest, Health, HoldRequest, LoginRequest,
-    MerchantFee, OpenWalletRequest, PaymentRequest, RefundRequest, RegisterRequest,
+    BulkTransferRequest, CaptureRequest, CreateApiKeyRequest, DepositRequest, Health, HoldRequest,
+    LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest, RefundRequest, RegisterRequest,
     TransferRequest, WalletAdminUpdate, WithdrawalRequest,
 };
 use contacto_core::{Error, Principal};
@@ -68,6 +68,19 @@ pub(crate) async fn dispatch(
                 &core
                     .wallet()
                     .transfer(&principal, &request, Some(&key))
+                    .await?,
+            )
+        }
+        Route::TransferBulk => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
+            let limit = limit.max(BULK_BODY_LIMIT_BYTES);
+            let request: BulkTransferRequest =
+                json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(
+                &core
+                    .wallet()
+                    .transfer_bulk(&principal, &request, &key)
                     .await?,
             )
         }
@@ -257,6 +270,9 @@ async fn authenticate(
     ctx.user_id = Some(principal.user_id);
     Ok(principal)
 }
+
+/// Body cap of the bulk endpoint, whatever the general cap: 8,000 transfers of about 200 bytes.
+const BULK_BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 
 /// The header payment providers sign webhooks in.
 pub(crate) const SIGNATURE_HEADER: &str = "x-contacto-signature";

@@ -3,13 +3,14 @@
 //! core's and the transport's lists. Nothing is written by hand, so nothing can drift.
 
 use contacto_core::api::{
-    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, BalanceAt, CaptureRequest,
-    CreateApiKeyRequest, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
-    EntryView, Health, HoldRequest, HoldStatus, HoldView, LoginRequest, MerchantFee,
-    OpenWalletRequest, PaymentRequest, PaymentView, Readiness, ReconciliationReport, RefundRequest,
-    RegisterRequest, Role, TransactionKind, TransactionPage, TransactionView, TransferRequest,
-    UserView, WalletAdminUpdate, WalletMismatch, WalletType, WalletView, WithdrawalRequest,
-    WithdrawalStatus, WithdrawalView,
+    ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, BalanceAt, BulkTransferRequest,
+    BulkTransferResponse, BulkTransferResult, CaptureRequest, CreateApiKeyRequest, DepositMethod,
+    DepositRequest, DepositStatus, DepositView, DepositWebhook, EntryView, Health, HoldRequest,
+    HoldStatus, HoldView, LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest,
+    PaymentView, Readiness, ReconciliationReport, RefundRequest, RegisterRequest, Role,
+    TransactionKind, TransactionPage, TransactionView, TransferRequest, UserView,
+    WalletAdminUpdate, WalletMismatch, WalletType, WalletView, WithdrawalRequest, WithdrawalStatus,
+    WithdrawalView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -61,6 +62,9 @@ use crate::routes::Route;
     HoldStatus,
     HoldView,
     CaptureRequest,
+    BulkTransferRequest,
+    BulkTransferResult,
+    BulkTransferResponse,
 )))]
 struct Schemas;
 

@@ -308,6 +308,19 @@ impl Route {
                     "Move money to another wallet of the same currency",
                 )
             },
+            Route::TransferBulk => Operation {
+                auth: Auth::Required,
+                request: Some("BulkTransferRequest"),
+                success: (200, Body::Json("BulkTransferResponse")),
+                errors: &[404, 409],
+                idempotent: true,
+                ..op(
+                    Method::POST,
+                    "transferBulk",
+                    "money",
+                    "Up to 8,000 transfers: each on its own, or all or nothing",
+                )
+            },
             Route::Deposit => Operation {
                 auth: Auth::Required,
                 request: Some("DepositRequest"),

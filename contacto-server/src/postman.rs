@@ -147,6 +147,12 @@ fn item(document: &Value, operation: &Operation) -> Value {
                 }
             }
         }
+        if operation.id == "transferBulk" {
+            body = json!({"transfers": [
+                {"from_wallet_id": "{{walletId}}", "to_wallet_id": "{{peerWalletId}}", "amount": 100},
+                {"from_wallet_id": "{{walletId}}", "to_wallet_id": "{{peerWalletId}}", "amount": 200}
+            ], "atomic": false});
+        }
         request["header"] = json!([{"key": "Content-Type", "value": "application/json"}]);
         if operation.idempotent
             && let Some(headers) = request["header"].as_array_mut()

@@ -38,6 +38,8 @@ pub enum Route {
     GetTransaction(TransactionId),
     /// `POST /api/v1/transfers`
     Transfer,
+    /// `POST /api/v1/transfers/batch`
+    TransferBulk,
     /// `POST /api/v1/deposits`
     Deposit,
     /// `GET /api/v1/deposits/{id}`
@@ -122,6 +124,7 @@ impl Route {
             Route::WalletTransactions(_) => "/api/v1/wallets/{id}/transactions",
             Route::GetTransaction(_) => "/api/v1/transactions/{id}",
             Route::Transfer => "/api/v1/transfers",
+            Route::TransferBulk => "/api/v1/transfers/batch",
             Route::Deposit => "/api/v1/deposits",
             Route::GetDeposit(_) => "/api/v1/deposits/{id}",
             Route::DepositWebhook => "/api/v1/deposits/webhook",
@@ -170,6 +173,7 @@ impl Route {
         Route::GetDeposit(DepositId(Uuid::nil())),
         Route::DepositWebhook,
         Route::Transfer,
+        Route::TransferBulk,
         Route::Pay,
         Route::GetPayment(TransactionId(Uuid::nil())),
         Route::Refund(TransactionId(Uuid::nil())),
@@ -213,6 +217,7 @@ enum Resource {
     WalletTransactions(WalletId),
     Transaction(TransactionId),
     Transfers,
+    TransfersBatch,
     Deposits,
     Deposit(DepositId),
     DepositWebhook,
@@ -259,6 +264,7 @@ impl Resource {
                 }
                 ["transactions", id] => Resource::Transaction(TransactionId(uuid(id)?)),
                 ["transfers"] => Resource::Transfers,
+                ["transfers", "batch"] => Resource::TransfersBatch,
                 ["deposits"] => Resource::Deposits,
                 ["deposits", "webhook"] => Resource::DepositWebhook,
                 ["deposits", id] => Resource::Deposit(DepositId(uuid(id)?)),
@@ -320,7 +326,10 @@ impl Resource {
             Resource::MerchantFee(_) => &[Method::PUT],
             Resource::Payments | Resource::Refunds(_) => POST,
             Resource::Wallets => GET_POST,
-            Resource::Transfers | Resource::Deposits | Resource::DepositWebhook => POST,
+            Resource::Transfers
+            | Resource::TransfersBatch
+            | Resource::Deposits
+            | Resource::DepositWebhook => POST,
             Resource::Register | Resource::Login => POST,
             Resource::ApiKeys => GET_POST,
             Resource::ApiKey(_) => &[Method::DELETE],
@@ -349,6 +358,7 @@ impl Resource {
             (Resource::WalletTransactions(id), _) if get => Route::WalletTransactions(id),
             (Resource::Transaction(id), _) if get => Route::GetTransaction(id),
             (Resource::Transfers, &Method::POST) => Route::Transfer,
+            (Resource::TransfersBatch, &Method::POST) => Route::TransferBulk,
             (Resource::Deposits, &Method::POST) => Route::Deposit,
             (Resource::Deposit(id), _) if get => Route::GetDeposit(id),
             (Resource::DepositWebhook, &Method::POST) => Route::DepositWebhook,

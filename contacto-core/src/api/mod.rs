@@ -11,10 +11,11 @@ pub use identity::{
     RegisterRequest, Role, UserId, UserView,
 };
 pub use wallet::{
-    BalanceAt, CaptureRequest, DepositId, DepositMethod, DepositRequest, DepositStatus,
-    DepositView, DepositWebhook, EntryView, HoldId, HoldRequest, HoldStatus, HoldView, MerchantFee,
-    OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport, RefundRequest,
-    TransactionId, TransactionKind, TransactionPage, TransactionView, TransferRequest,
-    WalletAdminUpdate, WalletId, WalletMismatch, WalletType, WalletView, WithdrawalId,
-    WithdrawalRequest, WithdrawalStatus, WithdrawalView,
+    BalanceAt, BulkTransferRequest, BulkTransferResponse, BulkTransferResult, CaptureRequest,
+    DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
+    EntryView, HoldId, HoldRequest, HoldStatus, HoldView, MerchantFee, OpenWalletRequest,
+    PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
+    TransactionKind, TransactionPage, TransactionView, TransferRequest, WalletAdminUpdate,
+    WalletId, WalletMismatch, WalletType, WalletView, WithdrawalId, WithdrawalRequest,
+    WithdrawalStatus, WithdrawalView,
 };

@@ -583,3 +583,41 @@ pub struct HoldView {
     /// The capturing transaction, once captured.
     pub transaction_id: Option<TransactionId>,
 }
+
+/// `POST /api/v1/transfers/batch`: up to 8,000 transfers in one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkTransferRequest {
+    /// The transfers, each as for `POST /api/v1/transfers`.
+    pub transfers: Vec<TransferRequest>,
+    /// All or nothing: every transfer must come from the same wallet, and they are posted as one
+    /// transaction or not at all. Otherwise each is posted or rejected on its own.
+    #[serde(default)]
+    pub atomic: bool,
+}
+
+/// One transfer's outcome in a bulk request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkTransferResult {
+    /// The transfer's position in the request.
+    pub index: usize,
+    /// The posted transaction, when it was posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<TransactionView>,
+    /// Why it was rejected, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<super::ApiErrorBody>,
+}
+
+/// The answer to a bulk request: one result per transfer, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkTransferResponse {
+    /// Posted transfers.
+    pub posted: usize,
+    /// Rejected transfers.
+    pub rejected: usize,
+    /// Each transfer's outcome.
+    pub results: Vec<BulkTransferResult>,
+}

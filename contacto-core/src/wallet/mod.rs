@@ -2,6 +2,7 @@
 //! confirmed by a signed webhook, and reconciliation.
 
 mod batcher;
+mod bulk;
 mod fees;
 mod holds;
 pub(crate) mod ledger;
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub(crate) use batcher::Ledger;
+pub use bulk::MAX_BULK_TRANSFERS;
 pub use ledger::DailyLimits;
 
 use self::batcher::{Effect, KeyedRequest};

@@ -5,6 +5,7 @@
     reason = "helpers of tests fail loudly on unexpected errors"
 )]
 
+mod bulk;
 mod crash;
 mod holds;
 mod identity;

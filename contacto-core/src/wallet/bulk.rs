@@ -1,0 +1,172 @@
+//! Bulk transfers: many transfers in one request, each posted on its own or all as one.
+
+use super::batcher::Effect;
+use super::ledger::Intent;
+use super::{Wallets, keyed};
+use crate::api::{
+    ApiErrorBody, BulkTransferRequest, BulkTransferResponse, BulkTransferResult, TransactionKind,
+    TransactionView, WalletId,
+};
+use crate::error::{Error, FieldErrors, Result};
+use crate::identity::Principal;
+
+/// Most transfers in one bulk request: a payroll of thousands fits, and one request cannot hold a
+/// batch's lock set beyond what one commit handles well.
+pub const MAX_BULK_TRANSFERS: usize = 8_000;
+
+impl Wallets<'_> {
+    /// Posts many transfers. Each transfer `i` is exactly once under `"{key}#{i}"`, so a retried
+    /// bulk request posts nothing twice. Non-atomic: each is posted or rejected on its own (they
+    /// share commits with everything else in flight). Atomic: all come from one wallet and are
+    /// posted as one transaction, or none is.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] for an empty or oversized request, or (atomic) any invalid transfer
+    /// or more than one paying wallet; (atomic) the ledger's rejection of the whole.
+    pub async fn transfer_bulk(
+        &self,
+        principal: &Principal,
+        request: &BulkTransferRequest,
+        idempotency_key: &str,
+    ) -> Result<BulkTransferResponse> {
+        if request.transfers.is_empty() || request.transfers.len() > MAX_BULK_TRANSFERS {
+            return Err(Error::invalid(
+                "transfers",
+                "out_of_range",
+                format!("from 1 to {MAX_BULK_TRANSFERS} transfers"),
+            ));
+        }
+        if request.atomic {
+            return self
+                .transfer_all_or_nothing(principal, request, idempotency_key)
+                .await;
+        }
+        let posts = request
+            .transfers
+            .iter()
+            .enumerate()
+            .map(|(index, transfer)| {
+                let key = format!("{idempotency_key}#{index}");
+                async move { (index, self.transfer(principal, transfer, Some(&key)).await) }
+            });
+        // Every transfer is submitted before any answer is awaited, so they share commits.
+        let outcomes = futures_util::future::join_all(posts).await;
+        Ok(summarise(outcomes))
+    }
+
+    async fn transfer_all_or_nothing(
+        &self,
+        principal: &Principal,
+        request: &BulkTransferRequest,
+        idempotency_key: &str,
+    ) -> Result<BulkTransferResponse> {
+        let mut errors = FieldErrors::new();
+        let from = request.transfers[0].from_wallet_id;
+        let mut postings: Vec<(WalletId, i64)> = Vec::new();
+        let mut total: i64 = 0;
+        for (index, transfer) in request.transfers.iter().enumerate() {
+            let field = |name: &str| format!("transfers[{index}].{name}");
+            if transfer.from_wallet_id != from {
+                errors.push(crate::error::FieldError::new(
+                    &field("from_wallet_id"),
+                    "not_allowed",
+                    "an atomic request pays from one wallet",
+                ));
+            }
+            let Some(to) = transfer.to_wallet_id else {
+                errors.push(crate::error::FieldError::new(
+                    &field("to_wallet_id"),
+                    "required",
+                    "atomic requests name wallets",
+                ));
+                continue;
+            };
+            if let Err(mut e) = super::check_amount(transfer.amount) {
+                e.field = field("amount");
+                errors.push(e);
+                continue;
+            }
+            if to == from {
+                errors.push(crate::error::FieldError::new(
+                    &field("to_wallet_id"),
+                    "same_wallet",
+                    "a wallet cannot pay itself",
+                ));
+                continue;
+            }
+            total = total.saturating_add(transfer.amount);
+            match postings.iter_mut().find(|(w, _)| *w == to) {
+                Some((_, amount)) => *amount += transfer.amount,
+                None => postings.push((to, transfer.amount)),
+            }
+        }
+        if total > super::MAX_AMOUNT_MINOR {
+            errors.push(crate::error::FieldError::new(
+                "transfers",
+                "out_of_range",
+                "the total is too large",
+            ));
+        }
+        let key = keyed(
+            principal,
+            Some(idempotency_key),
+            "bulk transfer",
+            request,
+            &mut errors,
+        );
+        errors.into_result()?;
+        postings.insert(0, (from, -total));
+        let intent = Intent {
+            kind: TransactionKind::Transfer,
+            currency: None,
+            payer_owner: Some(principal.user_id.0),
+            amount: total,
+            description: Some(format!("bulk of {} transfers", request.transfers.len())),
+            postings,
+            outgoing_from: Some(from),
+            holds: Vec::new(),
+        };
+        let posted = self.app.ledger().post(intent, key, Effect::None).await;
+        self.app.metrics().operation("transfer", &posted);
+        let view = posted?;
+        let outcomes = (0..request.transfers.len())
+            .map(|index| (index, Ok(view.clone())))
+            .collect();
+        Ok(summarise(outcomes))
+    }
+}
+
+fn summarise(outcomes: Vec<(usize, Result<TransactionView>)>) -> BulkTransferResponse {
+    let mut response = BulkTransferResponse {
+        posted: 0,
+        rejected: 0,
+        results: Vec::with_capacity(outcomes.len()),
+    };
+    for (index, outcome) in outcomes {
+        let result = match outcome {
+            Ok(transaction) => {
+                response.posted += 1;
+                BulkTransferResult {
+                    index,
+                    transaction: Some(transaction),
+                    error: None,
+                }
+            }
+            Err(err) => {
+                response.rejected += 1;
+                BulkTransferResult {
+                    index,
+                    transaction: None,
+                    error: Some(ApiErrorBody {
+                        code: err.code().to_owned(),
+                        message: err.public_message(),
+                        details: None,
+                    }),
+                }
+            }
+        };
+        response.results.push(result);
+    }
+    response
+}
