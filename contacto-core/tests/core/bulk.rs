@@ -1,18 +1,7 @@
-use contacto_core::api::{BulkTransferRequest, Role, TransferRequest, WalletId};
+use contacto_core::api::{BulkTransferRequest, Role, TransferRequest};
 use contacto_core::testing::TestDatabase;
 
-use crate::wallet::{top_up, user, wallet};
-
-fn item(from: WalletId, to: WalletId, amount: i64) -> TransferRequest {
-    TransferRequest {
-        from_wallet_id: from,
-        to_wallet_id: Some(to),
-        to_email: None,
-        to_phone: None,
-        amount,
-        description: None,
-    }
-}
+use crate::helpers::{top_up, transfer, user, wallet};
 
 #[tokio::test]
 async fn a_bulk_request_posts_each_transfer_on_its_own_exactly_once() {
@@ -22,9 +11,9 @@ async fn a_bulk_request_posts_each_transfer_on_its_own_exactly_once() {
     let karim = user(&core, "karim@example.dz", Role::Customer).await;
     let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
     top_up(&core, &amina, a, 1_000).await;
-    let mut transfers: Vec<TransferRequest> = (0..200).map(|_| item(a, k, 4)).collect();
-    transfers.push(item(a, k, 10_000));
-    transfers.push(item(a, a, 1));
+    let mut transfers: Vec<TransferRequest> = (0..200).map(|_| transfer(a, k, 4)).collect();
+    transfers.push(transfer(a, k, 10_000));
+    transfers.push(transfer(a, a, 1));
     let request = BulkTransferRequest {
         transfers,
         atomic: false,
@@ -74,7 +63,7 @@ async fn an_atomic_bulk_request_posts_everything_or_nothing() {
     top_up(&core, &amina, a, 1_000).await;
 
     let too_much = BulkTransferRequest {
-        transfers: vec![item(a, k, 600), item(a, n, 600)],
+        transfers: vec![transfer(a, k, 600), transfer(a, n, 600)],
         atomic: true,
     };
     let err = core
@@ -90,7 +79,11 @@ async fn an_atomic_bulk_request_posts_everything_or_nothing() {
     );
 
     let fits = BulkTransferRequest {
-        transfers: vec![item(a, k, 300), item(a, n, 200), item(a, k, 100)],
+        transfers: vec![
+            transfer(a, k, 300),
+            transfer(a, n, 200),
+            transfer(a, k, 100),
+        ],
         atomic: true,
     };
     let done = core
@@ -104,7 +97,7 @@ async fn an_atomic_bulk_request_posts_everything_or_nothing() {
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 400);
 
     let mixed = BulkTransferRequest {
-        transfers: vec![item(a, k, 1), item(k, n, 1)],
+        transfers: vec![transfer(a, k, 1), transfer(k, n, 1)],
         atomic: true,
     };
     assert_eq!(

@@ -9,18 +9,7 @@ use contacto_core::api::{Role, TransferRequest, WalletId};
 use contacto_core::testing::{TestCluster, test_config};
 use contacto_core::{Contacto, Principal};
 
-use crate::wallet::{top_up, user, wallet};
-
-fn transfer(from: WalletId, to: WalletId, amount: i64) -> TransferRequest {
-    TransferRequest {
-        from_wallet_id: from,
-        to_wallet_id: Some(to),
-        to_email: None,
-        to_phone: None,
-        amount,
-        description: None,
-    }
-}
+use crate::helpers::{top_up, transfer, user, wallet};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_transfers_survive_an_immediate_kill_exactly_once() {
@@ -99,10 +88,7 @@ async fn acknowledged_transfers_survive_an_immediate_kill_exactly_once() {
         );
     }
 
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(&url).await;
     let count: i64 = client
         .query_one(
             "SELECT count(*) FROM ledger_transactions WHERE kind = 'transfer'",

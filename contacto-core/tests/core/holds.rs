@@ -1,7 +1,7 @@
 use contacto_core::api::{CaptureRequest, HoldRequest, HoldStatus, Role};
 use contacto_core::testing::TestDatabase;
 
-use crate::wallet::{top_up, user, wallet};
+use crate::helpers::{top_up, user, wallet};
 
 #[tokio::test]
 async fn a_hold_is_captured_in_part_and_the_rest_released() {
@@ -131,10 +131,7 @@ async fn voided_and_expired_holds_release_their_amount() {
         "not due yet"
     );
     // Bring its deadline into the past instead of waiting a minute.
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(db.url()).await;
     client
         .execute(
             "UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = $1",

@@ -13,10 +13,7 @@ fn registration(email: &str) -> RegisterRequest {
 }
 
 async fn users_count(db: &TestDatabase) -> i64 {
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(db.url()).await;
     client
         .query_one("SELECT count(*) FROM users", &[])
         .await
@@ -310,10 +307,7 @@ async fn the_database_stores_only_hashes_of_passwords_and_keys() {
         .create_api_key(&owner, &CreateApiKeyRequest { name: "k".into() })
         .await
         .unwrap();
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(db.url()).await;
     let dump: String = client
         .query_one(
             "SELECT (SELECT string_agg(u::text, ' ') FROM users u) || \

@@ -18,10 +18,7 @@ async fn a_migrated_database_is_ready_and_migrating_again_applies_nothing() {
 async fn migrating_a_database_with_an_unknown_newer_migration_is_refused() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(db.url()).await;
     client
         .batch_execute(
             "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
@@ -36,10 +33,7 @@ async fn migrating_a_database_with_an_unknown_newer_migration_is_refused() {
 #[tokio::test]
 async fn concurrent_migrations_of_a_fresh_database_apply_once() {
     let db = TestDatabase::create().await;
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(db.url()).await;
     // Start from an empty schema, as a first deployment would.
     client
         .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")

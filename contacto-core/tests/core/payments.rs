@@ -5,7 +5,7 @@ use contacto_core::api::{
 use contacto_core::testing::TestDatabase;
 use contacto_core::{Contacto, Principal};
 
-use crate::wallet::{top_up, user, wallet};
+use crate::helpers::{top_up, user, wallet};
 
 fn pay(payer: WalletId, merchant: WalletId, amount: i64) -> PaymentRequest {
     PaymentRequest {
@@ -19,20 +19,7 @@ fn pay(payer: WalletId, merchant: WalletId, amount: i64) -> PaymentRequest {
 async fn fee_revenue(core: &Contacto) -> i64 {
     let report = core.wallet().reconcile(None).await.unwrap();
     assert!(report.balanced, "{report:?}");
-    let admin = core
-        .identity()
-        .create_admin(
-            &format!("ops{}@example.dz", uuid::Uuid::new_v4().simple()),
-            "an admin passphrase",
-            "Ops",
-        )
-        .await
-        .unwrap();
-    let admin = Principal {
-        user_id: admin.id,
-        role: Role::Admin,
-        credential: contacto_core::Credential::Token,
-    };
+    let admin = crate::helpers::admin(core).await;
     let fee_account =
         WalletId(uuid::Uuid::parse_str("00000000-0000-7000-8000-000000000002").unwrap());
     core.wallet().get(&admin, fee_account).await.unwrap().posted
@@ -205,16 +192,7 @@ async fn merchant_fees_are_set_by_administrators_only() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
-    let admin = core
-        .identity()
-        .create_admin("ops@example.dz", "an admin passphrase", "Ops")
-        .await
-        .unwrap();
-    let admin = Principal {
-        user_id: admin.id,
-        role: Role::Admin,
-        credential: contacto_core::Credential::Token,
-    };
+    let admin = crate::helpers::admin(&core).await;
     core.wallet()
         .set_merchant_fee(&admin, shop.user_id, MerchantFee { fee_bps: 250 })
         .await

@@ -8,10 +8,10 @@ use contacto_core::api::{
     TransferRequest, WalletAdminUpdate, WalletId, WithdrawalId, WithdrawalRequest,
 };
 use contacto_core::testing::TestDatabase;
-use contacto_core::{Contacto, Credential, Principal};
+use contacto_core::{Contacto, Principal};
 use proptest::prelude::*;
 
-use crate::wallet::{top_up, user, wallet};
+use crate::helpers::{top_up, user, wallet};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -99,10 +99,7 @@ fn rib(good: bool) -> String {
 }
 
 async fn snapshot(url: &str) -> String {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(url).await;
     client
         .query_one(
             "SELECT (SELECT coalesce(string_agg(id::text || posted || '/' || pending || '/' || frozen, ',' ORDER BY id), '') FROM wallets) \
@@ -289,16 +286,7 @@ fn run(ops: Vec<Op>) {
         }
         let shop = user(&core, "shop@example.dz", Role::Merchant).await;
         let s = wallet(&core, &shop).await;
-        let admin = core
-            .identity()
-            .create_admin("ops@example.dz", "an admin passphrase", "Ops")
-            .await
-            .unwrap();
-        let admin = Principal {
-            user_id: admin.id,
-            role: Role::Admin,
-            credential: Credential::Token,
-        };
+        let admin = crate::helpers::admin(&core).await;
         let mut world = World {
             core,
             url: db.url().to_owned(),

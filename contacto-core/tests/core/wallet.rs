@@ -1,96 +1,11 @@
+use contacto_core::HistoryQuery;
 use contacto_core::api::{
-    DepositMethod, DepositRequest, DepositStatus, OpenWalletRequest, RegisterRequest, Role,
-    TransactionKind, TransferRequest, WalletAdminUpdate, WalletId, WalletType,
+    DepositMethod, DepositRequest, DepositStatus, RegisterRequest, Role, TransactionKind,
+    TransferRequest, WalletAdminUpdate, WalletId,
 };
-use contacto_core::testing::{TEST_WEBHOOK_SECRET, TestDatabase};
-use contacto_core::{Contacto, HistoryQuery, Principal};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use contacto_core::testing::TestDatabase;
 
-pub(crate) async fn user(core: &Contacto, email: &str, role: Role) -> Principal {
-    let session = core
-        .identity()
-        .register(&RegisterRequest {
-            email: email.into(),
-            password: "a long enough password".into(),
-            full_name: "Wallet Owner".into(),
-            phone: None,
-            role,
-        })
-        .await
-        .unwrap();
-    core.identity()
-        .authenticate(Some(&format!("Bearer {}", session.token)))
-        .await
-        .unwrap()
-}
-
-pub(crate) async fn wallet(core: &Contacto, owner: &Principal) -> WalletId {
-    let wallet_type = if owner.role == Role::Merchant {
-        WalletType::Business
-    } else {
-        WalletType::Personal
-    };
-    core.wallet()
-        .open(
-            owner,
-            &OpenWalletRequest {
-                wallet_type,
-                currency: "DZD".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .id
-}
-
-pub(crate) fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    let bytes = mac.finalize().into_bytes();
-    format!(
-        "sha256={}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
-/// Tops a wallet up through the real deposit flow: initiate, then the provider's signed webhook.
-pub(crate) async fn top_up(core: &Contacto, owner: &Principal, wallet: WalletId, amount: i64) {
-    let deposit = core
-        .wallet()
-        .deposit(
-            owner,
-            &DepositRequest {
-                wallet_id: wallet,
-                amount,
-                method: DepositMethod::Cib,
-                reference: None,
-            },
-        )
-        .await
-        .unwrap();
-    let body = serde_json::to_vec(&serde_json::json!({
-        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": format!("cib-{}", deposit.id)
-    }))
-    .unwrap();
-    let settled = core
-        .wallet()
-        .deposit_webhook(&body, Some(&sign(&body)))
-        .await
-        .unwrap();
-    assert_eq!(settled.status, DepositStatus::Succeeded);
-}
-
-fn transfer(from: WalletId, to: WalletId, amount: i64) -> TransferRequest {
-    TransferRequest {
-        from_wallet_id: from,
-        to_wallet_id: Some(to),
-        to_email: None,
-        to_phone: None,
-        amount,
-        description: Some("loyer".into()),
-    }
-}
+use crate::helpers::{admin, sign, top_up, transfer, user, wallet};
 
 #[tokio::test]
 async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
@@ -368,10 +283,7 @@ async fn ledger_rows_cannot_be_changed_or_deleted() {
     let amina = user(&core, "amina@example.dz", Role::Customer).await;
     let a = wallet(&core, &amina).await;
     top_up(&core, &amina, a, 5_000).await;
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = crate::helpers::sql(db.url()).await;
     for sql in [
         "UPDATE ledger_entries SET amount = amount + 1",
         "DELETE FROM ledger_entries",
@@ -467,16 +379,7 @@ async fn a_frozen_wallet_neither_sends_nor_receives_and_levels_set_limits() {
     let karim = user(&core, "karim@example.dz", Role::Customer).await;
     let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
     top_up(&core, &amina, a, 10_000_000).await;
-    let admin = core
-        .identity()
-        .create_admin("ops@example.dz", "an admin passphrase", "Ops")
-        .await
-        .unwrap();
-    let admin = Principal {
-        user_id: admin.id,
-        role: Role::Admin,
-        credential: contacto_core::Credential::Token,
-    };
+    let admin = admin(&core).await;
     let freeze = |frozen| WalletAdminUpdate {
         frozen: Some(frozen),
         verification_level: None,

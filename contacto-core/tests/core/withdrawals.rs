@@ -1,8 +1,7 @@
 use contacto_core::api::{Role, WithdrawalRequest, WithdrawalStatus};
 use contacto_core::testing::TestDatabase;
-use contacto_core::{Credential, Principal};
 
-use crate::wallet::{top_up, user, wallet};
+use crate::helpers::{top_up, user, wallet};
 
 /// A RIB with a correct key: 97 - (first 18 digits × 100) mod 97.
 fn rib(body: &str) -> String {
@@ -17,16 +16,7 @@ async fn a_withdrawal_is_held_at_once_then_completed_or_released() {
     let amina = user(&core, "amina@example.dz", Role::Customer).await;
     let a = wallet(&core, &amina).await;
     top_up(&core, &amina, a, 10_000).await;
-    let admin = core
-        .identity()
-        .create_admin("ops@example.dz", "an admin passphrase", "Ops")
-        .await
-        .unwrap();
-    let admin = Principal {
-        user_id: admin.id,
-        role: Role::Admin,
-        credential: Credential::Token,
-    };
+    let admin = crate::helpers::admin(&core).await;
     let request = |amount| WithdrawalRequest {
         wallet_id: a,
         amount,

@@ -1,0 +1,119 @@
+//! What the core tests share: users, wallets, funded wallets, raw SQL, request builders.
+
+use contacto_core::api::{
+    DepositMethod, DepositRequest, DepositStatus, OpenWalletRequest, RegisterRequest, Role,
+    TransferRequest, WalletId, WalletType,
+};
+use contacto_core::testing::TEST_WEBHOOK_SECRET;
+use contacto_core::{Contacto, Credential, Principal};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub(crate) async fn user(core: &Contacto, email: &str, role: Role) -> Principal {
+    let session = core
+        .identity()
+        .register(&RegisterRequest {
+            email: email.into(),
+            password: "a long enough password".into(),
+            full_name: "Wallet Owner".into(),
+            phone: None,
+            role,
+        })
+        .await
+        .unwrap();
+    core.identity()
+        .authenticate(Some(&format!("Bearer {}", session.token)))
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn wallet(core: &Contacto, owner: &Principal) -> WalletId {
+    let wallet_type = if owner.role == Role::Merchant {
+        WalletType::Business
+    } else {
+        WalletType::Personal
+    };
+    core.wallet()
+        .open(
+            owner,
+            &OpenWalletRequest {
+                wallet_type,
+                currency: "DZD".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+pub(crate) fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// Tops a wallet up through the real deposit flow: initiate, then the provider's signed webhook.
+pub(crate) async fn top_up(core: &Contacto, owner: &Principal, wallet: WalletId, amount: i64) {
+    let deposit = core
+        .wallet()
+        .deposit(
+            owner,
+            &DepositRequest {
+                wallet_id: wallet,
+                amount,
+                method: DepositMethod::Cib,
+                reference: None,
+            },
+        )
+        .await
+        .unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": format!("cib-{}", deposit.id)
+    }))
+    .unwrap();
+    let settled = core
+        .wallet()
+        .deposit_webhook(&body, Some(&sign(&body)))
+        .await
+        .unwrap();
+    assert_eq!(settled.status, DepositStatus::Succeeded);
+}
+
+pub(crate) fn transfer(from: WalletId, to: WalletId, amount: i64) -> TransferRequest {
+    TransferRequest {
+        from_wallet_id: from,
+        to_wallet_id: Some(to),
+        to_email: None,
+        to_phone: None,
+        amount,
+        description: Some("loyer".into()),
+    }
+}
+
+/// An administrator (created through the only door there is: `create_admin`).
+pub(crate) async fn admin(core: &Contacto) -> Principal {
+    let email = format!("ops.{}@example.dz", uuid::Uuid::new_v4().simple());
+    let admin = core
+        .identity()
+        .create_admin(&email, "an admin passphrase", "Ops")
+        .await
+        .unwrap();
+    Principal {
+        user_id: admin.id,
+        role: Role::Admin,
+        credential: Credential::Token,
+    }
+}
+
+/// A raw connection, for what tests read or sabotage behind core's back.
+pub(crate) async fn sql(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
