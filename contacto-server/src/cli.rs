@@ -40,6 +40,9 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Check the books (every transaction sums to zero, balances equal their entries, each
+    /// currency balances); prints the report as JSON and exits non-zero on any discrepancy.
+    Reconcile,
     /// Print the OpenAPI 3.1 document (or write it to --out); needs no database.
     ExportOpenapi {
         /// Where to write it; stdout when omitted.
@@ -118,6 +121,17 @@ async fn run_with_database(
     .build()?;
     match command {
         Command::ExportOpenapi { .. } | Command::ExportPostman { .. } => Ok(()),
+        Command::Reconcile => {
+            let report = shutdown
+                .unless_interrupted(core.wallet().reconcile(None))
+                .await??;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.balanced {
+                Ok(())
+            } else {
+                Err("the books do not balance: see the report above".into())
+            }
+        }
         Command::Migrate => shutdown.unless_interrupted(migrate(&core)).await?,
         Command::CreateAdmin { email, full_name } => {
             if config.migrate_on_start {

@@ -193,8 +193,10 @@ pub struct EntryView {
     pub wallet_id: WalletId,
     /// Positive for a credit, negative for a debit, in minor units.
     pub amount: i64,
-    /// The wallet's posted balance right after the entry.
-    pub balance_after: i64,
+    /// The wallet's posted balance right after the entry; shown only for the caller's own
+    /// wallets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_after: Option<i64>,
 }
 
 /// A posted ledger transaction: its entries sum to zero.
@@ -602,7 +604,11 @@ pub struct BulkTransferRequest {
 pub struct BulkTransferResult {
     /// The transfer's position in the request.
     pub index: usize,
-    /// The posted transaction, when it was posted.
+    /// The transaction that posted it, when it was posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<TransactionId>,
+    /// The posted transaction (non-atomic requests; an atomic request's one transaction is in
+    /// the response, once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction: Option<TransactionView>,
     /// Why it was rejected, when it was.
@@ -614,6 +620,9 @@ pub struct BulkTransferResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkTransferResponse {
+    /// The one transaction of an atomic request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<TransactionView>,
     /// Posted transfers.
     pub posted: usize,
     /// Rejected transfers.

@@ -46,6 +46,8 @@ pub(crate) enum Effect {
     None,
     /// Record the posting as a merchant payment taking `fee`.
     RecordPayment {
+        payer: crate::api::WalletId,
+        merchant: crate::api::WalletId,
         fee: i64,
     },
     /// Record a new withdrawal, its amount held by the intent.
@@ -358,8 +360,11 @@ async fn post_batch(
                 if let Some((payment, fee_back)) = refund_fee {
                     store::record_refund(&*tx, id, payment, job.intent.amount, fee_back).await?;
                 }
-                if let Effect::RecordPayment { fee } = &job.effect
-                    && let [(payer, _), (merchant, _), ..] = job.intent.postings.as_slice()
+                if let Effect::RecordPayment {
+                    payer,
+                    merchant,
+                    fee,
+                } = &job.effect
                 {
                     payments.push(store::NewPayment {
                         id,
@@ -459,7 +464,7 @@ async fn post_batch(
                 currencies[index] = currency;
                 slots.push(Slot::Done(Ok(outcome)));
             }
-            Err(err) if err.kind() == ErrorKind::Internal => return Err(err),
+            // Even a malformed operation (a bug) fails alone: the rest of the batch goes on.
             Err(err) => slots.push(Slot::Done(Err(err))),
         }
     }

@@ -52,7 +52,7 @@ impl Wallets<'_> {
             });
         // Every transfer is submitted before any answer is awaited, so they share commits.
         let outcomes = futures_util::future::join_all(posts).await;
-        Ok(summarise(outcomes))
+        Ok(summarise(outcomes, None))
     }
 
     async fn transfer_all_or_nothing(
@@ -126,30 +126,64 @@ impl Wallets<'_> {
             postings,
             outgoing_from: Some(from),
             holds: Vec::new(),
+            settlement: false,
         };
         let posted = self.app.ledger().post(intent, key, Effect::None).await;
         self.app.metrics().operation("transfer", &posted);
-        let view = posted?;
+        let view = super::visible_to(posted?, &[from]);
+        // The one transaction goes in the response once; each result names it by id (a payroll
+        // of thousands would otherwise repeat thousands of entries thousands of times).
         let outcomes = (0..request.transfers.len())
-            .map(|index| (index, Ok(view.clone())))
+            .map(|index| (index, Ok(view.id)))
             .collect();
-        Ok(summarise(outcomes))
+        Ok(summarise_ids(outcomes, Some(view)))
     }
 }
 
-fn summarise(outcomes: Vec<(usize, Result<TransactionView>)>) -> BulkTransferResponse {
+fn summarise(
+    outcomes: Vec<(usize, Result<TransactionView>)>,
+    transaction: Option<TransactionView>,
+) -> BulkTransferResponse {
+    let mut response = summarise_ids(
+        outcomes
+            .iter()
+            .map(|(index, outcome)| (*index, outcome.as_ref().map(|v| v.id).map_err(clone_error)))
+            .collect(),
+        transaction,
+    );
+    for ((_, outcome), result) in outcomes.into_iter().zip(&mut response.results) {
+        result.transaction = outcome.ok();
+    }
+    response
+}
+
+/// The caller-facing copy of an error: its code and message are all a result carries.
+fn clone_error(err: &Error) -> Error {
+    Error::Replayed {
+        kind: err.kind(),
+        code: err.code().to_owned(),
+        message: err.public_message(),
+    }
+}
+
+fn summarise_ids(
+    outcomes: Vec<(usize, Result<crate::api::TransactionId>)>,
+    transaction: Option<TransactionView>,
+) -> BulkTransferResponse {
     let mut response = BulkTransferResponse {
+        transaction,
         posted: 0,
         rejected: 0,
         results: Vec::with_capacity(outcomes.len()),
     };
     for (index, outcome) in outcomes {
         let result = match outcome {
-            Ok(transaction) => {
+            Ok(id) => {
                 response.posted += 1;
                 BulkTransferResult {
                     index,
-                    transaction: Some(transaction),
+                    transaction_id: Some(id),
+                    transaction: None,
                     error: None,
                 }
             }
@@ -157,6 +191,7 @@ fn summarise(outcomes: Vec<(usize, Result<TransactionView>)>) -> BulkTransferRes
                 response.rejected += 1;
                 BulkTransferResult {
                     index,
+                    transaction_id: None,
                     transaction: None,
                     error: Some(ApiErrorBody {
                         code: err.code().to_owned(),

@@ -86,6 +86,7 @@ impl Wallets<'_> {
             postings: Vec::new(),
             outgoing_from: Some(request.payer_wallet_id),
             holds: vec![(request.payer_wallet_id, request.amount)],
+            settlement: false,
         };
         held(
             self.app
@@ -140,6 +141,7 @@ impl Wallets<'_> {
             ],
             outgoing_from: None,
             holds: vec![(hold.payer_wallet_id, -hold.amount)],
+            settlement: false,
         };
         let effect = Effect::SettleHold {
             id,
@@ -180,7 +182,11 @@ impl Wallets<'_> {
                 Ok(_) => released += 1,
                 // Captured or voided since it was read: nothing left to release.
                 Err(Error::HoldSettled) => {}
-                Err(err) => return Err(err),
+                Err(err) if err.kind() == crate::error::ErrorKind::Unavailable => return Err(err),
+                // One hold's trouble must not keep every later hold held: log it and go on.
+                Err(err) => {
+                    tracing::error!(hold = %hold.id, error = %err, "releasing an expired hold")
+                }
             }
         }
         Ok(released)
@@ -196,6 +202,8 @@ impl Wallets<'_> {
             postings: Vec::new(),
             outgoing_from: None,
             holds: vec![(hold.payer_wallet_id, -hold.amount)],
+            // Releasing moves no money: a freeze does not keep funds held for ever.
+            settlement: true,
         };
         let effect = Effect::SettleHold {
             id: hold.id,

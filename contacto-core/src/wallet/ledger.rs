@@ -57,6 +57,9 @@ pub(crate) struct Intent {
     /// `(wallet, change of its pending balance)`: positive holds money (a withdrawal waiting for
     /// the bank), negative releases it. An intent may only hold, with no postings.
     pub(crate) holds: Vec<(WalletId, i64)>,
+    /// Settles what was decided before a freeze (a release, a withdrawal the bank already took):
+    /// frozen wallets do not block it.
+    pub(crate) settlement: bool,
 }
 
 impl Intent {
@@ -94,7 +97,7 @@ impl Entry {
         EntryView {
             wallet_id: self.wallet_id,
             amount: self.amount,
-            balance_after: self.balance_after,
+            balance_after: Some(self.balance_after),
         }
     }
 }
@@ -141,7 +144,7 @@ pub(crate) fn apply(
                 state.currency
             )));
         }
-        if state.frozen {
+        if state.frozen && !intent.settlement {
             return Err(Error::WalletFrozen(wallet));
         }
     }
@@ -272,6 +275,7 @@ mod tests {
             postings: vec![(from, -amount), (to, amount)],
             outgoing_from: Some(from),
             holds: Vec::new(),
+            settlement: false,
         }
     }
 

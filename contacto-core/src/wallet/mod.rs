@@ -237,8 +237,10 @@ impl<'a> Wallets<'a> {
             ],
             outgoing_from: Some(request.from_wallet_id),
             holds: Vec::new(),
+            settlement: false,
         };
-        self.app.ledger().post(intent, key, Effect::None).await
+        let posted = self.app.ledger().post(intent, key, Effect::None).await?;
+        Ok(visible_to(posted, &[request.from_wallet_id]))
     }
 
     /// The receiver's wallet in the payer wallet's currency, found by email or phone.
@@ -402,12 +404,9 @@ impl<'a> Wallets<'a> {
                 store::wallets_of_owner(&**db, principal.user_id),
             )
             .await?;
-        if view
-            .entries
-            .iter()
-            .any(|e| mine.iter().any(|w| w.id == e.wallet_id))
-        {
-            Ok(view)
+        let owned: Vec<WalletId> = mine.iter().map(|w| w.id).collect();
+        if view.entries.iter().any(|e| owned.contains(&e.wallet_id)) {
+            Ok(visible_to(view, &owned))
         } else {
             Err(Error::NotFound {
                 resource: "transaction",
@@ -548,6 +547,7 @@ impl<'a> Wallets<'a> {
                     ],
                     outgoing_from: None,
                     holds: Vec::new(),
+                    settlement: false,
                 };
                 let effect = Effect::SettleDeposit {
                     deposit: deposit.id,
@@ -741,6 +741,17 @@ pub(crate) fn keyed(
         key: key.to_owned(),
         request_hash: hasher.finalize().into(),
     })
+}
+
+/// `view` as a caller owning `owned` may see it: the other wallets' balances after the entries are
+/// theirs to know, not the caller's.
+pub(crate) fn visible_to(mut view: TransactionView, owned: &[WalletId]) -> TransactionView {
+    for entry in &mut view.entries {
+        if !owned.contains(&entry.wallet_id) {
+            entry.balance_after = None;
+        }
+    }
+    view
 }
 
 /// A fresh idempotency key, for embedders that retry their own calls.

@@ -49,6 +49,9 @@ impl Wallets<'_> {
         }
         let key = keyed(principal, idempotency_key, "payment", request, &mut errors);
         errors.into_result()?;
+        // The payer's wallet must be the caller's; checking it here also keeps system accounts
+        // (whose ids show in every payment) out of the postings.
+        self.get(principal, request.payer_wallet_id).await?;
         let db = self.app.db().primary().await?;
         let merchant_wallet = self
             .q(
@@ -90,11 +93,15 @@ impl Wallets<'_> {
             postings,
             outgoing_from: Some(request.payer_wallet_id),
             holds: Vec::new(),
+            settlement: false,
         };
-        self.app
-            .ledger()
-            .post(intent, key, Effect::RecordPayment { fee })
-            .await
+        let effect = Effect::RecordPayment {
+            payer: request.payer_wallet_id,
+            merchant: request.merchant_wallet_id,
+            fee,
+        };
+        let posted = self.app.ledger().post(intent, key, effect).await?;
+        Ok(super::visible_to(posted, &[request.payer_wallet_id]))
     }
 
     /// The merchant gives back all or part of a payment, possibly several times, never more in
@@ -161,12 +168,14 @@ impl Wallets<'_> {
             ],
             outgoing_from: None,
             holds: Vec::new(),
+            settlement: false,
         };
         let effect = Effect::Refund {
             payment,
             fee_revenue,
         };
-        self.app.ledger().post(intent, key, effect).await
+        let posted = self.app.ledger().post(intent, key, effect).await?;
+        Ok(super::visible_to(posted, &[paid.merchant_wallet_id]))
     }
 
     /// A payment, for its payer, its merchant or an administrator.

@@ -389,7 +389,7 @@ pub(crate) async fn transaction_by_id(
             .map(|r| EntryView {
                 wallet_id: WalletId(r.get(6)),
                 amount: r.get(7),
-                balance_after: r.get(8),
+                balance_after: Some(r.get(8)),
             })
             .collect(),
     }))
@@ -446,7 +446,7 @@ pub(crate) async fn history(
                     entries: vec![EntryView {
                         wallet_id: wallet,
                         amount: r.get(7),
-                        balance_after: r.get(8),
+                        balance_after: Some(r.get(8)),
                     }],
                 },
             ))

@@ -38,6 +38,12 @@ impl Wallets<'_> {
         request: &WithdrawalRequest,
         idempotency_key: Option<&str>,
     ) -> Result<WithdrawalView> {
+        // Sending money to a bank account takes the owner's own login, not a till's API key.
+        if let crate::identity::Credential::ApiKey(_) = principal.credential {
+            return Err(Error::Forbidden {
+                action: "withdraw with an API key",
+            });
+        }
         let mut errors = FieldErrors::new();
         errors.check(check_amount(request.amount));
         let rib = errors.check(super::rib::parse_rib(&request.rib));
@@ -59,6 +65,7 @@ impl Wallets<'_> {
             postings: Vec::new(),
             outgoing_from: Some(request.wallet_id),
             holds: vec![(request.wallet_id, request.amount)],
+            settlement: false,
         };
         let effect = Effect::CreateWithdrawal {
             id: WithdrawalId(Uuid::now_v7()),
@@ -114,6 +121,8 @@ impl Wallets<'_> {
             postings,
             outgoing_from: None,
             holds: vec![(wallet, -amount)],
+            // The bank has already answered: a freeze since then does not undo it.
+            settlement: true,
         };
         let effect = Effect::SettleWithdrawal { id, completed };
         withdrawal(self.app.ledger().submit(intent, None, effect).await?)

@@ -40,10 +40,23 @@ async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
         [TransactionKind::Transfer, TransactionKind::Deposit],
         "newest first"
     );
-    assert_eq!(history.items[0].entries[0].balance_after, 70_000);
+    assert_eq!(history.items[0].entries[0].balance_after, Some(70_000));
 
     let seen_by_karim = core.wallet().transaction(&karim, posted.id).await.unwrap();
     assert_eq!(seen_by_karim.entries.len(), 2);
+    for entry in &seen_by_karim.entries {
+        let own = entry.wallet_id == k;
+        assert_eq!(
+            entry.balance_after.is_some(),
+            own,
+            "only Karim's own balance is shown to him"
+        );
+    }
+    let payer_side = posted.entries.iter().find(|e| e.wallet_id == k).unwrap();
+    assert_eq!(
+        payer_side.balance_after, None,
+        "the payer does not learn the payee's balance"
+    );
     let stranger = user(&core, "stranger@example.dz", Role::Customer).await;
     assert_eq!(
         core.wallet()
