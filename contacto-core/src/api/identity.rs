@@ -4,32 +4,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-/// A user's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
-#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-pub struct UserId(pub Uuid);
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A user's id.
+    UserId
 }
 
-/// An API key's id (not its secret).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
-#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-pub struct ApiKeyId(pub Uuid);
-
-impl fmt::Display for ApiKeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// An API key's id (not its secret).
+    ApiKeyId
 }
 
 /// What a user is on the platform.

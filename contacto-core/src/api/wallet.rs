@@ -1,51 +1,24 @@
 //! Wallets, transactions, transfers and deposits on the wire. Amounts are integer minor units
 //! (centimes for DZD) everywhere, in JSON too.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::UserId;
 
-/// A wallet's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
-#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-pub struct WalletId(pub Uuid);
-
-impl fmt::Display for WalletId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A wallet's id.
+    WalletId
 }
 
-/// A ledger transaction's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
-#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-pub struct TransactionId(pub Uuid);
-
-impl fmt::Display for TransactionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A ledger transaction's id.
+    TransactionId
 }
 
-/// A deposit's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
-#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-pub struct DepositId(pub Uuid);
-
-impl fmt::Display for DepositId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A deposit's id.
+    DepositId
 }
 
 /// What a wallet is for.
@@ -445,17 +418,9 @@ pub struct BalanceAt {
     pub posted: i64,
 }
 
-/// A withdrawal's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
-#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-pub struct WithdrawalId(pub Uuid);
-
-impl fmt::Display for WithdrawalId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A withdrawal's id.
+    WithdrawalId
 }
 
 /// `POST /api/v1/withdrawals`: send money to an Algerian bank account.
@@ -508,17 +473,9 @@ pub struct WithdrawalView {
     pub created_at: OffsetDateTime,
 }
 
-/// A hold's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
-#[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-pub struct HoldId(pub Uuid);
-
-impl fmt::Display for HoldId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+super::id_type! {
+    /// A hold's id.
+    HoldId
 }
 
 /// `POST /api/v1/holds`: authorise an amount now, capture it later.

@@ -7,9 +7,7 @@ use uuid::Uuid;
 use super::batcher::{Effect, Outcome};
 use super::ledger::Intent;
 use super::{Wallets, check_amount, keyed, store};
-use crate::api::{
-    CaptureRequest, HoldId, HoldRequest, HoldStatus, HoldView, Role, TransactionKind,
-};
+use crate::api::{CaptureRequest, HoldId, HoldRequest, HoldStatus, HoldView, TransactionKind};
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::identity::Principal;
 
@@ -224,19 +222,12 @@ impl Wallets<'_> {
             .q("wallet.hold_by_id", store::hold_by_id(&**db, id, false))
             .await?
             .ok_or(Error::NotFound { resource: "hold" })?;
-        if principal.role == Role::Admin {
-            return Ok(hold);
-        }
-        let mine = self
-            .q(
-                "wallet.wallets_of_owner",
-                store::wallets_of_owner(&**db, principal.user_id),
-            )
-            .await?;
-        let involved = mine
-            .iter()
-            .any(|w| w.id == hold.payer_wallet_id || w.id == hold.payee_wallet_id);
-        if involved {
+        // One pooled connection at a time: never hold one while waiting for another.
+        drop(db);
+        if self
+            .involves(principal, &[hold.payer_wallet_id, hold.payee_wallet_id])
+            .await?
+        {
             Ok(hold)
         } else {
             Err(Error::NotFound { resource: "hold" })

@@ -86,6 +86,26 @@ impl<'a> Wallets<'a> {
         self.app.metrics().query(statement, work).await
     }
 
+    /// Whether the caller may see something that involves `wallets`: an administrator always, a
+    /// user when one of them is theirs.
+    pub(crate) async fn involves(
+        &self,
+        principal: &Principal,
+        wallets: &[WalletId],
+    ) -> Result<bool> {
+        if principal.role == Role::Admin {
+            return Ok(true);
+        }
+        let db = self.app.db().primary().await?;
+        let mine = self
+            .q(
+                "wallet.wallets_of_owner",
+                store::wallets_of_owner(&**db, principal.user_id),
+            )
+            .await?;
+        Ok(mine.iter().any(|w| wallets.contains(&w.id)))
+    }
+
     /// Opens the caller's wallet in a currency: `personal` for customers and professionals,
     /// `business` for merchants.
     ///

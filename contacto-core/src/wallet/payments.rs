@@ -195,19 +195,12 @@ impl Wallets<'_> {
                 resource: "payment",
             })?
             .view;
-        if principal.role == Role::Admin {
-            return Ok(paid);
-        }
-        let mine = self
-            .q(
-                "wallet.wallets_of_owner",
-                store::wallets_of_owner(&**db, principal.user_id),
-            )
-            .await?;
-        let involved = mine
-            .iter()
-            .any(|w| w.id == paid.payer_wallet_id || w.id == paid.merchant_wallet_id);
-        if involved {
+        // One pooled connection at a time: never hold one while waiting for another.
+        drop(db);
+        if self
+            .involves(principal, &[paid.payer_wallet_id, paid.merchant_wallet_id])
+            .await?
+        {
             Ok(paid)
         } else {
             Err(Error::NotFound {
