@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::api::Readiness;
+use crate::api::{Readiness, WalletId};
 use crate::config::Config;
 use crate::db::{self, Db, MigrationReport};
 use crate::error::Result;
@@ -21,6 +21,8 @@ struct Inner {
     db: Db,
     /// Started on first use, on the runtime of that first caller.
     ledger: std::sync::OnceLock<Ledger>,
+    /// System account ids by (role, currency): they never change, so each is read once.
+    system_accounts: std::sync::RwLock<std::collections::HashMap<(String, String), WalletId>>,
     tokens: TokenKeys,
     hasher: Hasher,
     metrics: Metrics,
@@ -58,6 +60,7 @@ impl ContactoBuilder {
                 config,
                 db,
                 ledger: std::sync::OnceLock::new(),
+                system_accounts: std::sync::RwLock::default(),
                 tokens,
                 hasher,
                 metrics,
@@ -145,6 +148,12 @@ impl Contacto {
                 self.inner.config.wallet.daily_limits,
             )
         })
+    }
+
+    pub(crate) fn system_accounts(
+        &self,
+    ) -> &std::sync::RwLock<std::collections::HashMap<(String, String), WalletId>> {
+        &self.inner.system_accounts
     }
 
     pub(crate) fn tokens(&self) -> &TokenKeys {

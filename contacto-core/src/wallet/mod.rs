@@ -640,18 +640,33 @@ impl<'a> Wallets<'a> {
     }
 
     pub(crate) async fn system_account(&self, role: &str, currency: &str) -> Result<WalletId> {
+        let key = (role.to_owned(), currency.to_owned());
+        let cached = self
+            .app
+            .system_accounts()
+            .read()
+            .ok()
+            .and_then(|accounts| accounts.get(&key).copied());
+        if let Some(id) = cached {
+            return Ok(id);
+        }
         let db = self.app.db().primary().await?;
-        self.q(
-            "wallet.system_wallet",
-            store::system_wallet(&**db, role, currency),
-        )
-        .await?
-        .ok_or_else(|| {
-            Error::internal(
-                "finding a system account",
-                format!("no {role} account in {currency}"),
+        let id = self
+            .q(
+                "wallet.system_wallet",
+                store::system_wallet(&**db, role, currency),
             )
-        })
+            .await?
+            .ok_or_else(|| {
+                Error::internal(
+                    "finding a system account",
+                    format!("no {role} account in {currency}"),
+                )
+            })?;
+        if let Ok(mut accounts) = self.app.system_accounts().write() {
+            accounts.insert(key, id);
+        }
+        Ok(id)
     }
 
     /// Checks the books: every transaction sums to zero, every stored balance equals the sum of
