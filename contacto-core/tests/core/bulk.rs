@@ -7,9 +7,7 @@ use crate::helpers::{top_up, transfer, user, wallet};
 async fn a_bulk_request_posts_each_transfer_on_its_own_exactly_once() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
     top_up(&core, &amina, a, 1_000).await;
     let mut transfers: Vec<TransferRequest> = (0..200).map(|_| transfer(a, k, 4)).collect();
     transfers.push(transfer(a, k, 10_000));

@@ -117,3 +117,11 @@ pub(crate) async fn sql(url: &str) -> tokio_postgres::Client {
     tokio::spawn(connection);
     client
 }
+
+/// Amina and Karim, two customers with a wallet each: `(amina, her wallet, karim, his wallet)`.
+pub(crate) async fn customers(core: &Contacto) -> (Principal, WalletId, Principal, WalletId) {
+    let amina = user(core, "amina@example.dz", Role::Customer).await;
+    let karim = user(core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(core, &amina).await, wallet(core, &karim).await);
+    (amina, a, karim, k)
+}

@@ -89,9 +89,7 @@ async fn a_hold_is_captured_in_part_and_the_rest_released() {
 async fn voided_and_expired_holds_release_their_amount() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
     top_up(&core, &amina, a, 10_000).await;
     let request = HoldRequest {
         payer_wallet_id: a,

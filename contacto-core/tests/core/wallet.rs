@@ -76,9 +76,7 @@ async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
 async fn rejected_transfers_move_nothing_and_name_their_reason() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (amina, a, _karim, k) = crate::helpers::customers(&core).await;
     top_up(&core, &amina, a, 1_000).await;
     let cases = [
         (transfer(a, k, 1_001), &amina, "INSUFFICIENT_FUNDS"),
@@ -107,9 +105,7 @@ async fn rejected_transfers_move_nothing_and_name_their_reason() {
 async fn an_idempotency_key_posts_once_and_replays_the_answer() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (amina, a, _karim, k) = crate::helpers::customers(&core).await;
     top_up(&core, &amina, a, 10_000).await;
 
     let first = core
@@ -388,9 +384,7 @@ async fn transfers_reach_a_user_by_email_or_phone() {
 async fn a_frozen_wallet_neither_sends_nor_receives_and_levels_set_limits() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
     top_up(&core, &amina, a, 10_000_000).await;
     let admin = admin(&core).await;
     let freeze = |frozen| WalletAdminUpdate {
@@ -478,9 +472,7 @@ async fn a_frozen_wallet_neither_sends_nor_receives_and_levels_set_limits() {
 async fn the_balance_at_a_past_moment_is_read_back_from_the_entries() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (amina, a, _karim, k) = crate::helpers::customers(&core).await;
     let before_anything = time::OffsetDateTime::now_utc();
     top_up(&core, &amina, a, 1_000).await;
     let after_top_up = core
