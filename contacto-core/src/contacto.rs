@@ -23,6 +23,8 @@ struct Inner {
     ledger: std::sync::OnceLock<Ledger>,
     /// System account ids by (role, currency): they never change, so each is read once.
     system_accounts: std::sync::RwLock<std::collections::HashMap<(String, String), WalletId>>,
+    /// Wilayas and categories, read on first use.
+    directory_reference: tokio::sync::OnceCell<std::sync::Arc<crate::directory::Reference>>,
     tokens: TokenKeys,
     hasher: Hasher,
     metrics: Metrics,
@@ -61,6 +63,7 @@ impl ContactoBuilder {
                 db,
                 ledger: std::sync::OnceLock::new(),
                 system_accounts: std::sync::RwLock::default(),
+                directory_reference: tokio::sync::OnceCell::new(),
                 tokens,
                 hasher,
                 metrics,
@@ -86,6 +89,11 @@ impl Contacto {
     /// Wallets, transfers, deposits and reconciliation.
     pub fn wallet(&self) -> Wallets<'_> {
         Wallets::new(self)
+    }
+
+    /// Professionals, services, reviews and search.
+    pub fn directory(&self) -> crate::directory::Directory<'_> {
+        crate::directory::Directory::new(self)
     }
 
     /// Applies pending migrations. Safe to call from several instances at once: one applies, the
@@ -154,6 +162,12 @@ impl Contacto {
         &self,
     ) -> &std::sync::RwLock<std::collections::HashMap<(String, String), WalletId>> {
         &self.inner.system_accounts
+    }
+
+    pub(crate) fn directory_reference(
+        &self,
+    ) -> &tokio::sync::OnceCell<std::sync::Arc<crate::directory::Reference>> {
+        &self.inner.directory_reference
     }
 
     pub(crate) fn tokens(&self) -> &TokenKeys {

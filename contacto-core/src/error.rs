@@ -178,6 +178,15 @@ pub enum Error {
     /// The caller already has a wallet in this currency.
     #[error("a wallet in this currency already exists")]
     WalletExists,
+    /// The user already has a professional profile.
+    #[error("you already have a professional profile")]
+    ProfileExists,
+    /// The user already reviewed this professional; edit that review instead.
+    #[error("you already reviewed this professional")]
+    ReviewExists,
+    /// The professional already answered this review.
+    #[error("this review was already answered")]
+    ReviewAnswered,
     /// An idempotency key was reused with a different request.
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
@@ -235,6 +244,9 @@ impl Error {
             | Error::WalletFrozen(_)
             | Error::LimitExceeded { .. }
             | Error::WalletExists
+            | Error::ProfileExists
+            | Error::ReviewExists
+            | Error::ReviewAnswered
             | Error::IdempotencyKeyReused
             | Error::DepositSettled(_)
             | Error::RefundExceedsPayment { .. }
@@ -262,6 +274,9 @@ impl Error {
             Error::WalletFrozen(_) => "WALLET_FROZEN",
             Error::LimitExceeded { .. } => "LIMIT_EXCEEDED",
             Error::WalletExists => "WALLET_EXISTS",
+            Error::ProfileExists => "PROFILE_EXISTS",
+            Error::ReviewExists => "REVIEW_EXISTS",
+            Error::ReviewAnswered => "REVIEW_ANSWERED",
             Error::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Error::InvalidSignature => "INVALID_SIGNATURE",
             Error::DepositSettled(_) => "DEPOSIT_SETTLED",
@@ -338,6 +353,9 @@ pub const ERROR_CODES: &[&str] = &[
     "WALLET_FROZEN",
     "LIMIT_EXCEEDED",
     "WALLET_EXISTS",
+    "PROFILE_EXISTS",
+    "REVIEW_EXISTS",
+    "REVIEW_ANSWERED",
     "IDEMPOTENCY_KEY_REUSED",
     "INVALID_SIGNATURE",
     "DEPOSIT_SETTLED",

@@ -19,7 +19,7 @@
 //! - [`api`]: the request and response types of the HTTP API, shared with `contacto-client`;
 //!   always compiled.
 //! - With the `persistence` feature (on by default): the [`Contacto`] façade and its feature
-//!   handles ([`Identity`], ...), the typed [`Config`], the database plumbing ([`managed`] local
+//!   handles ([`Identity`], [`Wallets`], [`Directory`]), the typed [`Config`], the database plumbing ([`managed`] local
 //!   clusters, migrations) and, with `testing`, per-test databases in [`testing`].
 //! - [`Error`] and [`ErrorKind`]: one error type with stable machine codes.
 //!
@@ -35,6 +35,8 @@ mod config;
 mod contacto;
 #[cfg(feature = "persistence")]
 mod db;
+#[cfg(feature = "persistence")]
+mod directory;
 #[cfg(feature = "persistence")]
 mod hex;
 #[cfg(feature = "persistence")]
@@ -59,6 +61,8 @@ pub use contacto::{Contacto, ContactoBuilder};
 pub use db::MigrationReport;
 #[cfg(feature = "persistence")]
 pub use db::{managed, redacted_url};
+#[cfg(feature = "persistence")]
+pub use directory::{Directory, MAX_DIRECTORY_PAGE_SIZE};
 #[cfg(feature = "persistence")]
 pub use identity::{API_KEY_PREFIX, Credential, Identity, MAX_ACTIVE_API_KEYS, Principal};
 #[cfg(feature = "persistence")]

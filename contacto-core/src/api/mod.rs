@@ -31,10 +31,18 @@ macro_rules! id_type {
 }
 pub(crate) use id_type;
 
+mod directory;
 mod envelope;
 mod identity;
 mod wallet;
 
+pub use directory::{
+    Category, CategoryRef, OpeningHours, PriceUnit, Professional, ProfessionalAdminUpdate,
+    ProfessionalId, ProfessionalRequest, ProfessionalUpdate, RatingSummary, ReplyRequest, Review,
+    ReviewId, ReviewPage, ReviewRequest, ReviewReply, ReviewSort, SearchFacets, SearchHit,
+    SearchPage, SearchQuery, SearchSort, Service, ServiceId, ServiceRequest, ServiceUpdate,
+    TimeRange, Wilaya,
+};
 pub use envelope::{ApiErrorBody, ApiFailure, ApiSuccess, Health, Readiness};
 pub use identity::{
     ApiKeyCreated, ApiKeyId, ApiKeyView, AuthSession, CreateApiKeyRequest, LoginRequest,

@@ -11,6 +11,8 @@ fn constraint_error(constraint: &str) -> Option<Error> {
         "users_email_key" => Some(Error::EmailTaken),
         "users_phone_key" => Some(Error::PhoneTaken),
         "wallets_owner_currency_key" => Some(Error::WalletExists),
+        "professionals_user_key" => Some(Error::ProfileExists),
+        "reviews_once_key" => Some(Error::ReviewExists),
         _ => None,
     }
 }

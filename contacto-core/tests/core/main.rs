@@ -7,6 +7,7 @@
 
 mod bulk;
 mod crash;
+mod directory;
 mod helpers;
 mod holds;
 mod identity;

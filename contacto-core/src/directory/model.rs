@@ -1,0 +1,413 @@
+//! The directory's pure rules: validation of profiles, services and reviews, opening hours as
+//! minutes of the week, and points on the Earth. No I/O.
+
+use time::OffsetDateTime;
+
+use crate::api::{
+    OpeningHours, ProfessionalRequest, ReviewRequest, ServiceRequest, TimeRange,
+};
+use crate::error::{FieldError, FieldErrors};
+
+/// Minutes in a week: opening hours are ranges of minutes since Monday 00:00.
+pub(crate) const MINUTES_PER_WEEK: i32 = 7 * 24 * 60;
+
+/// Ranges per day: a split day (morning, afternoon, evening) needs three; ten is generous.
+const MAX_RANGES_PER_DAY: usize = 10;
+
+/// Languages one profile may list.
+const MAX_LANGUAGES: usize = 10;
+
+/// Services one profile may offer: enough for a price list, small enough to show on one page.
+pub(crate) const MAX_SERVICES: i64 = 50;
+
+/// Longest review text and reply: a few paragraphs.
+pub(crate) const MAX_REVIEW_CHARS: usize = 2000;
+
+/// Longest biography, per language.
+const MAX_BIO_CHARS: usize = 4000;
+
+/// The Earth's mean radius, in km.
+pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// Africa/Algiers is UTC+01:00 all year: Algeria has not observed daylight saving time since
+/// 1981 (IANA tz database), so a fixed offset is exact.
+const ALGIERS_OFFSET_MINUTES: i64 = 60;
+
+/// Checks a text field's length in characters; `min` 0 means optional.
+pub(crate) fn check_len(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+) {
+    let len = value.chars().count();
+    if len < min {
+        errors.push(FieldError::new(
+            field,
+            "too_short",
+            format!("at least {min} characters"),
+        ));
+    } else if len > max {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+}
+
+/// Parses `HH:MM` (`24:00` allowed) into minutes since midnight.
+fn minutes(text: &str) -> Option<i32> {
+    let (hours, mins) = text.split_once(':')?;
+    if hours.len() != 2 || mins.len() != 2 {
+        return None;
+    }
+    let hours: i32 = hours.parse().ok()?;
+    let mins: i32 = mins.parse().ok()?;
+    match (hours, mins) {
+        (24, 0) => Some(24 * 60),
+        (0..=23, 0..=59) => Some(hours * 60 + mins),
+        _ => None,
+    }
+}
+
+/// Validates opening hours and returns them as half-open ranges of minutes of the week, sorted and
+/// merged, as a PostgreSQL `int4multirange` literal. A range closing before it opens runs past
+/// midnight; Sunday night wraps into Monday morning.
+pub(crate) fn open_minutes(hours: &OpeningHours) -> Result<String, FieldError> {
+    let mut ranges: Vec<(i32, i32)> = Vec::new();
+    for (day_index, (day, day_ranges)) in (0_i32..).zip(hours.days()) {
+        if day_ranges.len() > MAX_RANGES_PER_DAY {
+            return Err(FieldError::new(
+                "opening_hours",
+                "too_many",
+                format!("at most {MAX_RANGES_PER_DAY} ranges on {day}"),
+            ));
+        }
+        for TimeRange { open, close } in day_ranges {
+            let (Some(open), Some(close)) = (minutes(open), minutes(close)) else {
+                return Err(FieldError::new(
+                    "opening_hours",
+                    "invalid_format",
+                    format!("{day}: times are HH:MM, 00:00 to 24:00"),
+                ));
+            };
+            if open == close || open == 24 * 60 {
+                return Err(FieldError::new(
+                    "opening_hours",
+                    "invalid_value",
+                    format!("{day}: a range must open before it closes"),
+                ));
+            }
+            let start = day_index * 24 * 60 + open;
+            let mut end = day_index * 24 * 60 + close;
+            if close < open {
+                end += 24 * 60;
+            }
+            if end > MINUTES_PER_WEEK {
+                ranges.push((start, MINUTES_PER_WEEK));
+                ranges.push((0, end - MINUTES_PER_WEEK));
+            } else {
+                ranges.push((start, end));
+            }
+        }
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(i32, i32)> = Vec::new();
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    let parts: Vec<String> = merged
+        .iter()
+        .map(|(start, end)| format!("[{start},{end})"))
+        .collect();
+    Ok(format!("{{{}}}", parts.join(",")))
+}
+
+/// The minute of the week (Monday 00:00 is 0) at `now`, in Africa/Algiers time.
+pub(crate) fn minute_of_week(now: OffsetDateTime) -> i32 {
+    let local = now.to_offset(time::UtcOffset::UTC) + time::Duration::minutes(ALGIERS_OFFSET_MINUTES);
+    let day = i32::from(local.weekday().number_days_from_monday());
+    day * 24 * 60 + i32::from(local.hour()) * 60 + i32::from(local.minute())
+}
+
+/// A point on the sphere, in km: what the `location` column stores.
+pub(crate) fn to_xyz(latitude: f64, longitude: f64) -> [f64; 3] {
+    let (lat, lng) = (latitude.to_radians(), longitude.to_radians());
+    [
+        EARTH_RADIUS_KM * lat.cos() * lng.cos(),
+        EARTH_RADIUS_KM * lat.cos() * lng.sin(),
+        EARTH_RADIUS_KM * lat.sin(),
+    ]
+}
+
+/// The straight-line (chord) length of an arc of `km` along the surface.
+pub(crate) fn chord_km(km: f64) -> f64 {
+    2.0 * EARTH_RADIUS_KM * (km / (2.0 * EARTH_RADIUS_KM)).sin()
+}
+
+/// Validates a coordinate pair: both or neither, each in range.
+pub(crate) fn check_coordinates(
+    errors: &mut FieldErrors,
+    (lat_field, latitude): (&str, Option<f64>),
+    (lng_field, longitude): (&str, Option<f64>),
+) {
+    match (latitude, longitude) {
+        (Some(_), None) => errors.push(FieldError::new(
+            lng_field,
+            "required",
+            format!("{lng_field} is required with {lat_field}"),
+        )),
+        (None, Some(_)) => errors.push(FieldError::new(
+            lat_field,
+            "required",
+            format!("{lat_field} is required with {lng_field}"),
+        )),
+        _ => {}
+    }
+    if latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+        errors.push(FieldError::new(lat_field, "out_of_range", "-90 to 90 degrees"));
+    }
+    if longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+        errors.push(FieldError::new(
+            lng_field,
+            "out_of_range",
+            "-180 to 180 degrees",
+        ));
+    }
+}
+
+/// Validates a language code: two or three lower-case ASCII letters (ISO 639).
+fn check_languages(errors: &mut FieldErrors, languages: &[String]) {
+    if languages.len() > MAX_LANGUAGES {
+        errors.push(FieldError::new(
+            "languages",
+            "too_many",
+            format!("at most {MAX_LANGUAGES} languages"),
+        ));
+    }
+    if languages
+        .iter()
+        .any(|code| !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        errors.push(FieldError::new(
+            "languages",
+            "invalid_format",
+            "ISO 639 codes such as ar, fr, en, kab",
+        ));
+    }
+}
+
+/// Validates a website: `http://` or `https://` and a host.
+pub(crate) fn check_website(errors: &mut FieldErrors, website: Option<&str>) {
+    if let Some(website) = website {
+        let rest = website
+            .strip_prefix("https://")
+            .or_else(|| website.strip_prefix("http://"));
+        if rest.is_none_or(|rest| rest.is_empty() || rest.contains(char::is_whitespace)) {
+            errors.push(FieldError::new(
+                "website",
+                "invalid_format",
+                "an http:// or https:// address",
+            ));
+        }
+        check_len(errors, "website", website, 0, 300);
+    }
+}
+
+/// Validates a contact email's shape (the account's email was checked at registration; this one
+/// is only shown).
+pub(crate) fn check_contact_email(errors: &mut FieldErrors, email: Option<&str>) {
+    if let Some(email) = email {
+        let valid = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+        });
+        if !valid || email.len() > 254 {
+            errors.push(FieldError::new("email", "invalid_format", "an email address"));
+        }
+    }
+}
+
+/// Validates a contact phone: digits with an optional leading `+`, spaces allowed, 9 to 15 digits.
+pub(crate) fn check_phone(errors: &mut FieldErrors, phone: Option<&str>) {
+    if let Some(phone) = phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let shape = phone
+            .trim_start_matches('+')
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ');
+        if !shape || !(9..=15).contains(&digits) {
+            errors.push(FieldError::new(
+                "phone",
+                "invalid_format",
+                "a phone number such as 0551 23 45 67 or +213 551 23 45 67",
+            ));
+        }
+    }
+}
+
+/// Validates everything about a new profile that needs no database.
+pub(crate) fn check_profile(request: &ProfessionalRequest, errors: &mut FieldErrors) {
+    check_len(errors, "display_name", request.display_name.trim(), 2, 120);
+    if let Some(name) = &request.business_name {
+        check_len(errors, "business_name", name.trim(), 1, 160);
+    }
+    check_len(errors, "bio_ar", request.bio_ar.as_deref().unwrap_or(""), 0, MAX_BIO_CHARS);
+    check_len(errors, "bio_fr", request.bio_fr.as_deref().unwrap_or(""), 0, MAX_BIO_CHARS);
+    check_len(errors, "commune", request.commune.trim(), 1, 100);
+    check_len(errors, "address", request.address.as_deref().unwrap_or(""), 0, 300);
+    check_coordinates(
+        errors,
+        ("latitude", request.latitude),
+        ("longitude", request.longitude),
+    );
+    check_phone(errors, request.phone.as_deref());
+    check_contact_email(errors, request.email.as_deref());
+    check_website(errors, request.website.as_deref());
+    check_languages(errors, &request.languages);
+    errors.check(open_minutes(&request.opening_hours));
+    check_years(errors, request.years_experience);
+}
+
+/// Validates years of experience.
+pub(crate) fn check_years(errors: &mut FieldErrors, years: Option<i16>) {
+    if years.is_some_and(|years| !(0..=80).contains(&years)) {
+        errors.push(FieldError::new("years_experience", "out_of_range", "0 to 80"));
+    }
+}
+
+/// Validates a service's fields.
+pub(crate) fn check_service(service: &ServiceRequest) -> Result<(), crate::Error> {
+    let mut errors = FieldErrors::new();
+    check_len(&mut errors, "name", service.name.trim(), 2, 120);
+    check_len(
+        &mut errors,
+        "description",
+        service.description.as_deref().unwrap_or(""),
+        0,
+        1000,
+    );
+    for (field, price) in [
+        ("price_min_minor", service.price_min_minor),
+        ("price_max_minor", service.price_max_minor),
+    ] {
+        if price.is_some_and(|price| !(0..=crate::wallet::MAX_AMOUNT_MINOR).contains(&price)) {
+            errors.push(FieldError::new(field, "out_of_range", "0 or more centimes"));
+        }
+    }
+    if let (Some(min), Some(max)) = (service.price_min_minor, service.price_max_minor)
+        && max < min
+    {
+        errors.push(FieldError::new(
+            "price_max_minor",
+            "invalid_value",
+            "not below price_min_minor",
+        ));
+    }
+    if service
+        .duration_minutes
+        .is_some_and(|minutes| !(1..=MINUTES_PER_WEEK).contains(&minutes))
+    {
+        errors.push(FieldError::new(
+            "duration_minutes",
+            "out_of_range",
+            "1 to 10080 minutes",
+        ));
+    }
+    errors.into_result()
+}
+
+/// Validates a review: every rating 1..=5, the text capped.
+pub(crate) fn check_review(review: &ReviewRequest) -> Result<(), crate::Error> {
+    let mut errors = FieldErrors::new();
+    let ratings = [
+        ("overall_rating", Some(review.overall_rating)),
+        ("quality_rating", review.quality_rating),
+        ("professionalism_rating", review.professionalism_rating),
+        ("value_rating", review.value_rating),
+        ("punctuality_rating", review.punctuality_rating),
+        ("communication_rating", review.communication_rating),
+    ];
+    for (field, rating) in ratings {
+        if rating.is_some_and(|rating| !(1..=5).contains(&rating)) {
+            errors.push(FieldError::new(field, "out_of_range", "1 to 5"));
+        }
+    }
+    if let Some(text) = &review.text {
+        check_len(&mut errors, "text", text, 0, MAX_REVIEW_CHARS);
+    }
+    errors.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(open: &str, close: &str) -> TimeRange {
+        TimeRange {
+            open: open.to_owned(),
+            close: close.to_owned(),
+        }
+    }
+
+    #[test]
+    fn opening_hours_become_merged_minutes_of_the_week() {
+        let hours = OpeningHours {
+            mon: vec![range("08:00", "12:00"), range("11:00", "13:00")],
+            sat: vec![range("14:00", "24:00")],
+            sun: vec![range("20:00", "02:00")],
+            ..OpeningHours::default()
+        };
+        let sunday = 6 * 1440;
+        assert_eq!(
+            open_minutes(&hours).unwrap(),
+            format!(
+                "{{[0,120),[480,780),[{},{}),[{},{})}}",
+                5 * 1440 + 840,
+                6 * 1440,
+                sunday + 1200,
+                MINUTES_PER_WEEK
+            )
+        );
+    }
+
+    #[test]
+    fn bad_opening_hours_are_refused() {
+        for (open, close) in [("8:00", "12:00"), ("25:00", "26:00"), ("10:00", "10:00"), ("24:00", "01:00"), ("ab:cd", "12:00")] {
+            let hours = OpeningHours {
+                tue: vec![range(open, close)],
+                ..OpeningHours::default()
+            };
+            assert!(open_minutes(&hours).is_err(), "{open}-{close}");
+        }
+    }
+
+    #[test]
+    fn the_minute_of_the_week_is_algiers_time() {
+        // Monday 2026-11-23 23:30 UTC is Tuesday 00:30 in Algiers.
+        let now = time::macros::datetime!(2026-11-23 23:30 UTC);
+        assert_eq!(minute_of_week(now), 1440 + 30);
+        let sunday_night = time::macros::datetime!(2026-11-29 22:59 UTC);
+        assert_eq!(minute_of_week(sunday_night), MINUTES_PER_WEEK - 1);
+    }
+
+    #[test]
+    fn distances_on_the_sphere() {
+        // Algiers to Oran is about 350 km along the surface.
+        let algiers = to_xyz(36.7538, 3.0588);
+        let oran = to_xyz(35.6971, -0.6308);
+        let chord = algiers
+            .iter()
+            .zip(oran)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let arc = 2.0 * EARTH_RADIUS_KM * (chord / (2.0 * EARTH_RADIUS_KM)).asin();
+        assert!((345.0..360.0).contains(&arc), "{arc}");
+        assert!((chord_km(arc) - chord).abs() < 1e-6);
+    }
+}

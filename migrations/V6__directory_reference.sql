@@ -1,0 +1,361 @@
+-- Directory reference data: the 58 wilayas (2019 administrative division) and a two-level
+-- category tree (roots with parent_id NULL, children pointing at a root).
+-- Arabic names are written without diacritics so that they match what people type.
+
+CREATE TABLE wilayas (
+    code text PRIMARY KEY CHECK (code ~ '^[0-9]{2}$'),
+    name_fr text NOT NULL CHECK (name_fr <> ''),
+    name_ar text NOT NULL CHECK (name_ar <> '')
+);
+
+CREATE TABLE categories (
+    id smallint PRIMARY KEY,
+    slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    parent_id smallint REFERENCES categories (id),
+    position smallint NOT NULL,
+    name_fr text NOT NULL CHECK (name_fr <> ''),
+    name_ar text NOT NULL CHECK (name_ar <> ''),
+    -- Synonyms people type when they look for this category, space separated:
+    -- French variants, common Algerian Arabic (Darija) words in Arabic script, and their usual
+    -- Latin transliterations (for example for a doctor: "docteur toubib طبيب tbib").
+    keywords text NOT NULL DEFAULT ''
+);
+CREATE INDEX categories_parent ON categories (parent_id);
+
+-- Wilayas: official codes 01-48 (1984 division) and 49-58 (created in 2019).
+INSERT INTO wilayas (code, name_fr, name_ar) VALUES
+    ('01', 'Adrar', 'أدرار'),
+    ('02', 'Chlef', 'الشلف'),
+    ('03', 'Laghouat', 'الأغواط'),
+    ('04', 'Oum El Bouaghi', 'أم البواقي'),
+    ('05', 'Batna', 'باتنة'),
+    ('06', 'Béjaïa', 'بجاية'),
+    ('07', 'Biskra', 'بسكرة'),
+    ('08', 'Béchar', 'بشار'),
+    ('09', 'Blida', 'البليدة'),
+    ('10', 'Bouira', 'البويرة'),
+    ('11', 'Tamanrasset', 'تمنراست'),
+    ('12', 'Tébessa', 'تبسة'),
+    ('13', 'Tlemcen', 'تلمسان'),
+    ('14', 'Tiaret', 'تيارت'),
+    ('15', 'Tizi Ouzou', 'تيزي وزو'),
+    ('16', 'Alger', 'الجزائر'),
+    ('17', 'Djelfa', 'الجلفة'),
+    ('18', 'Jijel', 'جيجل'),
+    ('19', 'Sétif', 'سطيف'),
+    ('20', 'Saïda', 'سعيدة'),
+    ('21', 'Skikda', 'سكيكدة'),
+    ('22', 'Sidi Bel Abbès', 'سيدي بلعباس'),
+    ('23', 'Annaba', 'عنابة'),
+    ('24', 'Guelma', 'قالمة'),
+    ('25', 'Constantine', 'قسنطينة'),
+    ('26', 'Médéa', 'المدية'),
+    ('27', 'Mostaganem', 'مستغانم'),
+    ('28', 'M''Sila', 'المسيلة'),
+    ('29', 'Mascara', 'معسكر'),
+    ('30', 'Ouargla', 'ورقلة'),
+    ('31', 'Oran', 'وهران'),
+    ('32', 'El Bayadh', 'البيض'),
+    ('33', 'Illizi', 'إليزي'),
+    ('34', 'Bordj Bou Arréridj', 'برج بوعريريج'),
+    ('35', 'Boumerdès', 'بومرداس'),
+    ('36', 'El Tarf', 'الطارف'),
+    ('37', 'Tindouf', 'تندوف'),
+    ('38', 'Tissemsilt', 'تيسمسيلت'),
+    ('39', 'El Oued', 'الوادي'),
+    ('40', 'Khenchela', 'خنشلة'),
+    ('41', 'Souk Ahras', 'سوق أهراس'),
+    ('42', 'Tipaza', 'تيبازة'),
+    ('43', 'Mila', 'ميلة'),
+    ('44', 'Aïn Defla', 'عين الدفلى'),
+    ('45', 'Naâma', 'النعامة'),
+    ('46', 'Aïn Témouchent', 'عين تموشنت'),
+    ('47', 'Ghardaïa', 'غرداية'),
+    ('48', 'Relizane', 'غليزان'),
+    ('49', 'Timimoun', 'تيميمون'),
+    ('50', 'Bordj Badji Mokhtar', 'برج باجي مختار'),
+    ('51', 'Ouled Djellal', 'أولاد جلال'),
+    ('52', 'Béni Abbès', 'بني عباس'),
+    ('53', 'In Salah', 'عين صالح'),
+    ('54', 'In Guezzam', 'عين قزام'),
+    ('55', 'Touggourt', 'تقرت'),
+    ('56', 'Djanet', 'جانت'),
+    ('57', 'El M''Ghair', 'المغير'),
+    ('58', 'El Meniaa', 'المنيعة');
+
+-- Root categories.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (1, 'commerce', NULL, 1, 'Commerce', 'التجارة',
+        'commerces commercant commerçant magasin boutique marchand vente تاجر محل حانوت تجارة tajer mahal hanout'),
+    (2, 'droit', NULL, 2, 'Droit et justice', 'القانون والعدالة',
+        'avocat avocats juriste juridique cabinet tribunal محامي محاماة قانوني محكمة mohami mouhami avoca'),
+    (3, 'sante', NULL, 3, 'Santé', 'الصحة',
+        'sante médecin medecin docteur toubib clinique cabinet médical soins hôpital طبيب عيادة دكتور سبيطار tbib doktor sbitar'),
+    (4, 'ingenierie', NULL, 4, 'Ingénierie', 'الهندسة',
+        'ingenierie ingénieur ingenieur bureau études etudes bet étude technique مهندس مكتب دراسات mohandis mouhandis'),
+    (5, 'education', NULL, 5, 'Éducation et formation', 'التعليم والتكوين',
+        'education école ecole cours enseignement professeur prof مدرسة دروس أستاذ تكوين madrasa ostad dourous'),
+    (6, 'artisans-services', NULL, 6, 'Artisans et services à domicile', 'الحرفيون والخدمات المنزلية',
+        'artisan dépannage depannage réparation reparation travaux maison bricolage حرفي صنايعي تصليح صيانة san3i sanay7i tesli7'),
+    (7, 'automobile', NULL, 7, 'Automobile', 'السيارات',
+        'auto voiture véhicule vehicule garage سيارة طوموبيل لوطو tomobil tonobil loto'),
+    (8, 'conseil', NULL, 8, 'Conseil et services aux entreprises', 'الاستشارات والخدمات للمؤسسات',
+        'consultant consulting conseiller expertise entreprise مستشار استشارة مؤسسة'),
+    (9, 'arts-medias', NULL, 9, 'Arts et médias', 'الفنون والإعلام',
+        'medias artiste création creation média communication فنان فن إعلام'),
+    (10, 'beaute', NULL, 10, 'Beauté et soins personnels', 'التجميل والعناية الشخصية',
+        'beaute esthétique esthetique bien-être bienetre تجميل عناية'),
+    (11, 'immobilier-construction', NULL, 11, 'Immobilier et construction', 'العقار والبناء',
+        'maison appartement terrain bâtiment batiment btp عقار بناء دار سكن ملك'),
+    (12, 'animaux', NULL, 12, 'Animaux', 'الحيوانات الأليفة',
+        'animal compagnie chien chat oiseaux حيوانات قط كلب عصافير');
+
+-- Children of commerce.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (13, 'commerce-detail', 1, 1, 'Commerce de détail', 'تجارة التجزئة',
+        'detail détaillant magasin boutique superette supérette بيع بالتجزئة محل hanout mahal'),
+    (14, 'commerce-gros', 1, 2, 'Commerce de gros', 'تجارة الجملة',
+        'grossiste grossistes distributeur distribution dépôt depot جملة jomla djomla'),
+    (15, 'alimentation-generale', 1, 3, 'Alimentation générale', 'مواد غذائية عامة',
+        'épicerie epicerie épicier epicier superette supérette supermarché supermarche حانوت بقالة hanout 7anout'),
+    (16, 'alimentation-boissons', 1, 4, 'Alimentation et boissons', 'مواد غذائية ومشروبات',
+        'boisson jus eau minérale minerale laiterie fromagerie conserves café cafe مشروبات عصير قهوة حليب'),
+    (17, 'boulangerie-patisserie', 1, 5, 'Boulangerie et pâtisserie', 'مخبزة وحلويات',
+        'patisserie boulanger pâtissier patissier pain gâteaux gateaux viennoiserie خبز كوشة حلويات حلواني koucha khobz halwiyat 7alwiyat'),
+    (18, 'boucherie', 1, 6, 'Boucherie', 'جزارة',
+        'boucher viande volaille poulet charcuterie halal قصاب جزار لحم بوشي gassab kassab jazzar bouchi'),
+    (19, 'fruits-legumes', 1, 7, 'Fruits et légumes', 'خضر وفواكه',
+        'fruit legumes légume legume primeur خضار خضرة فواكه khodra khaddar khodar'),
+    (20, 'vetements', 1, 8, 'Vêtements et mode', 'ملابس وأزياء',
+        'vetements vêtement habillement prêt-à-porter pret-a-porter chaussures sacs حوايج لباس قش صباط hwayej 7wayej lbes sabbat'),
+    (21, 'electronique-telephonie', 1, 9, 'Électronique et téléphonie', 'إلكترونيات وهواتف',
+        'electronique téléphone telephone portable smartphone mobile informatique ordinateur électroménager electromenager tv هاتف تيليفون بورطابل كمبيوتر tilifoun'),
+    (22, 'quincaillerie', 1, 10, 'Quincaillerie et droguerie', 'خردوات وأدوات',
+        'quincaillier outillage outils visserie ferronnerie bricolage عتاد أدوات بريكولاج'),
+    (23, 'parfumerie-cosmetiques', 1, 11, 'Parfumerie et cosmétiques', 'عطور ومستحضرات التجميل',
+        'cosmetiques cosmétique parfum parfums maquillage عطر عطار ماكياج 3attar attar makiyaj'),
+    (24, 'meubles-decoration', 1, 12, 'Meubles et décoration', 'أثاث وديكور',
+        'meuble mobilier ameublement literie salon cuisine decoration deco déco فرش ديكور صالون'),
+    (25, 'librairie-papeterie', 1, 13, 'Librairie et papeterie', 'مكتبة وأدوات مدرسية',
+        'livre livres fournitures scolaires cartable bureautique كتب كتاب قرطاسية maktaba');
+
+-- Children of droit.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (26, 'droit-civil', 2, 1, 'Droit civil', 'القانون المدني',
+        'civiliste litige litiges contrat contrats responsabilité civile dommages indemnisation مدني قضية مدنية'),
+    (27, 'droit-commercial', 2, 2, 'Droit commercial et des affaires', 'القانون التجاري',
+        'société societe sociétés entreprise entreprises faillite recouvrement créances شركات شركة تجاري'),
+    (28, 'droit-penal', 2, 3, 'Droit pénal', 'القانون الجزائي',
+        'penal pénaliste penaliste criminel défense plainte prison détention جنائي جزائي جنحة جناية شكوى'),
+    (29, 'droit-famille', 2, 4, 'Droit de la famille', 'قانون الأسرة',
+        'divorce khol3 khol garde enfants pension alimentaire héritage succession mariage طلاق خلع حضانة نفقة ميراث زواج talak tlaq'),
+    (30, 'droit-immobilier', 2, 5, 'Droit immobilier', 'القانون العقاري',
+        'foncier terrain terrains acte propriété bail expulsion cadastre عقار عقد ملكية عقاري'),
+    (31, 'droit-travail', 2, 6, 'Droit du travail', 'قانون العمل',
+        'licenciement salarié salarie employeur employé cnas فصل تعسفي عامل عمال تأمينات'),
+    (32, 'droit-administratif', 2, 7, 'Droit administratif', 'القانون الإداري',
+        'contentieux marchés publics marches fonction publique tribunal إداري صفقات عمومية محكمة إدارية'),
+    (33, 'notaire', 2, 8, 'Notaire', 'موثق',
+        'notariat notarié notarie notariale acte actes توثيق عقد mouwatheq mowatik notair'),
+    (34, 'huissier', 2, 9, 'Huissier de justice', 'محضر قضائي',
+        'commissaire constat signification exécution execution mohdir mohder');
+
+-- Children of sante.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (35, 'medecine-generale', 3, 1, 'Médecine générale', 'الطب العام',
+        'medecine generale généraliste generaliste médecin medecin docteur toubib consultation طبيب عام دكتور tbib doktor'),
+    (36, 'cardiologie', 3, 2, 'Cardiologie', 'أمراض القلب',
+        'cardiologue coeur cœur tension hypertension ecg قلب ضغط galb'),
+    (37, 'pediatrie', 3, 3, 'Pédiatrie', 'طب الأطفال',
+        'pediatrie pédiatre pediatre enfant enfants bébé bebe nourrisson أطفال طفل دراري drari'),
+    (38, 'gynecologie', 3, 4, 'Gynécologie et obstétrique', 'أمراض النساء والتوليد',
+        'gynecologie gynécologue gynecologue gyneco gynéco obstétricien grossesse accouchement sage-femme نساء توليد حمل قابلة'),
+    (39, 'dermatologie', 3, 5, 'Dermatologie', 'الأمراض الجلدية',
+        'dermatologue dermato peau acné acne allergie جلد بشرة'),
+    (40, 'ophtalmologie', 3, 6, 'Ophtalmologie', 'طب العيون',
+        'ophtalmologue ophtalmo oculiste yeux vue عين عينين 3inin'),
+    (41, 'orl', 3, 7, 'Oto-rhino-laryngologie (ORL)', 'طب الأنف والأذن والحنجرة',
+        'otorhino oto-rhino oreille nez gorge sinus أذن أنف حنجرة ودن'),
+    (42, 'neurologie', 3, 8, 'Neurologie', 'طب الأعصاب',
+        'neurologue cerveau nerfs migraine épilepsie أعصاب مخ'),
+    (43, 'gastro-enterologie', 3, 9, 'Gastro-entérologie', 'أمراض الجهاز الهضمي',
+        'gastro-enterologie gastro-entérologue gastroenterologue estomac digestif foie معدة هضم كبد'),
+    (44, 'endocrinologie', 3, 10, 'Endocrinologie et diabétologie', 'الغدد والسكري',
+        'endocrinologue diabétologue diabetologue diabète diabete thyroïde thyroide سكري غدة درقية السكر sokkar'),
+    (45, 'orthopedie', 3, 11, 'Orthopédie et traumatologie', 'جراحة العظام',
+        'orthopedie orthopédiste orthopediste traumatologue fracture os dos genou عظام كسر ظهر'),
+    (46, 'psychologie-psychiatrie', 3, 12, 'Psychologie et psychiatrie', 'علم النفس والطب العقلي',
+        'psychologue psychiatre psy psychothérapie therapie stress anxiété dépression نفسي نفساني'),
+    (47, 'dentiste', 3, 13, 'Chirurgie dentaire', 'طب الأسنان',
+        'dentiste chirurgien-dentiste dent dents orthodontiste orthodontie implant أسنان سنين سنان snan snin'),
+    (48, 'pharmacie', 3, 14, 'Pharmacie', 'صيدلية',
+        'pharmacien médicaments medicaments garde parapharmacie صيدلي دواء دوا فارماسي farmacie pharmaci dwa'),
+    (49, 'laboratoire-analyses', 3, 15, 'Laboratoire d''analyses médicales', 'مخبر التحاليل الطبية',
+        'labo analyse bilan sanguin sang prélèvement تحاليل تحليل دم ta7alil tahalil'),
+    (50, 'kinesitherapie', 3, 16, 'Kinésithérapie', 'العلاج الطبيعي',
+        'kinesitherapie kiné kine kinésithérapeute kinesitherapeute physiothérapie rééducation reeducation ترويض تدليك علاج فيزيائي'),
+    (51, 'radiologie', 3, 17, 'Radiologie et imagerie médicale', 'الأشعة والتصوير الطبي',
+        'radio radiologue échographie echographie écho scanner irm mammographie أشعة راديو سكانير إيكوغرافي'),
+    (52, 'soins-infirmiers', 3, 18, 'Soins infirmiers à domicile', 'التمريض المنزلي',
+        'infirmier infirmière infirmiere piqûre piqure injection pansement ممرض ممرضة فرملي حقنة fermli'),
+    (53, 'opticien', 3, 19, 'Opticien', 'أخصائي النظارات',
+        'optique lunettes lentilles verres نظارات نظاراتي');
+
+-- Children of ingenierie.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (54, 'genie-civil', 4, 1, 'Génie civil', 'الهندسة المدنية',
+        'genie structure béton beton armé calcul chantier مدني خرسانة'),
+    (55, 'genie-electrique', 4, 2, 'Génie électrique', 'الهندسة الكهربائية',
+        'genie electrique électrotechnique electrotechnique électricité industrielle automatisme énergie solaire كهرباء'),
+    (56, 'genie-mecanique', 4, 3, 'Génie mécanique', 'الهندسة الميكانيكية',
+        'genie mecanique industrielle maintenance fabrication usinage ميكانيك'),
+    (57, 'informatique-logiciel', 4, 4, 'Informatique et développement logiciel', 'الإعلام الآلي والبرمجيات',
+        'developpement développeur developpeur programmeur site web application mobile réseau reseau it مبرمج برمجة إعلام آلي موقع ويب'),
+    (58, 'architecture', 4, 5, 'Architecture', 'الهندسة المعمارية',
+        'architecte plan plans permis construire conception maison villa مهندس معماري مخطط بلان'),
+    (59, 'hydraulique', 4, 6, 'Hydraulique', 'الري والموارد المائية',
+        'forage puits assainissement eau potable irrigation ري مياه بئر حفر');
+
+-- Children of education.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (60, 'soutien-scolaire', 5, 1, 'Soutien scolaire et cours particuliers', 'الدعم المدرسي والدروس الخصوصية',
+        'bac bem prof professeur math maths mathématiques physique رياضيات دروس أستاذ باك قراية dourous'),
+    (61, 'ecoles-langues', 5, 2, 'Écoles de langues', 'مدارس اللغات',
+        'ecole cours langue anglais français francais allemand espagnol turc لغات إنجليزية فرنسية انجليزي'),
+    (62, 'auto-ecole', 5, 3, 'Auto-école', 'مدرسة تعليم السياقة',
+        'autoecole permis conduire conduite moniteur code سياقة بيرمي رخصة permi'),
+    (63, 'formation-professionnelle', 5, 4, 'Formation professionnelle', 'التكوين المهني',
+        'qualifiante diplôme diplome métier metier stage certification تكوين مهني شهادة'),
+    (64, 'creches-prescolaire', 5, 5, 'Crèches et préscolaire', 'الروضات والتعليم التحضيري',
+        'creche crèche garderie maternelle prescolaire روضة حضانة تحضيري rawda'),
+    (65, 'ecoles-privees', 5, 6, 'Écoles privées', 'المدارس الخاصة',
+        'ecole privee école privée primaire cem lycée lycee enseignement privé مدرسة خاصة ابتدائي متوسط ثانوي');
+
+-- Children of artisans-services.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (66, 'electricien', 6, 1, 'Électricien', 'كهربائي',
+        'electricien électricité electricite installation électrique dépannage tableau كهرباء تريسيان trisyan triciti'),
+    (67, 'plombier', 6, 2, 'Plombier', 'سباك',
+        'plomberie sanitaire fuite chauffe-eau robinet débouchage ترصيص بلومبي sebbak plombi'),
+    (68, 'menuisier', 6, 3, 'Menuisier', 'نجار',
+        'menuiserie bois aluminium alu pvc portes fenêtres fenetres placard نجارة منويزري nejjar najjar'),
+    (69, 'peintre', 6, 4, 'Peintre en bâtiment', 'دهان',
+        'peinture enduit papier-peint décoration صباغ صباغة دهن sebbagh sbagh'),
+    (70, 'climatisation-chauffage', 6, 5, 'Climatisation et chauffage', 'التكييف والتدفئة',
+        'climatiseur clim frigoriste froid chaudière chaudiere radiateur مكيف كليماتيزور تبريد شوفاج klim'),
+    (71, 'macon', 6, 6, 'Maçon', 'بناء',
+        'maçonnerie maconnerie construction rénovation renovation béton beton بناي بني ترميم bennay bani'),
+    (72, 'soudeur-ferronnier', 6, 7, 'Soudeur et ferronnier', 'لحام وحداد',
+        'soudure ferronnerie fer forgé portail grille rampe حداد سودور soudour haddad'),
+    (73, 'carreleur', 6, 8, 'Carreleur', 'مبلط',
+        'carrelage faïence faience dalle dallage zellige marbre زليج كارلاج رخام zelij carlage'),
+    (74, 'serrurier', 6, 9, 'Serrurier', 'صانع المفاتيح والأقفال',
+        'serrurerie clé cle clés serrure blindée مفاتيح قفل مفتاح'),
+    (75, 'nettoyage', 6, 10, 'Nettoyage', 'التنظيف',
+        'ménage menage nettoyeur désinfection desinfection تنظيف منظفة شطابة'),
+    (76, 'jardinage', 6, 11, 'Jardinage et paysagisme', 'البستنة وتنسيق الحدائق',
+        'jardinier paysagiste élagage elagage gazon arrosage جنان جنايني بستاني حديقة jnen jnayni'),
+    (77, 'reparation-electromenager', 6, 12, 'Réparation d''électroménager', 'تصليح الأجهزة الكهرومنزلية',
+        'réparateur reparateur frigo réfrigérateur lave-linge télé tv four ثلاجة فريجيدار غسالة ماشينة frigidaire'),
+    (78, 'demenagement', 6, 13, 'Déménagement', 'نقل الأثاث',
+        'déménageur demenageur transport meubles camion fourgon شاحنة كاميو demenagement');
+
+-- Children of automobile.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (79, 'mecanique-auto', 7, 1, 'Mécanique automobile', 'ميكانيك السيارات',
+        'mécanicien mecanicien garage réparation vidange moteur ميكانيسيان ميكانيكي mikanik'),
+    (80, 'carrosserie', 7, 2, 'Carrosserie et peinture auto', 'هيكلة وطلاء السيارات',
+        'carrossier tôlerie tolerie tôlier tolier débosselage طولي طوليي صباغة toli'),
+    (81, 'pneumatique', 7, 3, 'Pneus et vulcanisation', 'العجلات والفلكنة',
+        'pneu vulcanisateur crevaison jantes équilibrage parallélisme عجلات بنو فولكانيزاتور vulca'),
+    (82, 'electricite-auto', 7, 4, 'Électricité automobile', 'كهرباء السيارات',
+        'électricien auto electricien diagnostic batterie démarreur alternateur تريسيان طوموبيل دياغنوستيك باتري'),
+    (83, 'lavage-auto', 7, 5, 'Lavage auto', 'غسيل السيارات',
+        'carwash voiture nettoyage لافاج lavaj'),
+    (84, 'location-voitures', 7, 6, 'Location de voitures', 'كراء السيارات',
+        'véhicule vehicule voiture loueur rent rentacar لوكاسيون kra'),
+    (85, 'pieces-detachees', 7, 7, 'Pièces détachées', 'قطع الغيار',
+        'pieces detachees auto accessoires casse غيار بياس pies'),
+    (86, 'depannage-remorquage', 7, 8, 'Dépannage et remorquage', 'القطر والإغاثة',
+        'dépanneuse depanneuse panne assistance routière ديبانوز قطر'),
+    (87, 'vente-vehicules', 7, 9, 'Vente de véhicules', 'بيع السيارات',
+        'concessionnaire voitures occasion neuf showroom وكيل سيارات مستعملة');
+
+-- Children of conseil.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (88, 'comptabilite', 8, 1, 'Comptabilité', 'المحاسبة',
+        'comptabilite comptable expert-comptable commissaire-aux-comptes bilan comptes محاسب حسابات'),
+    (89, 'fiscalite', 8, 2, 'Conseil fiscal', 'الاستشارة الجبائية',
+        'fiscalité fiscalite impôts impots déclaration fiscale g50 conseiller ضرائب جباية الضريبة'),
+    (90, 'gestion-management', 8, 3, 'Conseil en gestion et management', 'الاستشارة في التسيير',
+        'stratégie strategie organisation business création creation entreprise تسيير إنشاء مؤسسة'),
+    (91, 'ressources-humaines', 8, 4, 'Ressources humaines', 'الموارد البشرية',
+        'rh recrutement embauche paie emploi personnel توظيف موارد بشرية'),
+    (92, 'marketing-communication', 8, 5, 'Marketing et communication', 'التسويق والاتصال',
+        'digital publicité publicite pub réseaux sociaux community manager إشهار تسويق إعلان'),
+    (93, 'transit-douane', 8, 6, 'Transit et dédouanement', 'العبور والتخليص الجمركي',
+        'transitaire douane dedouanement import export importation conteneur جمارك ديوانة ترانزيت'),
+    (94, 'assurances', 8, 7, 'Assurances', 'التأمين',
+        'assurance assureur sinistre تأمين لاسيرونس'),
+    (95, 'traduction', 8, 8, 'Traduction', 'الترجمة',
+        'traducteur juré officielle interprète interprete مترجم ترجمة رسمية');
+
+-- Children of arts-medias.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (96, 'photographie', 9, 1, 'Photographie', 'التصوير الفوتوغرافي',
+        'photographe photo studio shooting photos mariage مصور تصوير فوطو foto'),
+    (97, 'video', 9, 2, 'Vidéo et audiovisuel', 'الفيديو والسمعي البصري',
+        'vidéaste videaste tournage montage caméraman cameraman drone clip فيديو تصوير مونتاج'),
+    (98, 'design-graphique', 9, 3, 'Design graphique', 'التصميم الغرافيكي',
+        'graphiste infographiste infographie logo identité visuelle affiche مصمم تصميم لوغو'),
+    (99, 'musique', 9, 4, 'Musique', 'الموسيقى',
+        'musicien orchestre dj chanteur chanteuse studio enregistrement مغني فرقة موسيقية ديجي'),
+    (100, 'evenementiel', 9, 5, 'Événementiel', 'تنظيم الحفلات والمناسبات',
+        'evenementiel organisation événements mariage fête fete anniversaire décoration عرس أعراس حفلات مناسبات 3ors ors'),
+    (101, 'salles-fetes', 9, 6, 'Salles des fêtes', 'قاعات الحفلات',
+        'salle fetes fête mariages traiteur réception قاعة حفلات أعراس صالة sala'),
+    (102, 'imprimerie', 9, 7, 'Imprimerie', 'المطبعة',
+        'impression imprimeur flyers cartes sérigraphie serigraphie bâche طباعة');
+
+-- Children of beaute.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (103, 'coiffure-femme', 10, 1, 'Coiffure femme', 'حلاقة نسائية',
+        'coiffeuse salon brushing coloration lissage مصففة شعر كوافيرة kwafira'),
+    (104, 'barbier', 10, 2, 'Barbier et coiffure homme', 'حلاق رجالي',
+        'coiffeur barber barbershop coupe barbe حجام حفاف hajjam 7ajjam hallak'),
+    (105, 'institut-beaute', 10, 3, 'Institut de beauté', 'صالون التجميل',
+        'beaute esthéticienne estheticienne soins visage épilation epilation maquillage mariée تجميل ماكياج عروسة'),
+    (106, 'onglerie', 10, 4, 'Onglerie', 'العناية بالأظافر',
+        'ongles manucure pédicure pedicure vernis gel faux أظافر مانيكير'),
+    (107, 'hammam-spa', 10, 5, 'Hammam et spa', 'حمام وسبا',
+        'massage sauna bain maure gommage تدليك 7ammam hamam'),
+    (108, 'salles-sport', 10, 6, 'Salles de sport et fitness', 'قاعات الرياضة',
+        'gym musculation coach sportif aérobic aerobic crossfit رياضة جيم');
+
+-- Children of immobilier-construction.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (109, 'agence-immobiliere', 11, 1, 'Agence immobilière', 'وكالة عقارية',
+        'immobiliere agent immobilier vente location appartement maison terrain سمسار كراء بيع دار simsar samsar'),
+    (110, 'promotion-immobiliere', 11, 2, 'Promotion immobilière', 'الترقية العقارية',
+        'promoteur immobilier logement promotionnel lpp lpa مرقي عقاري ترقية سكن ترقوي'),
+    (111, 'entreprise-batiment', 11, 3, 'Entreprise de bâtiment', 'مقاولة البناء',
+        'entrepreneur btp construction gros œuvre oeuvre chantier مقاول شانطي'),
+    (112, 'geometre-topographe', 11, 4, 'Géomètre et topographe', 'خبير عقاري ومهندس طوبوغرافي',
+        'geometre géomètre-expert topographie bornage levé topographique cadastre طوبوغرافيا مسح أراضي'),
+    (113, 'expertise-immobiliere', 11, 5, 'Expertise immobilière', 'الخبرة العقارية',
+        'expert immobilier évaluation evaluation estimation foncier تقييم خبير عقاري'),
+    (114, 'materiaux-construction', 11, 6, 'Matériaux de construction', 'مواد البناء',
+        'materiaux ciment sable brique parpaing béton fer dépôt اسمنت رمل ياجور حديد سيما siman yajour'),
+    (115, 'decoration-interieure', 11, 7, 'Architecture d''intérieur et décoration', 'الديكور الداخلي',
+        'décorateur decorateur design aménagement faux plafond placo ba13 ديكور بلاكو');
+
+-- Children of animaux.
+INSERT INTO categories (id, slug, parent_id, position, name_fr, name_ar, keywords) VALUES
+    (116, 'veterinaire', 12, 1, 'Vétérinaire', 'طبيب بيطري',
+        'veterinaire véto veto clinique vaccination بيطار bitari baytari'),
+    (117, 'toilettage', 12, 2, 'Toilettage', 'العناية بالحيوانات',
+        'toiletteur tonte bain canin chien chat تنظيف كلاب'),
+    (118, 'animalerie', 12, 3, 'Animalerie', 'محل الحيوانات الأليفة',
+        'petshop pet shop croquettes accessoires aquarium poissons oiseaux عصافير أكل قطط حوت'),
+    (119, 'pension-dressage', 12, 4, 'Pension et dressage', 'إيواء وتدريب الحيوانات',
+        'garde éducateur educateur canin chien تدريب كلاب حراسة');
