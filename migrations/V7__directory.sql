@@ -56,12 +56,15 @@ CREATE TABLE professionals (
 );
 
 -- One index per filter; the planner combines them (BitmapAnd) or picks the most selective.
+-- docs/DIRECTORY.md gives each index's reason.
 CREATE INDEX professionals_search ON professionals USING gin (search_vector);
 CREATE INDEX professionals_names_trgm ON professionals USING gin (search_names gin_trgm_ops);
-CREATE INDEX professionals_category ON professionals (category_id, rating_average DESC NULLS LAST);
-CREATE INDEX professionals_wilaya ON professionals (wilaya_code, commune_key);
-CREATE INDEX professionals_rating ON professionals (rating_average DESC NULLS LAST, rating_count DESC);
-CREATE INDEX professionals_verified ON professionals (created_at DESC) WHERE verified;
+-- Also covers the facet counts of an unfiltered search (an index-only scan).
+CREATE INDEX professionals_category ON professionals (category_id, wilaya_code);
+CREATE INDEX professionals_wilaya ON professionals (wilaya_code);
+CREATE INDEX professionals_commune ON professionals (commune_key);
+CREATE INDEX professionals_rating ON professionals (rating_average DESC NULLS LAST, rating_count DESC, id);
+CREATE INDEX professionals_verified ON professionals (verified, created_at DESC);
 CREATE INDEX professionals_newest ON professionals (created_at DESC, id DESC);
 CREATE INDEX professionals_languages ON professionals USING gin (languages);
 CREATE INDEX professionals_open ON professionals USING gist (open_minutes);

@@ -39,7 +39,7 @@ mod wallet;
 pub use directory::{
     Category, CategoryRef, OpeningHours, PriceUnit, Professional, ProfessionalAdminUpdate,
     ProfessionalId, ProfessionalRequest, ProfessionalUpdate, RatingSummary, ReplyRequest, Review,
-    ReviewId, ReviewPage, ReviewRequest, ReviewReply, ReviewSort, SearchFacets, SearchHit,
+    ReviewId, ReviewPage, ReviewReply, ReviewRequest, ReviewSort, SearchFacets, SearchHit,
     SearchPage, SearchQuery, SearchSort, Service, ServiceId, ServiceRequest, ServiceUpdate,
     TimeRange, Wilaya,
 };

@@ -371,6 +371,10 @@ impl ManagedPostgres {
         set("unix_socket_permissions", "0700");
         set("port", &self.options.port.to_string());
         set("max_connections", &self.options.max_connections.to_string());
+        // JIT compilation costs tens of milliseconds and pays off only for long analytical
+        // queries; Contacto's are short, and a directory search over many rows would otherwise
+        // cross jit_above_cost and pay that on every call.
+        set("jit", "off");
         if !self.options.durable {
             set("fsync", "off");
             set("synchronous_commit", "off");

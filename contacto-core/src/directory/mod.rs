@@ -19,8 +19,8 @@ use crate::Contacto;
 use crate::api::{
     Category, CategoryRef, Professional, ProfessionalAdminUpdate, ProfessionalId,
     ProfessionalRequest, ProfessionalUpdate, ReplyRequest, Review, ReviewId, ReviewPage,
-    ReviewRequest, ReviewSort, Role, SearchFacets, SearchHit, SearchPage, SearchQuery,
-    SearchSort, Service, ServiceId, ServiceRequest, ServiceUpdate, Wilaya,
+    ReviewRequest, ReviewSort, Role, SearchFacets, SearchHit, SearchPage, SearchQuery, SearchSort,
+    Service, ServiceId, ServiceRequest, ServiceUpdate, Wilaya,
 };
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::identity::Principal;
@@ -43,6 +43,9 @@ const MAX_QUERY_CHARS: usize = 200;
 const DEFAULT_RADIUS_KM: f64 = 25.0;
 const MAX_RADIUS_KM: f64 = 500.0;
 
+/// Path segments that a slug would shadow (`/api/v1/professionals/me`).
+const RESERVED_SLUGS: &[&str] = &["me"];
+
 /// Attempts at a free slug when concurrent profiles race for the same one.
 const SLUG_ATTEMPTS: usize = 5;
 
@@ -61,11 +64,21 @@ impl Reference {
             .ok_or_else(|| Error::internal("reading a category", format!("unknown id {id}")))
     }
 
-    fn category_by_slug(&self, field: &str, slug: &str) -> std::result::Result<&CategoryRow, FieldError> {
+    fn category_by_slug(
+        &self,
+        field: &str,
+        slug: &str,
+    ) -> std::result::Result<&CategoryRow, FieldError> {
         self.categories
             .iter()
             .find(|category| category.slug == slug)
-            .ok_or_else(|| FieldError::new(field, "unknown", format!("no category {slug:?}; see GET /api/v1/categories")))
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    "unknown",
+                    format!("no category {slug:?}; see GET /api/v1/categories"),
+                )
+            })
     }
 
     fn category_ref(&self, id: i16) -> Result<CategoryRef> {
@@ -98,7 +111,13 @@ impl Reference {
         self.wilayas
             .iter()
             .find(|wilaya| wilaya.code == code)
-            .ok_or_else(|| FieldError::new(field, "unknown", format!("no wilaya {code:?}; codes are 01 to 58")))
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    "unknown",
+                    format!("no wilaya {code:?}; codes are 01 to 58"),
+                )
+            })
     }
 
     fn tree(&self, parent: Option<i16>) -> Vec<Category> {
@@ -131,6 +150,8 @@ impl Reference {
             names.push_str(&fold(business));
         }
         let mut topics = Vec::new();
+        // The category and its ancestors, with their keywords: a root's keywords apply to every
+        // subcategory (`avocat` for all of law), which the seed data keeps true.
         let mut category = Some(self.category(fields.category_id)?);
         while let Some(current) = category {
             topics.extend([
@@ -177,7 +198,11 @@ fn page_and_limit(page: Option<i64>, limit: Option<i64>) -> Result<(i64, i64)> {
     let page = page.unwrap_or(1);
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE).contains(&page) {
-        errors.push(FieldError::new("page", "out_of_range", format!("1 to {MAX_PAGE}")));
+        errors.push(FieldError::new(
+            "page",
+            "out_of_range",
+            format!("1 to {MAX_PAGE}"),
+        ));
     }
     if !(1..=MAX_DIRECTORY_PAGE_SIZE).contains(&limit) {
         errors.push(FieldError::new(
@@ -365,19 +390,35 @@ impl<'a> Directory<'a> {
         }
         let reference = self.reference().await?;
         let fields = Self::fields(&reference, request, &[])?;
-        let base = text::slugify(&fields.display_name).unwrap_or_else(|| "pro".to_owned());
+        let mut base = text::slugify(&fields.display_name).unwrap_or_else(|| "pro".to_owned());
+        // A slug must never read as a route or as an id: `profile()` tries ids first.
+        if RESERVED_SLUGS.contains(&base.as_str()) || Uuid::parse_str(&base).is_ok() {
+            base = format!("pro-{base}");
+        }
         let id = ProfessionalId(Uuid::now_v7());
         let mut client = self.core.db().primary().await?;
-        for _ in 0..SLUG_ATTEMPTS {
+        for attempt in 0..SLUG_ATTEMPTS {
             let tx = client
                 .transaction()
                 .await
                 .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
             let taken = store::slugs_like(&*tx, &base).await?;
-            let slug = (1..)
-                .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
-                .find(|slug| !taken.contains(slug))
-                .unwrap_or_else(|| format!("{base}-{}", id.0.simple()));
+            let slug = if attempt == 0 {
+                (1..)
+                    .map(|n| {
+                        if n == 1 {
+                            base.clone()
+                        } else {
+                            format!("{base}-{n}")
+                        }
+                    })
+                    .find(|slug| !taken.contains(slug))
+                    .unwrap_or_else(|| format!("{base}-{}", id.0.simple()))
+            } else {
+                // Lost a race for the next number: namesakes are being created at this very
+                // moment, so a random suffix avoids racing them again.
+                format!("{base}-{:04x}", rand::random::<u16>())
+            };
             match store::write_profile(&*tx, id, Some((principal.user_id, &slug)), &fields).await {
                 Err(err) if is_slug_race(&err) => continue,
                 Err(err) => return Err(err),
@@ -392,7 +433,9 @@ impl<'a> Directory<'a> {
                 .map_err(|e| crate::db::error::from_pg(e, "committing a profile"))?;
             return Ok(view);
         }
-        Err(Error::Unavailable("no free slug after several attempts".into()))
+        Err(Error::Unavailable(
+            "no free slug after several attempts".into(),
+        ))
     }
 
     /// A profile by id or slug, with its services and rating summary. Public.
@@ -423,11 +466,16 @@ impl<'a> Directory<'a> {
     pub async fn my_profile(&self, principal: &Principal) -> Result<Professional> {
         let reference = self.reference().await?;
         let client = self.core.db().primary().await?;
-        let row = store::profile(&**client, ProfileKey::Owner(principal.user_id), now_minute(), false)
-            .await?
-            .ok_or(Error::NotFound {
-                resource: "professional profile",
-            })?;
+        let row = store::profile(
+            &**client,
+            ProfileKey::Owner(principal.user_id),
+            now_minute(),
+            false,
+        )
+        .await?
+        .ok_or(Error::NotFound {
+            resource: "professional profile",
+        })?;
         self.view(&**client, &reference, row).await
     }
 
@@ -436,7 +484,10 @@ impl<'a> Directory<'a> {
     async fn change_own<T>(
         &self,
         principal: &Principal,
-        change: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>, &ProfileRow) -> Result<(Option<ProfessionalRequest>, T)>,
+        change: impl AsyncFnOnce(
+            &tokio_postgres::Transaction<'_>,
+            &ProfileRow,
+        ) -> Result<(Option<ProfessionalRequest>, T)>,
     ) -> Result<T> {
         let reference = self.reference().await?;
         let mut client = self.core.db().primary().await?;
@@ -444,11 +495,16 @@ impl<'a> Directory<'a> {
             .transaction()
             .await
             .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
-        let row = store::profile(&*tx, ProfileKey::Owner(principal.user_id), now_minute(), true)
-            .await?
-            .ok_or(Error::NotFound {
-                resource: "professional profile",
-            })?;
+        let row = store::profile(
+            &*tx,
+            ProfileKey::Owner(principal.user_id),
+            now_minute(),
+            true,
+        )
+        .await?
+        .ok_or(Error::NotFound {
+            resource: "professional profile",
+        })?;
         let (request, value) = change(&*tx, &row).await?;
         let request = match request {
             Some(request) => request,
@@ -555,7 +611,9 @@ impl<'a> Directory<'a> {
             .services
             .into_iter()
             .find(|service| service.id == id)
-            .ok_or(Error::NotFound { resource: "service" })
+            .ok_or(Error::NotFound {
+                resource: "service",
+            })
     }
 
     /// Changes a service of the caller's profile.
@@ -575,7 +633,9 @@ impl<'a> Directory<'a> {
                     .await?
                     .into_iter()
                     .find(|service| service.id == id)
-                    .ok_or(Error::NotFound { resource: "service" })?;
+                    .ok_or(Error::NotFound {
+                        resource: "service",
+                    })?;
                 let update = update.clone();
                 let merged = ServiceRequest {
                     name: update.name.unwrap_or(current.name),
@@ -606,7 +666,9 @@ impl<'a> Directory<'a> {
                 if store::delete_service(tx, row.id, id).await? {
                     Ok((None, ()))
                 } else {
-                    Err(Error::NotFound { resource: "service" })
+                    Err(Error::NotFound {
+                        resource: "service",
+                    })
                 }
             })
             .await;
@@ -675,8 +737,15 @@ impl<'a> Directory<'a> {
             model::check_review(request)?;
             let client = self.core.db().primary().await?;
             let professional = ProfessionalId(Uuid::nil());
-            if !store::write_review(&**client, id, professional, principal.user_id, request, false)
-                .await?
+            if !store::write_review(
+                &**client,
+                id,
+                professional,
+                principal.user_id,
+                request,
+                false,
+            )
+            .await?
             {
                 return Err(Error::NotFound { resource: "review" });
             }
@@ -806,7 +875,11 @@ impl<'a> Directory<'a> {
         model::check_coordinates(&mut errors, ("lat", query.lat), ("lng", query.lng));
         let radius = query.radius_km.unwrap_or(DEFAULT_RADIUS_KM);
         if query.radius_km.is_some() && query.lat.is_none() {
-            errors.push(FieldError::new("radius_km", "invalid_value", "needs lat and lng"));
+            errors.push(FieldError::new(
+                "radius_km",
+                "invalid_value",
+                "needs lat and lng",
+            ));
         }
         if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
             errors.push(FieldError::new(
@@ -819,13 +892,19 @@ impl<'a> Directory<'a> {
             .lat
             .zip(query.lng)
             .map(|(lat, lng)| (model::to_xyz(lat, lng), model::chord_km(radius)));
-        let sort = query.sort.unwrap_or(if terms.is_empty() {
-            SearchSort::Newest
-        } else {
-            SearchSort::Relevance
-        });
+        let sort = match query.sort {
+            // Without text, relevance is reputation alone: best rated first, which an index serves.
+            Some(SearchSort::Relevance) if terms.is_empty() => SearchSort::Rating,
+            Some(sort) => sort,
+            None if terms.is_empty() => SearchSort::Newest,
+            None => SearchSort::Relevance,
+        };
         if sort == SearchSort::Distance && near.is_none() {
-            errors.push(FieldError::new("sort", "invalid_value", "distance needs lat and lng"));
+            errors.push(FieldError::new(
+                "sort",
+                "invalid_value",
+                "distance needs lat and lng",
+            ));
         }
         errors.into_result()?;
         let now = now_minute();
@@ -847,6 +926,33 @@ impl<'a> Directory<'a> {
             },
             reference,
         ))
+    }
+
+    /// The plans PostgreSQL chooses for a search's two statements (the page, then the facet
+    /// counts), as `EXPLAIN` prints them: for operators analysing a slow search, and for the test
+    /// that proves every filter is served by an index.
+    ///
+    /// # Errors
+    ///
+    /// As [`Directory::search`].
+    pub async fn explain(&self, query: &SearchQuery) -> Result<Vec<String>> {
+        let (spec, _) = self.spec(query).await?;
+        let client = self.core.db().primary().await?;
+        let mut plans = Vec::new();
+        for statement in [search::page(&spec), search::facets(&spec)] {
+            let explain = search::Statement {
+                sql: format!("EXPLAIN {}", statement.sql),
+                params: statement.params,
+            };
+            let lines: Vec<String> = store::run(&**client, &explain)
+                .await?
+                .iter()
+                .map(|row| row.try_get::<_, String>(0))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| Error::internal("reading a plan", e))?;
+            plans.push(lines.join("\n"));
+        }
+        Ok(plans)
     }
 
     /// Searches professionals. Public.
@@ -985,7 +1091,6 @@ fn apply(request: &mut ProfessionalRequest, update: ProfessionalUpdate) {
     set(&mut request.years_experience, update.years_experience);
 }
 
-/// The services' names of a profile, for its search text.
 #[cfg(test)]
 mod tests {
     use super::*;

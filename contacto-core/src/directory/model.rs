@@ -3,9 +3,7 @@
 
 use time::OffsetDateTime;
 
-use crate::api::{
-    OpeningHours, ProfessionalRequest, ReviewRequest, ServiceRequest, TimeRange,
-};
+use crate::api::{OpeningHours, ProfessionalRequest, ReviewRequest, ServiceRequest, TimeRange};
 use crate::error::{FieldError, FieldErrors};
 
 /// Minutes in a week: opening hours are ranges of minutes since Monday 00:00.
@@ -130,7 +128,8 @@ pub(crate) fn open_minutes(hours: &OpeningHours) -> Result<String, FieldError> {
 
 /// The minute of the week (Monday 00:00 is 0) at `now`, in Africa/Algiers time.
 pub(crate) fn minute_of_week(now: OffsetDateTime) -> i32 {
-    let local = now.to_offset(time::UtcOffset::UTC) + time::Duration::minutes(ALGIERS_OFFSET_MINUTES);
+    let local =
+        now.to_offset(time::UtcOffset::UTC) + time::Duration::minutes(ALGIERS_OFFSET_MINUTES);
     let day = i32::from(local.weekday().number_days_from_monday());
     day * 24 * 60 + i32::from(local.hour()) * 60 + i32::from(local.minute())
 }
@@ -170,7 +169,11 @@ pub(crate) fn check_coordinates(
         _ => {}
     }
     if latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
-        errors.push(FieldError::new(lat_field, "out_of_range", "-90 to 90 degrees"));
+        errors.push(FieldError::new(
+            lat_field,
+            "out_of_range",
+            "-90 to 90 degrees",
+        ));
     }
     if longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
         errors.push(FieldError::new(
@@ -227,7 +230,11 @@ pub(crate) fn check_contact_email(errors: &mut FieldErrors, email: Option<&str>)
             !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
         });
         if !valid || email.len() > 254 {
-            errors.push(FieldError::new("email", "invalid_format", "an email address"));
+            errors.push(FieldError::new(
+                "email",
+                "invalid_format",
+                "an email address",
+            ));
         }
     }
 }
@@ -256,10 +263,28 @@ pub(crate) fn check_profile(request: &ProfessionalRequest, errors: &mut FieldErr
     if let Some(name) = &request.business_name {
         check_len(errors, "business_name", name.trim(), 1, 160);
     }
-    check_len(errors, "bio_ar", request.bio_ar.as_deref().unwrap_or(""), 0, MAX_BIO_CHARS);
-    check_len(errors, "bio_fr", request.bio_fr.as_deref().unwrap_or(""), 0, MAX_BIO_CHARS);
+    check_len(
+        errors,
+        "bio_ar",
+        request.bio_ar.as_deref().unwrap_or(""),
+        0,
+        MAX_BIO_CHARS,
+    );
+    check_len(
+        errors,
+        "bio_fr",
+        request.bio_fr.as_deref().unwrap_or(""),
+        0,
+        MAX_BIO_CHARS,
+    );
     check_len(errors, "commune", request.commune.trim(), 1, 100);
-    check_len(errors, "address", request.address.as_deref().unwrap_or(""), 0, 300);
+    check_len(
+        errors,
+        "address",
+        request.address.as_deref().unwrap_or(""),
+        0,
+        300,
+    );
     check_coordinates(
         errors,
         ("latitude", request.latitude),
@@ -276,7 +301,11 @@ pub(crate) fn check_profile(request: &ProfessionalRequest, errors: &mut FieldErr
 /// Validates years of experience.
 pub(crate) fn check_years(errors: &mut FieldErrors, years: Option<i16>) {
     if years.is_some_and(|years| !(0..=80).contains(&years)) {
-        errors.push(FieldError::new("years_experience", "out_of_range", "0 to 80"));
+        errors.push(FieldError::new(
+            "years_experience",
+            "out_of_range",
+            "0 to 80",
+        ));
     }
 }
 
@@ -377,7 +406,13 @@ mod tests {
 
     #[test]
     fn bad_opening_hours_are_refused() {
-        for (open, close) in [("8:00", "12:00"), ("25:00", "26:00"), ("10:00", "10:00"), ("24:00", "01:00"), ("ab:cd", "12:00")] {
+        for (open, close) in [
+            ("8:00", "12:00"),
+            ("25:00", "26:00"),
+            ("10:00", "10:00"),
+            ("24:00", "01:00"),
+            ("ab:cd", "12:00"),
+        ] {
             let hours = OpeningHours {
                 tue: vec![range(open, close)],
                 ..OpeningHours::default()

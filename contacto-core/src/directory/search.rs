@@ -207,23 +207,26 @@ pub(crate) fn page(spec: &SearchSpec) -> Statement {
     };
     // Relevance: how well the text matches (weighted full-text rank plus name similarity), then a
     // little for reputation, so that among equal matches the verified and well rated come first.
-    let reputation = "0.05 * coalesce(rating_average, 0)::float8 \
-                      + 0.02 * ln(1 + rating_count) + CASE WHEN verified THEN 0.1 ELSE 0 END";
     let score = if spec.terms.is_empty() {
-        reputation.to_owned()
+        "NULL::float8".to_owned()
     } else {
         let any: Vec<String> = spec.terms.iter().map(term_query).collect();
         let any = binder.bind(Param::Text(any.join(" | ")));
         let text = binder.bind(Param::Text(whole_text(spec)));
         format!(
             "ts_rank(search_vector, to_tsquery('simple', {any})) \
-             + 0.5 * word_similarity({text}, search_names) + {reputation}"
+             + 0.5 * word_similarity({text}, search_names) \
+             + 0.05 * coalesce(rating_average, 0)::float8 + 0.02 * ln(1 + rating_count) \
+             + CASE WHEN verified THEN 0.1 ELSE 0 END"
         )
     };
     let order = match spec.sort {
         SearchSort::Relevance => "score DESC, id",
         SearchSort::Distance => "distance_km ASC NULLS LAST, id",
-        SearchSort::Rating => "rating_average DESC NULLS LAST, rating_count DESC, id",
+        // Qualified: the bare name would be the output column, a float cast no index provides.
+        SearchSort::Rating => {
+            "professionals.rating_average DESC NULLS LAST, professionals.rating_count DESC, id"
+        }
         SearchSort::Newest => "created_at DESC, id DESC",
     };
     let limit = binder.bind(Param::BigInt(spec.limit));

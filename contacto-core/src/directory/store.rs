@@ -33,7 +33,10 @@ pub(crate) async fn reference(
     client: &impl GenericClient,
 ) -> Result<(Vec<Wilaya>, Vec<CategoryRow>)> {
     let wilayas = client
-        .query_typed("SELECT code, name_fr, name_ar FROM wilayas ORDER BY code", &[])
+        .query_typed(
+            "SELECT code, name_fr, name_ar FROM wilayas ORDER BY code",
+            &[],
+        )
         .await
         .db("reading wilayas")?
         .iter()

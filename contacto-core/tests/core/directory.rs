@@ -11,6 +11,12 @@ use contacto_core::{Contacto, ErrorKind, Principal};
 
 use crate::helpers::{admin, sql, user};
 
+/// Breaks one field of a valid request.
+type Spoil = Box<dyn Fn(&mut ProfessionalRequest)>;
+
+/// A query, a wilaya filter, who must be on the first page, who must not match, and why.
+type RelevanceCase<'a> = (&'a str, Option<&'a str>, &'a [&'a str], &'a [&'a str], &'a str);
+
 fn profile(name: &str, category: &str, wilaya: &str) -> ProfessionalRequest {
     ProfessionalRequest {
         display_name: name.to_owned(),
@@ -82,10 +88,18 @@ async fn reference_data_lists_58_wilayas_and_a_category_tree() {
     };
     assert!(tree.len() >= 10, "{} roots", tree.len());
     assert!(count(&tree) >= 100, "{} categories", count(&tree));
-    assert!(tree.iter().all(|root| root.parent.is_none() && !root.children.is_empty()));
+    assert!(
+        tree.iter()
+            .all(|root| root.parent.is_none() && !root.children.is_empty())
+    );
     let health = core.directory().categories(Some("sante")).await.unwrap();
     assert_eq!(health.len(), 1);
-    assert!(health[0].children.iter().all(|c| c.parent.as_deref() == Some("sante")));
+    assert!(
+        health[0]
+            .children
+            .iter()
+            .all(|c| c.parent.as_deref() == Some("sante"))
+    );
     let unknown = core.directory().categories(Some("nope")).await.unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::NotFound);
 }
@@ -103,7 +117,11 @@ async fn a_professional_creates_updates_and_is_verified() {
     request.languages = vec!["fr".to_owned(), "ar".to_owned()];
     request.opening_hours = always_open();
     request.years_experience = Some(14);
-    let created = core.directory().create_profile(&owner, &request).await.unwrap();
+    let created = core
+        .directory()
+        .create_profile(&owner, &request)
+        .await
+        .unwrap();
     assert_eq!(created.slug, "karim-benali");
     assert_eq!(created.category.slug, "plombier");
     assert_eq!(created.wilaya.name_fr, "Alger");
@@ -114,7 +132,11 @@ async fn a_professional_creates_updates_and_is_verified() {
     assert_eq!(created.languages, ["ar", "fr"]);
 
     // One profile per user.
-    let again = core.directory().create_profile(&owner, &request).await.unwrap_err();
+    let again = core
+        .directory()
+        .create_profile(&owner, &request)
+        .await
+        .unwrap_err();
     assert_eq!(again.code(), "PROFILE_EXISTS");
 
     // The same name gets the next free slug.
@@ -126,7 +148,11 @@ async fn a_professional_creates_updates_and_is_verified() {
         "display_name": "Karim B.", "business_name": null, "wilaya": "31"
     }))
     .unwrap();
-    let updated = core.directory().update_profile(&owner, &update).await.unwrap();
+    let updated = core
+        .directory()
+        .update_profile(&owner, &update)
+        .await
+        .unwrap();
     assert_eq!(updated.display_name, "Karim B.");
     assert_eq!(updated.business_name, None);
     assert_eq!(updated.wilaya.code, "31");
@@ -135,9 +161,17 @@ async fn a_professional_creates_updates_and_is_verified() {
 
     let ops = admin(&core).await;
     let verify = ProfessionalAdminUpdate { verified: true };
-    let denied = core.directory().administer(&owner, created.id, &verify).await.unwrap_err();
+    let denied = core
+        .directory()
+        .administer(&owner, created.id, &verify)
+        .await
+        .unwrap_err();
     assert_eq!(denied.kind(), ErrorKind::Forbidden);
-    let verified = core.directory().administer(&ops, created.id, &verify).await.unwrap();
+    let verified = core
+        .directory()
+        .administer(&ops, created.id, &verify)
+        .await
+        .unwrap();
     assert!(verified.verified);
     let by_slug = core.directory().profile("karim-benali").await.unwrap();
     assert_eq!(by_slug.id, created.id);
@@ -155,22 +189,55 @@ async fn bad_profiles_are_refused_naming_each_field() {
         .await
         .unwrap_err();
     assert_eq!(denied.kind(), ErrorKind::Forbidden);
-    let cases: Vec<(&str, Box<dyn Fn(&mut ProfessionalRequest)>)> = vec![
-        ("display_name", Box::new(|r| r.display_name = "K".to_owned())),
-        ("category", Box::new(|r| r.category = "astronaut".to_owned())),
+    let cases: Vec<(&str, Spoil)> = vec![
+        (
+            "display_name",
+            Box::new(|r| r.display_name = "K".to_owned()),
+        ),
+        (
+            "category",
+            Box::new(|r| r.category = "astronaut".to_owned()),
+        ),
         ("wilaya", Box::new(|r| r.wilaya = "59".to_owned())),
-        ("latitude", Box::new(|r| { r.latitude = Some(95.0); r.longitude = Some(3.0) })),
+        (
+            "latitude",
+            Box::new(|r| {
+                r.latitude = Some(95.0);
+                r.longitude = Some(3.0)
+            }),
+        ),
         ("longitude", Box::new(|r| r.latitude = Some(36.0))),
         ("phone", Box::new(|r| r.phone = Some("call me".to_owned()))),
-        ("website", Box::new(|r| r.website = Some("ftp://x".to_owned()))),
-        ("languages", Box::new(|r| r.languages = vec!["French".to_owned()])),
-        ("years_experience", Box::new(|r| r.years_experience = Some(200))),
-        ("opening_hours", Box::new(|r| r.opening_hours.mon = vec![TimeRange { open: "9h".to_owned(), close: "12:00".to_owned() }])),
+        (
+            "website",
+            Box::new(|r| r.website = Some("ftp://x".to_owned())),
+        ),
+        (
+            "languages",
+            Box::new(|r| r.languages = vec!["French".to_owned()]),
+        ),
+        (
+            "years_experience",
+            Box::new(|r| r.years_experience = Some(200)),
+        ),
+        (
+            "opening_hours",
+            Box::new(|r| {
+                r.opening_hours.mon = vec![TimeRange {
+                    open: "9h".to_owned(),
+                    close: "12:00".to_owned(),
+                }]
+            }),
+        ),
     ];
     for (field, spoil) in cases {
         let mut request = profile("Karim", "plombier", "16");
         spoil(&mut request);
-        let err = core.directory().create_profile(&owner, &request).await.unwrap_err();
+        let err = core
+            .directory()
+            .create_profile(&owner, &request)
+            .await
+            .unwrap_err();
         let fields = err.field_errors().unwrap_or_default();
         assert!(fields.iter().any(|f| f.field == field), "{field}: {err:?}");
     }
@@ -182,7 +249,12 @@ async fn bad_profiles_are_refused_naming_each_field() {
 async fn services_are_added_changed_removed_and_searchable() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let owner = professional(&core, "svc@example.dz", &profile("Yacine Amrani", "electricien", "09")).await;
+    let owner = professional(
+        &core,
+        "svc@example.dz",
+        &profile("Yacine Amrani", "electricien", "09"),
+    )
+    .await;
     let service = core
         .directory()
         .add_service(
@@ -198,7 +270,11 @@ async fn services_are_added_changed_removed_and_searchable() {
         )
         .await
         .unwrap();
-    let found = core.directory().search(&search("climatiseur")).await.unwrap();
+    let found = core
+        .directory()
+        .search(&search("climatiseur"))
+        .await
+        .unwrap();
     assert_eq!(found.total, 1, "a service's name is searchable");
     let bad = core
         .directory()
@@ -226,31 +302,92 @@ async fn services_are_added_changed_removed_and_searchable() {
         .await
         .unwrap();
     assert_eq!(renamed.price_min_minor, Some(500_000));
-    assert_eq!(core.directory().search(&search("climatiseur")).await.unwrap().total, 0);
-    assert_eq!(core.directory().search(&search("depannage")).await.unwrap().total, 1);
-    let stranger = professional(&core, "other@example.dz", &profile("Autre Pro", "electricien", "09")).await;
-    let theft = core.directory().remove_service(&stranger, service.id).await.unwrap_err();
+    assert_eq!(
+        core.directory()
+            .search(&search("climatiseur"))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        core.directory()
+            .search(&search("depannage"))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let stranger = professional(
+        &core,
+        "other@example.dz",
+        &profile("Autre Pro", "electricien", "09"),
+    )
+    .await;
+    let theft = core
+        .directory()
+        .remove_service(&stranger, service.id)
+        .await
+        .unwrap_err();
     assert_eq!(theft.kind(), ErrorKind::NotFound);
-    core.directory().remove_service(&owner, service.id).await.unwrap();
-    assert!(core.directory().my_profile(&owner).await.unwrap().services.is_empty());
+    core.directory()
+        .remove_service(&owner, service.id)
+        .await
+        .unwrap();
+    assert!(
+        core.directory()
+            .my_profile(&owner)
+            .await
+            .unwrap()
+            .services
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn reviews_keep_the_summary_exact_and_follow_the_rules() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let owner = professional(&core, "doc@example.dz", &profile("Dr Samia Khelifi", "pediatrie", "25")).await;
+    let owner = professional(
+        &core,
+        "doc@example.dz",
+        &profile("Dr Samia Khelifi", "pediatrie", "25"),
+    )
+    .await;
     let pro = core.directory().my_profile(&owner).await.unwrap();
-    let own = core.directory().review(&owner, &pro.slug, &review(5)).await.unwrap_err();
-    assert_eq!(own.kind(), ErrorKind::Forbidden, "nobody reviews their own profile");
+    let own = core
+        .directory()
+        .review(&owner, &pro.slug, &review(5))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        own.kind(),
+        ErrorKind::Forbidden,
+        "nobody reviews their own profile"
+    );
 
     let alice = user(&core, "alice@example.dz", Role::Customer).await;
     let bob = user(&core, "bob@example.dz", Role::Customer).await;
-    let first = core.directory().review(&alice, &pro.slug, &review(5)).await.unwrap();
-    core.directory().review(&bob, &pro.id.to_string(), &review(2)).await.unwrap();
-    let twice = core.directory().review(&alice, &pro.slug, &review(4)).await.unwrap_err();
+    let first = core
+        .directory()
+        .review(&alice, &pro.slug, &review(5))
+        .await
+        .unwrap();
+    core.directory()
+        .review(&bob, &pro.id.to_string(), &review(2))
+        .await
+        .unwrap();
+    let twice = core
+        .directory()
+        .review(&alice, &pro.slug, &review(4))
+        .await
+        .unwrap_err();
     assert_eq!(twice.code(), "REVIEW_EXISTS");
-    let bad = core.directory().review(&alice, &pro.slug, &review(6)).await.unwrap_err();
+    let bad = core
+        .directory()
+        .review(&alice, &pro.slug, &review(6))
+        .await
+        .unwrap_err();
     assert_eq!(bad.field_errors().unwrap()[0].field, "overall_rating");
 
     let summary = core.directory().profile(&pro.slug).await.unwrap().rating;
@@ -260,30 +397,70 @@ async fn reviews_keep_the_summary_exact_and_follow_the_rules() {
     assert_eq!(summary.distribution["2"], 1);
 
     // Editing moves the review between stars; nobody else may edit it.
-    let stolen = core.directory().edit_review(&bob, first.id, &review(1)).await.unwrap_err();
+    let stolen = core
+        .directory()
+        .edit_review(&bob, first.id, &review(1))
+        .await
+        .unwrap_err();
     assert_eq!(stolen.kind(), ErrorKind::NotFound);
-    core.directory().edit_review(&alice, first.id, &review(4)).await.unwrap();
+    core.directory()
+        .edit_review(&alice, first.id, &review(4))
+        .await
+        .unwrap();
     let summary = core.directory().profile(&pro.slug).await.unwrap().rating;
     assert_eq!((summary.count, summary.average), (2, Some(3.0)));
-    assert_eq!((summary.distribution["5"], summary.distribution["4"]), (0, 1));
+    assert_eq!(
+        (summary.distribution["5"], summary.distribution["4"]),
+        (0, 1)
+    );
 
     // The professional answers once.
-    let answer = ReplyRequest { text: "Merci !".to_owned() };
-    let denied = core.directory().reply(&alice, first.id, &answer).await.unwrap_err();
+    let answer = ReplyRequest {
+        text: "Merci !".to_owned(),
+    };
+    let denied = core
+        .directory()
+        .reply(&alice, first.id, &answer)
+        .await
+        .unwrap_err();
     assert_eq!(denied.kind(), ErrorKind::Forbidden);
-    let answered = core.directory().reply(&owner, first.id, &answer).await.unwrap();
+    let answered = core
+        .directory()
+        .reply(&owner, first.id, &answer)
+        .await
+        .unwrap();
     assert_eq!(answered.reply.unwrap().text, "Merci !");
-    let again = core.directory().reply(&owner, first.id, &answer).await.unwrap_err();
+    let again = core
+        .directory()
+        .reply(&owner, first.id, &answer)
+        .await
+        .unwrap_err();
     assert_eq!(again.code(), "REVIEW_ANSWERED");
 
-    let highest = core.directory().reviews(&pro.slug, ReviewSort::Highest, None, None).await.unwrap();
+    let highest = core
+        .directory()
+        .reviews(&pro.slug, ReviewSort::Highest, None, None)
+        .await
+        .unwrap();
     assert_eq!(highest.total, 2);
     assert_eq!(highest.items[0].overall_rating, 4);
-    let lowest = core.directory().reviews(&pro.slug, ReviewSort::Lowest, Some(1), Some(1)).await.unwrap();
+    let lowest = core
+        .directory()
+        .reviews(&pro.slug, ReviewSort::Lowest, Some(1), Some(1))
+        .await
+        .unwrap();
     assert_eq!((lowest.items.len(), lowest.items[0].overall_rating), (1, 2));
-    let newest = core.directory().reviews(&pro.slug, ReviewSort::Newest, None, None).await.unwrap();
+    let newest = core
+        .directory()
+        .reviews(&pro.slug, ReviewSort::Newest, None, None)
+        .await
+        .unwrap();
     assert_eq!(newest.items[0].author_id, bob.user_id);
-    let too_big = core.directory().reviews(&pro.slug, ReviewSort::Newest, None, Some(101)).await.unwrap_err();
+    let too_big = core
+        .directory()
+        .reviews(&pro.slug, ReviewSort::Newest, None, Some(101))
+        .await
+        .unwrap_err();
     assert_eq!(too_big.field_errors().unwrap()[0].field, "limit");
 }
 
@@ -291,7 +468,12 @@ async fn reviews_keep_the_summary_exact_and_follow_the_rules() {
 async fn concurrent_reviews_keep_counts_exact() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let owner = professional(&core, "busy@example.dz", &profile("Atelier Busy", "menuisier", "16")).await;
+    let owner = professional(
+        &core,
+        "busy@example.dz",
+        &profile("Atelier Busy", "menuisier", "16"),
+    )
+    .await;
     let slug = core.directory().my_profile(&owner).await.unwrap().slug;
     let mut authors = Vec::new();
     for i in 0..16 {
@@ -305,7 +487,10 @@ async fn concurrent_reviews_keep_counts_exact() {
             let slug = slug.clone();
             tokio::spawn(async move {
                 let stars = i16::try_from(i % 5).unwrap() + 1;
-                core.directory().review(&author, &slug, &review(stars)).await.unwrap();
+                core.directory()
+                    .review(&author, &slug, &review(stars))
+                    .await
+                    .unwrap();
                 stars
             })
         })
@@ -359,39 +544,122 @@ async fn search_filters_sorts_and_counts_facets() {
         .await
         .unwrap();
 
-    let all = core.directory().search(&SearchQuery::default()).await.unwrap();
+    let all = core
+        .directory()
+        .search(&SearchQuery::default())
+        .await
+        .unwrap();
     assert_eq!(all.total, 3);
     assert_eq!(all.facets.wilaya["16"], 2);
     assert_eq!(all.facets.category["plombier"], 2);
-    assert_eq!(all.facets.category["artisans-services"], 2, "a root counts its subcategories");
+    assert_eq!(
+        all.facets.category["artisans-services"], 2,
+        "a root counts its subcategories"
+    );
     assert_eq!(all.facets.category["droit"], 1);
 
     let cases: Vec<(SearchQuery, &[&str])> = vec![
-        (SearchQuery { category: Some("artisans-services".into()), ..Default::default() }, &["Sofiane Sanitaire", "Hakim Plomberie"]),
-        (SearchQuery { wilaya: Some("31".into()), ..Default::default() }, &["Hakim Plomberie"]),
-        (SearchQuery { commune: Some("bab-ezzouar".into()), ..Default::default() }, &["Sofiane Sanitaire"]),
-        (SearchQuery { verified: Some(true), ..Default::default() }, &["Hakim Plomberie"]),
-        (SearchQuery { open_now: Some(true), ..Default::default() }, &["Hakim Plomberie"]),
-        (SearchQuery { language: Some("ar".into()), ..Default::default() }, &["Hakim Plomberie"]),
-        (SearchQuery { lat: Some(36.75), lng: Some(3.06), radius_km: Some(10.0), sort: Some(SearchSort::Distance), ..Default::default() }, &["Sofiane Sanitaire", "Maître Nadia Ait"]),
-        (SearchQuery { q: Some("plombier".into()), wilaya: Some("16".into()), ..Default::default() }, &["Sofiane Sanitaire"]),
+        (
+            SearchQuery {
+                category: Some("artisans-services".into()),
+                ..Default::default()
+            },
+            &["Sofiane Sanitaire", "Hakim Plomberie"],
+        ),
+        (
+            SearchQuery {
+                wilaya: Some("31".into()),
+                ..Default::default()
+            },
+            &["Hakim Plomberie"],
+        ),
+        (
+            SearchQuery {
+                commune: Some("bab-ezzouar".into()),
+                ..Default::default()
+            },
+            &["Sofiane Sanitaire"],
+        ),
+        (
+            SearchQuery {
+                verified: Some(true),
+                ..Default::default()
+            },
+            &["Hakim Plomberie"],
+        ),
+        (
+            SearchQuery {
+                open_now: Some(true),
+                ..Default::default()
+            },
+            &["Hakim Plomberie"],
+        ),
+        (
+            SearchQuery {
+                language: Some("ar".into()),
+                ..Default::default()
+            },
+            &["Hakim Plomberie"],
+        ),
+        (
+            SearchQuery {
+                lat: Some(36.75),
+                lng: Some(3.06),
+                radius_km: Some(10.0),
+                sort: Some(SearchSort::Distance),
+                ..Default::default()
+            },
+            &["Sofiane Sanitaire", "Maître Nadia Ait"],
+        ),
+        (
+            SearchQuery {
+                q: Some("plombier".into()),
+                wilaya: Some("16".into()),
+                ..Default::default()
+            },
+            &["Sofiane Sanitaire"],
+        ),
     ];
     for (query, expected) in cases {
         let page = core.directory().search(&query).await.unwrap();
-        let names: Vec<&str> = page.items.iter().map(|hit| hit.display_name.as_str()).collect();
+        let names: Vec<&str> = page
+            .items
+            .iter()
+            .map(|hit| hit.display_name.as_str())
+            .collect();
         assert_eq!(names, expected, "{query:?}");
-        assert_eq!(page.total, i64::try_from(expected.len()).unwrap(), "{query:?}");
+        assert_eq!(
+            page.total,
+            i64::try_from(expected.len()).unwrap(),
+            "{query:?}"
+        );
     }
     let near = core
         .directory()
-        .search(&SearchQuery { lat: Some(36.75), lng: Some(3.06), sort: Some(SearchSort::Distance), ..Default::default() })
+        .search(&SearchQuery {
+            lat: Some(36.75),
+            lng: Some(3.06),
+            sort: Some(SearchSort::Distance),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let distance = near.items[0].distance_km.unwrap();
     assert!((0.0..2.0).contains(&distance), "{distance}");
 
-    let paged = core.directory().search(&SearchQuery { limit: Some(1), page: Some(2), ..Default::default() }).await.unwrap();
-    assert_eq!((paged.items.len(), paged.total, paged.page, paged.limit), (1, 3, 2, 1));
+    let paged = core
+        .directory()
+        .search(&SearchQuery {
+            limit: Some(1),
+            page: Some(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (paged.items.len(), paged.total, paged.page, paged.limit),
+        (1, 3, 2, 1)
+    );
 }
 
 #[tokio::test]
@@ -399,20 +667,585 @@ async fn bad_search_parameters_are_named() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
     let cases: Vec<(SearchQuery, &str)> = vec![
-        (SearchQuery { lat: Some(36.0), ..Default::default() }, "lng"),
-        (SearchQuery { lat: Some(36.0), lng: Some(3.0), radius_km: Some(5000.0), ..Default::default() }, "radius_km"),
-        (SearchQuery { radius_km: Some(5.0), ..Default::default() }, "radius_km"),
-        (SearchQuery { limit: Some(101), ..Default::default() }, "limit"),
-        (SearchQuery { page: Some(0), ..Default::default() }, "page"),
-        (SearchQuery { category: Some("astronaut".into()), ..Default::default() }, "category"),
-        (SearchQuery { wilaya: Some("99".into()), ..Default::default() }, "wilaya"),
-        (SearchQuery { min_rating: Some(7.0), ..Default::default() }, "min_rating"),
-        (SearchQuery { sort: Some(SearchSort::Distance), ..Default::default() }, "sort"),
-        (SearchQuery { language: Some("FRENCH".into()), ..Default::default() }, "language"),
+        (
+            SearchQuery {
+                lat: Some(36.0),
+                ..Default::default()
+            },
+            "lng",
+        ),
+        (
+            SearchQuery {
+                lat: Some(36.0),
+                lng: Some(3.0),
+                radius_km: Some(5000.0),
+                ..Default::default()
+            },
+            "radius_km",
+        ),
+        (
+            SearchQuery {
+                radius_km: Some(5.0),
+                ..Default::default()
+            },
+            "radius_km",
+        ),
+        (
+            SearchQuery {
+                limit: Some(101),
+                ..Default::default()
+            },
+            "limit",
+        ),
+        (
+            SearchQuery {
+                page: Some(0),
+                ..Default::default()
+            },
+            "page",
+        ),
+        (
+            SearchQuery {
+                category: Some("astronaut".into()),
+                ..Default::default()
+            },
+            "category",
+        ),
+        (
+            SearchQuery {
+                wilaya: Some("99".into()),
+                ..Default::default()
+            },
+            "wilaya",
+        ),
+        (
+            SearchQuery {
+                min_rating: Some(7.0),
+                ..Default::default()
+            },
+            "min_rating",
+        ),
+        (
+            SearchQuery {
+                sort: Some(SearchSort::Distance),
+                ..Default::default()
+            },
+            "sort",
+        ),
+        (
+            SearchQuery {
+                language: Some("FRENCH".into()),
+                ..Default::default()
+            },
+            "language",
+        ),
     ];
     for (query, field) in cases {
         let err = core.directory().search(&query).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid, "{field}");
-        assert!(err.field_errors().unwrap().iter().any(|f| f.field == field), "{field}: {err:?}");
+        assert!(
+            err.field_errors().unwrap().iter().any(|f| f.field == field),
+            "{field}: {err:?}"
+        );
+    }
+}
+
+/// A profile with a biography, for the relevance table.
+fn pro(name: &str, category: &str, wilaya: &str, bio: &str) -> ProfessionalRequest {
+    let mut request = profile(name, category, wilaya);
+    if bio.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)) {
+        request.bio_ar = Some(bio.to_owned());
+    } else {
+        request.bio_fr = Some(bio.to_owned());
+    }
+    request
+}
+
+#[tokio::test]
+async fn search_finds_what_people_mean_in_arabic_french_and_transliteration() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let people = [
+        pro(
+            "Karim Benali",
+            "plombier",
+            "16",
+            "Plombier chauffagiste, dépannage rapide à domicile.",
+        ),
+        pro(
+            "محمد بن علي",
+            "electricien",
+            "31",
+            "كهربائي منازل وتركيب الإنارة",
+        ),
+        pro(
+            "Cabinet Dr. Amina Haddad",
+            "pediatrie",
+            "16",
+            "Pédiatre, consultations pour nourrissons et enfants.",
+        ),
+        pro(
+            "د. فاطمة الزهراء بوعلام",
+            "dentiste",
+            "25",
+            "طبيبة أسنان، تقويم وزراعة",
+        ),
+        pro(
+            "Maître Yacine Ouali",
+            "droit-famille",
+            "16",
+            "Avocat au barreau d'Alger : divorce, garde, héritage.",
+        ),
+        pro(
+            "Électricité Générale Hamza",
+            "electricien",
+            "09",
+            "Électricien bâtiment, mise aux normes.",
+        ),
+        pro(
+            "Menuiserie El Amel",
+            "menuisier",
+            "19",
+            "Portes, fenêtres et cuisines en bois massif.",
+        ),
+        pro(
+            "Pharmacie Ibn Sina",
+            "pharmacie",
+            "16",
+            "Pharmacie de garde, parapharmacie.",
+        ),
+        pro(
+            "Dr Rachid Mansouri",
+            "medecine-generale",
+            "16",
+            "Consultations, certificats, suivi des maladies chroniques.",
+        ),
+        pro(
+            "خالد سباك",
+            "plombier",
+            "31",
+            "تصليح التسربات وتركيب سخانات الماء",
+        ),
+        pro(
+            "Garage Sofiane",
+            "mecanique-auto",
+            "16",
+            "Vidange, freins, diagnostic électronique.",
+        ),
+        pro(
+            "Salon Lina Coiffure",
+            "coiffure-femme",
+            "31",
+            "Coiffure, coloration et soins pour femmes.",
+        ),
+        pro(
+            "Djamel Peinture",
+            "peintre",
+            "16",
+            "Peinture intérieure et extérieure, enduits.",
+        ),
+    ];
+    for (i, request) in people.iter().enumerate() {
+        professional(&core, &format!("pro{i}@example.dz"), request).await;
+    }
+    // (query, filters, must be on the first page of five, must not match at all)
+    let table: Vec<RelevanceCase<'_>> = vec![
+        (
+            "plombier",
+            None,
+            &["Karim Benali", "خالد سباك"],
+            &["Garage Sofiane", "Maître Yacine Ouali"],
+            "a category name finds its professionals in both scripts",
+        ),
+        (
+            "plombié",
+            None,
+            &["Karim Benali"],
+            &["Djamel Peinture"],
+            "an accent and a missing letter",
+        ),
+        (
+            "plombiere",
+            None,
+            &["Karim Benali"],
+            &["Pharmacie Ibn Sina"],
+            "an extra letter: trigram similarity",
+        ),
+        (
+            "électrisien",
+            None,
+            &["Électricité Générale Hamza", "محمد بن علي"],
+            &["Karim Benali"],
+            "a misspelling",
+        ),
+        (
+            "electr",
+            None,
+            &["Électricité Générale Hamza", "محمد بن علي"],
+            &["Djamel Peinture"],
+            "a partial word",
+        ),
+        (
+            "سباك",
+            None,
+            &["خالد سباك", "Karim Benali"],
+            &["محمد بن علي"],
+            "Arabic finds French profiles through the category",
+        ),
+        (
+            "كهربائي",
+            None,
+            &["محمد بن علي", "Électricité Générale Hamza"],
+            &["خالد سباك"],
+            "Arabic category name",
+        ),
+        (
+            "mohamed",
+            None,
+            &["محمد بن علي"],
+            &["Karim Benali"],
+            "a Latin spelling of an Arabic name",
+        ),
+        (
+            "sebbak",
+            None,
+            &["خالد سباك", "Karim Benali"],
+            &["Garage Sofiane"],
+            "Darija transliteration",
+        ),
+        (
+            "tbib",
+            None,
+            &["Dr Rachid Mansouri"],
+            &["Pharmacie Ibn Sina", "Karim Benali"],
+            "transliterated Darija for doctor",
+        ),
+        (
+            "toubib",
+            None,
+            &["Dr Rachid Mansouri"],
+            &["Pharmacie Ibn Sina"],
+            "French slang for doctor",
+        ),
+        (
+            "santé",
+            None,
+            &[
+                "Pharmacie Ibn Sina",
+                "Cabinet Dr. Amina Haddad",
+                "Dr Rachid Mansouri",
+            ],
+            &["Garage Sofiane"],
+            "a root category finds its subcategories",
+        ),
+        (
+            "avocat divorce",
+            None,
+            &["Maître Yacine Ouali"],
+            &["Karim Benali"],
+            "two words, both must match",
+        ),
+        (
+            "محامي",
+            None,
+            &["Maître Yacine Ouali"],
+            &["Cabinet Dr. Amina Haddad"],
+            "Arabic for lawyer",
+        ),
+        (
+            "pédiatre",
+            None,
+            &["Cabinet Dr. Amina Haddad"],
+            &["د. فاطمة الزهراء بوعلام"],
+            "a word of the biography",
+        ),
+        (
+            "طبيب أسنان",
+            None,
+            &["د. فاطمة الزهراء بوعلام"],
+            &["Cabinet Dr. Amina Haddad"],
+            "hamza on alef ignored",
+        ),
+        (
+            "dentiste constantine",
+            None,
+            &["د. فاطمة الزهراء بوعلام"],
+            &["Karim Benali"],
+            "a place name in the query",
+        ),
+        (
+            "Fatima",
+            None,
+            &["د. فاطمة الزهراء بوعلام"],
+            &["Salon Lina Coiffure"],
+            "Latin spelling of فاطمة",
+        ),
+        (
+            "plombier",
+            Some("31"),
+            &["خالد سباك"],
+            &["Karim Benali"],
+            "a text query with a wilaya filter",
+        ),
+        (
+            "MENUISERIE",
+            None,
+            &["Menuiserie El Amel"],
+            &["Garage Sofiane"],
+            "case",
+        ),
+    ];
+    for (q, wilaya, must, must_not, why) in table {
+        let query = SearchQuery {
+            q: Some(q.to_owned()),
+            wilaya: wilaya.map(str::to_owned),
+            limit: Some(5),
+            ..SearchQuery::default()
+        };
+        let first = core.directory().search(&query).await.unwrap();
+        let names: Vec<&str> = first
+            .items
+            .iter()
+            .map(|hit| hit.display_name.as_str())
+            .collect();
+        for name in must {
+            assert!(
+                names.contains(name),
+                "{q:?} ({why}): {name} missing from {names:?}"
+            );
+        }
+        let everything = core
+            .directory()
+            .search(&SearchQuery {
+                limit: Some(100),
+                ..query.clone()
+            })
+            .await
+            .unwrap();
+        for name in must_not {
+            assert!(
+                everything.items.iter().all(|hit| hit.display_name != *name),
+                "{q:?} ({why}): {name} should not match"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_search_filter_is_served_by_an_index() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let client = sql(db.url()).await;
+    let categories = [
+        "plombier",
+        "electricien",
+        "pediatrie",
+        "dentiste",
+        "droit-famille",
+        "menuisier",
+        "pharmacie",
+        "coiffure-femme",
+    ];
+    let rows = client
+        .query(
+            "INSERT INTO users (id, email, full_name, role, password_hash) \
+             SELECT gen_random_uuid(), 'seed' || i || '@example.dz', 'Seed ' || i, 'professional', \
+                    '$argon2id$v=19$m=19456,t=2,p=1$c2VlZA$c2VlZA' \
+               FROM generate_series(1, 3000) AS i RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let owners: Vec<uuid::Uuid> = rows.iter().map(|row| row.get(0)).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in owners.chunks(375) {
+        let core = core.clone();
+        let chunk = chunk.to_vec();
+        tasks.spawn(async move {
+            for (i, owner) in chunk.into_iter().enumerate() {
+                let principal = Principal {
+                    user_id: contacto_core::api::UserId(owner),
+                    role: Role::Professional,
+                    credential: contacto_core::Credential::Token,
+                };
+                let mut request = pro(
+                    &format!("Professionnel {i} Benali"),
+                    categories[i % categories.len()],
+                    &format!("{:02}", i % 58 + 1),
+                    "Travail soigné, devis gratuit. عمل متقن",
+                );
+                request.commune = format!("Commune {}", i % 40);
+                request.languages = vec![["ar", "fr", "en"][i % 3].to_owned()];
+                if i % 2 == 0 {
+                    request.latitude = Some(27.0 + (i % 90) as f64 / 10.0);
+                    request.longitude = Some(-2.0 + (i % 80) as f64 / 10.0);
+                }
+                if i % 3 == 0 {
+                    request.opening_hours = always_open();
+                }
+                core.directory()
+                    .create_profile(&principal, &request)
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(task) = tasks.join_next().await {
+        task.unwrap();
+    }
+    let name: String = client
+        .query_one("SELECT current_database()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .batch_execute(&format!(
+            "UPDATE professionals SET verified = true WHERE random() < 0.1; ANALYZE; \
+             ALTER DATABASE \"{name}\" SET enable_seqscan = off"
+        ))
+        .await
+        .unwrap();
+    // A fresh handle: its connections start after the setting.
+    let core = db.contacto();
+    let base = SearchQuery::default;
+    let near = |sort| SearchQuery {
+        lat: Some(33.0),
+        lng: Some(2.0),
+        radius_km: Some(50.0),
+        sort: Some(sort),
+        ..base()
+    };
+    let queries: Vec<(&str, SearchQuery)> = vec![
+        ("nothing", base()),
+        (
+            "text",
+            SearchQuery {
+                q: Some("plombier".into()),
+                ..base()
+            },
+        ),
+        (
+            "short text",
+            SearchQuery {
+                q: Some("pl".into()),
+                ..base()
+            },
+        ),
+        (
+            "arabic text",
+            SearchQuery {
+                q: Some("متقن".into()),
+                ..base()
+            },
+        ),
+        (
+            "category",
+            SearchQuery {
+                category: Some("artisans-services".into()),
+                ..base()
+            },
+        ),
+        (
+            "wilaya",
+            SearchQuery {
+                wilaya: Some("16".into()),
+                ..base()
+            },
+        ),
+        (
+            "commune",
+            SearchQuery {
+                commune: Some("Commune 7".into()),
+                ..base()
+            },
+        ),
+        (
+            "min_rating",
+            SearchQuery {
+                min_rating: Some(4.0),
+                ..base()
+            },
+        ),
+        (
+            "verified",
+            SearchQuery {
+                verified: Some(true),
+                ..base()
+            },
+        ),
+        (
+            "unverified",
+            SearchQuery {
+                verified: Some(false),
+                ..base()
+            },
+        ),
+        (
+            "open_now",
+            SearchQuery {
+                open_now: Some(true),
+                ..base()
+            },
+        ),
+        (
+            "language",
+            SearchQuery {
+                language: Some("en".into()),
+                ..base()
+            },
+        ),
+        ("distance", near(SearchSort::Distance)),
+        ("near by rating", near(SearchSort::Rating)),
+        (
+            "-rating",
+            SearchQuery {
+                sort: Some(SearchSort::Rating),
+                ..base()
+            },
+        ),
+        (
+            "relevance without text",
+            SearchQuery {
+                sort: Some(SearchSort::Relevance),
+                ..base()
+            },
+        ),
+        (
+            "text and filters",
+            SearchQuery {
+                q: Some("benali".into()),
+                category: Some("plombier".into()),
+                wilaya: Some("16".into()),
+                verified: Some(true),
+                ..base()
+            },
+        ),
+        (
+            "everything",
+            SearchQuery {
+                q: Some("travail".into()),
+                category: Some("sante".into()),
+                wilaya: Some("25".into()),
+                commune: Some("Commune 3".into()),
+                min_rating: Some(3.0),
+                verified: Some(true),
+                open_now: Some(true),
+                language: Some("ar".into()),
+                lat: Some(36.0),
+                lng: Some(6.0),
+                radius_km: Some(100.0),
+                sort: Some(SearchSort::Distance),
+                page: Some(2),
+                ..base()
+            },
+        ),
+    ];
+    for (name, query) in queries {
+        for plan in core.directory().explain(&query).await.unwrap() {
+            assert!(
+                !plan.contains("Seq Scan on professionals"),
+                "{name}: a sequential scan of professionals:\n{plan}"
+            );
+        }
     }
 }
