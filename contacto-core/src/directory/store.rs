@@ -508,7 +508,7 @@ pub(crate) async fn write_review(
         "UPDATE reviews SET overall_rating = $4, quality_rating = $5, professionalism_rating = $6, \
          value_rating = $7, punctuality_rating = $8, communication_rating = $9, text = $10, \
          would_recommend = $11, updated_at = now() \
-         WHERE id = $1 AND author_id = $3 AND $2::uuid IS NOT NULL"
+         WHERE id = $1 AND author_id = $3"
     };
     let n = client
         .execute_typed(sql, &params)
