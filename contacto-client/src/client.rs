@@ -164,6 +164,11 @@ impl Client {
         crate::wallet::WalletApi::new(self)
     }
 
+    /// Wilayas, categories, professionals' profiles and services, reviews, and search.
+    pub fn directory(&self) -> crate::directory::DirectoryApi<'_> {
+        crate::directory::DirectoryApi::new(self)
+    }
+
     /// `GET /health`: whether the process is up.
     ///
     /// # Errors
@@ -289,6 +294,20 @@ impl Client {
             .min(MAX_BACKOFF);
         Some(ceiling.mul_f64(rand::random::<f64>()))
     }
+}
+
+/// A caller's text as one path segment: unreserved characters as they are, every other byte
+/// percent-encoded, so a slash or a question mark cannot change which resource is called.
+pub(crate) fn path_segment(text: &str) -> String {
+    let mut segment = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            segment.push(char::from(byte));
+        } else {
+            segment.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    segment
 }
 
 fn is_retryable(err: &Error) -> bool {

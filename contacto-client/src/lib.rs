@@ -18,6 +18,8 @@
 //! - [`IdentityApi`]: registration, login, the caller's account, API keys.
 //! - [`WalletApi`]: wallets, histories, transfers (exactly once: each call carries an
 //!   idempotency key, reused across its retries), deposits, reconciliation.
+//! - [`DirectoryApi`]: wilayas, categories, professionals' profiles and services, reviews, and
+//!   search ([`SearchBuilder`]).
 //! - [`Error`]: the server's classification kept (`err.code() == Some("EMAIL_TAKEN")`).
 //!
 //! Requests and responses are `contacto_core::api` types, the very structs the server encodes.
@@ -26,12 +28,14 @@
 //! retried.
 
 mod client;
+mod directory;
 mod error;
 mod identity;
 mod wallet;
 
 pub use client::{Client, ClientBuilder};
 pub use contacto_core::api;
+pub use directory::{DirectoryApi, SearchBuilder};
 pub use error::Error;
 pub use identity::IdentityApi;
 pub use wallet::{HistoryFilter, WalletApi};

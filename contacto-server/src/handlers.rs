@@ -2,8 +2,10 @@
 
 use contacto_core::api::{
     BulkTransferRequest, CaptureRequest, CreateApiKeyRequest, DepositRequest, Health, HoldRequest,
-    LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest, RefundRequest, RegisterRequest,
-    TransferRequest, WalletAdminUpdate, WithdrawalRequest,
+    LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest, ProfessionalAdminUpdate,
+    ProfessionalRequest, ProfessionalUpdate, RefundRequest, RegisterRequest, ReplyRequest,
+    ReviewRequest, ServiceRequest, ServiceUpdate, TransferRequest, WalletAdminUpdate,
+    WithdrawalRequest,
 };
 use contacto_core::{Error, Principal};
 use hyper::body::Incoming;
@@ -201,6 +203,102 @@ pub(crate) async fn dispatch(
         Route::Reconciliation => {
             let principal = authenticate(state, ctx, &parts.headers).await?;
             Reply::ok(&core.wallet().reconcile(Some(&principal)).await?)
+        }
+        Route::ListWilayas => Reply::ok(&core.directory().wilayas().await?),
+        Route::ListCategories => Reply::ok(&core.directory().categories(None).await?),
+        Route::GetCategory(slug) => {
+            // Core answers a subtree as a forest of one root; the resource is that root.
+            let subtree = core.directory().categories(Some(slug.as_str())).await?;
+            let root = subtree.into_iter().next().ok_or(Error::NotFound {
+                resource: "category",
+            })?;
+            Reply::ok(&root)
+        }
+        Route::SearchProfessionals => {
+            let query = crate::query::search(parts.uri.query())?;
+            Reply::ok(&core.directory().search(&query).await?)
+        }
+        Route::CreateProfessional => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: ProfessionalRequest =
+                json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(
+                &core
+                    .directory()
+                    .create_profile(&principal, &request)
+                    .await?,
+            )
+        }
+        Route::MyProfessional => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            Reply::ok(&core.directory().my_profile(&principal).await?)
+        }
+        Route::UpdateMyProfessional => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let update: ProfessionalUpdate =
+                json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(&core.directory().update_profile(&principal, &update).await?)
+        }
+        Route::GetProfessional(key) => Reply::ok(&core.directory().profile(key.as_str()).await?),
+        Route::AddService => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: ServiceRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(&core.directory().add_service(&principal, &request).await?)
+        }
+        Route::UpdateService(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let update: ServiceUpdate = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(
+                &core
+                    .directory()
+                    .update_service(&principal, id, &update)
+                    .await?,
+            )
+        }
+        Route::RemoveService(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            core.directory().remove_service(&principal, id).await?;
+            Ok(Reply::no_content())
+        }
+        Route::ListReviews(key) => {
+            let query = crate::query::reviews(parts.uri.query())?;
+            Reply::ok(
+                &core
+                    .directory()
+                    .reviews(key.as_str(), query.sort, query.page, query.limit)
+                    .await?,
+            )
+        }
+        Route::CreateReview(key) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: ReviewRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::created(
+                &core
+                    .directory()
+                    .review(&principal, key.as_str(), &request)
+                    .await?,
+            )
+        }
+        Route::EditReview(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: ReviewRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(
+                &core
+                    .directory()
+                    .edit_review(&principal, id, &request)
+                    .await?,
+            )
+        }
+        Route::ReplyToReview(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let request: ReplyRequest = json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(&core.directory().reply(&principal, id, &request).await?)
+        }
+        Route::AdministerProfessional(id) => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let update: ProfessionalAdminUpdate =
+                json_body(&parts.headers, body, limit, timeout).await?;
+            Reply::ok(&core.directory().administer(&principal, id, &update).await?)
         }
         Route::Metrics => {
             let text = crate::metrics::render(core.registry())

@@ -4,6 +4,8 @@
 //!
 //! - [`routes`]: the pure `(method, path)` → [`routes::Route`] parser.
 //! - `handlers`: one tiny handler per route (decode, call one façade method, encode).
+//! - [`query`]: query strings, typed and checked; a bad, unknown or repeated parameter is a 400
+//!   that names it.
 //! - [`http`] and [`error`]: the envelope, body limits, statuses.
 //! - [`app`]: the hyper service, request ids, logging, graceful shutdown.
 //! - [`operations`], [`openapi`], [`postman`]: the route table documented, and the OpenAPI 3.1

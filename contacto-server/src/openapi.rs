@@ -4,13 +4,16 @@
 
 use contacto_core::api::{
     ApiErrorBody, ApiKeyCreated, ApiKeyView, AuthSession, BalanceAt, BulkTransferRequest,
-    BulkTransferResponse, BulkTransferResult, CaptureRequest, CreateApiKeyRequest, DepositMethod,
-    DepositRequest, DepositStatus, DepositView, DepositWebhook, EntryView, Health, HoldRequest,
-    HoldStatus, HoldView, LoginRequest, MerchantFee, OpenWalletRequest, PaymentRequest,
-    PaymentView, Readiness, ReconciliationReport, RefundRequest, RegisterRequest, Role,
-    TransactionKind, TransactionPage, TransactionView, TransferRequest, UserView,
-    WalletAdminUpdate, WalletMismatch, WalletType, WalletView, WithdrawalRequest, WithdrawalStatus,
-    WithdrawalView,
+    BulkTransferResponse, BulkTransferResult, CaptureRequest, Category, CategoryRef,
+    CreateApiKeyRequest, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
+    EntryView, Health, HoldRequest, HoldStatus, HoldView, LoginRequest, MerchantFee,
+    OpenWalletRequest, OpeningHours, PaymentRequest, PaymentView, PriceUnit, Professional,
+    ProfessionalAdminUpdate, ProfessionalRequest, ProfessionalUpdate, RatingSummary, Readiness,
+    ReconciliationReport, RefundRequest, RegisterRequest, ReplyRequest, Review, ReviewPage,
+    ReviewReply, ReviewRequest, ReviewSort, Role, SearchFacets, SearchHit, SearchPage, SearchSort,
+    Service, ServiceRequest, ServiceUpdate, TimeRange, TransactionKind, TransactionPage,
+    TransactionView, TransferRequest, UserView, WalletAdminUpdate, WalletMismatch, WalletType,
+    WalletView, Wilaya, WithdrawalRequest, WithdrawalStatus, WithdrawalView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -18,7 +21,7 @@ use utoipa::OpenApi;
 
 use crate::error::TRANSPORT_ERROR_CODES;
 use crate::operations::{Auth, Body, Operation, RawKind, TAGS};
-use crate::routes::Route;
+use crate::routes::{PathKey, Route};
 
 #[derive(OpenApi)]
 #[openapi(components(schemas(
@@ -65,6 +68,30 @@ use crate::routes::Route;
     BulkTransferRequest,
     BulkTransferResult,
     BulkTransferResponse,
+    Wilaya,
+    Category,
+    CategoryRef,
+    TimeRange,
+    OpeningHours,
+    ProfessionalRequest,
+    ProfessionalUpdate,
+    ProfessionalAdminUpdate,
+    RatingSummary,
+    PriceUnit,
+    ServiceRequest,
+    ServiceUpdate,
+    Service,
+    Professional,
+    ReviewRequest,
+    ReplyRequest,
+    ReviewReply,
+    Review,
+    ReviewSort,
+    ReviewPage,
+    SearchSort,
+    SearchHit,
+    SearchFacets,
+    SearchPage,
 )))]
 struct Schemas;
 
@@ -257,6 +284,20 @@ fn path_parameters(template: &str) -> Vec<Value> {
         parameters.push(json!({
             "name": "id", "in": "path", "required": true,
             "schema": {"type": "string", "format": "uuid"}
+        }));
+    }
+    if template.contains("{slug}") {
+        parameters.push(json!({
+            "name": "slug", "in": "path", "required": true,
+            "description": "a category's slug",
+            "schema": {"type": "string", "pattern": PathKey::SLUG_PATTERN, "maxLength": PathKey::MAX_LEN}
+        }));
+    }
+    if template.contains("{id_or_slug}") {
+        parameters.push(json!({
+            "name": "id_or_slug", "in": "path", "required": true,
+            "description": "a professional's id or slug (never `me`, which is the caller's own profile)",
+            "schema": {"type": "string", "pattern": PathKey::PROFESSIONAL_PATTERN, "maxLength": PathKey::MAX_LEN}
         }));
     }
     if template.contains("{asset}") {

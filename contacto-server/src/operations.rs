@@ -64,7 +64,7 @@ pub struct Operation {
     /// Whether the operation moves money and so requires an `Idempotency-Key` header.
     pub idempotent: bool,
     /// Query parameters: `(name, JSON schema, description, required)`.
-    pub query: &'static [(&'static str, &'static str, &'static str, bool)],
+    pub query: &'static [QueryParameter],
 }
 
 /// Tags in the order the documents list them, with their descriptions.
@@ -82,7 +82,108 @@ pub const TAGS: &[(&str, &str)] = &[
         "Deposits and transfers: exactly once per Idempotency-Key.",
     ),
     ("history", "Wallet histories and transactions."),
+    (
+        "directory",
+        "Wilayas, categories, professionals' profiles and services, reviews, and search.",
+    ),
     ("admin", "Operators' endpoints."),
+];
+
+/// A query parameter: `(name, JSON schema, description, required)`.
+pub type QueryParameter = (&'static str, &'static str, &'static str, bool);
+
+/// `page` of the directory's lists.
+const PAGE_PARAMETER: QueryParameter = (
+    "page",
+    r#"{"type":"integer","minimum":1,"maximum":500}"#,
+    "the page, from 1",
+    false,
+);
+
+/// `limit` of the directory's lists.
+const LIMIT_PARAMETER: QueryParameter = (
+    "limit",
+    r#"{"type":"integer","minimum":1,"maximum":100}"#,
+    "page size (default 20)",
+    false,
+);
+
+/// The parameters of `GET /api/v1/professionals`, in the order of [`crate::query::SEARCH_PARAMETERS`].
+const SEARCH_QUERY: &[QueryParameter] = &[
+    (
+        "q",
+        r#"{"type":"string","maxLength":200}"#,
+        "free text, in Arabic, French or Latin transliteration",
+        false,
+    ),
+    (
+        "category",
+        r#"{"type":"string","pattern":"^[a-z0-9]+(-[a-z0-9]+)*$"}"#,
+        "a category slug; its subcategories are included",
+        false,
+    ),
+    (
+        "wilaya",
+        r#"{"type":"string","pattern":"^(0[1-9]|[1-4][0-9]|5[0-8])$"}"#,
+        "a wilaya code (01 to 58)",
+        false,
+    ),
+    (
+        "commune",
+        r#"{"type":"string","maxLength":100}"#,
+        "a commune, accents and case ignored",
+        false,
+    ),
+    (
+        "min_rating",
+        r#"{"type":"number","minimum":1,"maximum":5}"#,
+        "lowest average rating",
+        false,
+    ),
+    (
+        "verified",
+        r#"{"type":"boolean"}"#,
+        "only verified (true) or unverified (false) professionals",
+        false,
+    ),
+    (
+        "open_now",
+        r#"{"type":"boolean"}"#,
+        "only those open now (Africa/Algiers time)",
+        false,
+    ),
+    (
+        "language",
+        r#"{"type":"string","pattern":"^[a-z]{2,3}$"}"#,
+        "a language spoken (ISO 639: ar, fr, en, kab)",
+        false,
+    ),
+    (
+        "lat",
+        r#"{"type":"number","minimum":-90,"maximum":90}"#,
+        "latitude of the search centre (with lng)",
+        false,
+    ),
+    (
+        "lng",
+        r#"{"type":"number","minimum":-180,"maximum":180}"#,
+        "longitude of the search centre (with lat)",
+        false,
+    ),
+    (
+        "radius_km",
+        r#"{"type":"number","exclusiveMinimum":0,"maximum":500}"#,
+        "radius around the centre (default 25)",
+        false,
+    ),
+    (
+        "sort",
+        r##"{"$ref":"#/components/schemas/SearchSort"}"##,
+        "the order (default relevance with q, newest without; distance needs lat and lng)",
+        false,
+    ),
+    PAGE_PARAMETER,
+    LIMIT_PARAMETER,
 ];
 
 impl Route {
@@ -533,6 +634,193 @@ impl Route {
                     "Check that the books balance",
                 )
             },
+            Route::ListWilayas => Operation {
+                success: (200, Body::JsonList("Wilaya")),
+                ..op(
+                    Method::GET,
+                    "listWilayas",
+                    "directory",
+                    "The 58 wilayas, by code",
+                )
+            },
+            Route::ListCategories => Operation {
+                success: (200, Body::JsonList("Category")),
+                ..op(
+                    Method::GET,
+                    "listCategories",
+                    "directory",
+                    "The category tree",
+                )
+            },
+            Route::GetCategory(_) => Operation {
+                success: (200, Body::Json("Category")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getCategory",
+                    "directory",
+                    "A category and its subcategories",
+                )
+            },
+            Route::SearchProfessionals => Operation {
+                success: (200, Body::Json("SearchPage")),
+                errors: &[400],
+                query: SEARCH_QUERY,
+                ..op(
+                    Method::GET,
+                    "searchProfessionals",
+                    "directory",
+                    "Search professionals, with facets by category and wilaya",
+                )
+            },
+            Route::CreateProfessional => Operation {
+                auth: Auth::Required,
+                request: Some("ProfessionalRequest"),
+                success: (201, Body::Json("Professional")),
+                errors: &[403, 409],
+                ..op(
+                    Method::POST,
+                    "createProfessional",
+                    "directory",
+                    "Create the caller's professional profile (professionals only)",
+                )
+            },
+            Route::MyProfessional => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("Professional")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "myProfessional",
+                    "directory",
+                    "The caller's professional profile",
+                )
+            },
+            Route::UpdateMyProfessional => Operation {
+                auth: Auth::Required,
+                request: Some("ProfessionalUpdate"),
+                success: (200, Body::Json("Professional")),
+                errors: &[404],
+                ..op(
+                    Method::PATCH,
+                    "updateMyProfessional",
+                    "directory",
+                    "Change the caller's profile (absent fields stay, null clears)",
+                )
+            },
+            Route::GetProfessional(_) => Operation {
+                success: (200, Body::Json("Professional")),
+                errors: &[404],
+                ..op(
+                    Method::GET,
+                    "getProfessional",
+                    "directory",
+                    "A professional's public profile, by id or slug",
+                )
+            },
+            Route::AddService => Operation {
+                auth: Auth::Required,
+                request: Some("ServiceRequest"),
+                success: (201, Body::Json("Service")),
+                errors: &[404, 409],
+                ..op(
+                    Method::POST,
+                    "addService",
+                    "directory",
+                    "Add a service to the caller's profile",
+                )
+            },
+            Route::UpdateService(_) => Operation {
+                auth: Auth::Required,
+                request: Some("ServiceUpdate"),
+                success: (200, Body::Json("Service")),
+                errors: &[404],
+                ..op(
+                    Method::PATCH,
+                    "updateService",
+                    "directory",
+                    "Change a service of the caller's profile",
+                )
+            },
+            Route::RemoveService(_) => Operation {
+                auth: Auth::Required,
+                success: (204, Body::Empty),
+                errors: &[404],
+                ..op(
+                    Method::DELETE,
+                    "removeService",
+                    "directory",
+                    "Remove a service from the caller's profile",
+                )
+            },
+            Route::ListReviews(_) => Operation {
+                success: (200, Body::Json("ReviewPage")),
+                errors: &[400, 404],
+                query: &[
+                    (
+                        "sort",
+                        r##"{"$ref":"#/components/schemas/ReviewSort"}"##,
+                        "the order (default newest)",
+                        false,
+                    ),
+                    PAGE_PARAMETER,
+                    LIMIT_PARAMETER,
+                ],
+                ..op(
+                    Method::GET,
+                    "listReviews",
+                    "directory",
+                    "A page of a professional's reviews",
+                )
+            },
+            Route::CreateReview(_) => Operation {
+                auth: Auth::Required,
+                request: Some("ReviewRequest"),
+                success: (201, Body::Json("Review")),
+                errors: &[403, 404, 409],
+                ..op(
+                    Method::POST,
+                    "createReview",
+                    "directory",
+                    "Review a professional, once (never one's own profile)",
+                )
+            },
+            Route::EditReview(_) => Operation {
+                auth: Auth::Required,
+                request: Some("ReviewRequest"),
+                success: (200, Body::Json("Review")),
+                errors: &[404],
+                ..op(
+                    Method::PUT,
+                    "editReview",
+                    "directory",
+                    "Replace the caller's own review",
+                )
+            },
+            Route::ReplyToReview(_) => Operation {
+                auth: Auth::Required,
+                request: Some("ReplyRequest"),
+                success: (200, Body::Json("Review")),
+                errors: &[403, 404, 409],
+                ..op(
+                    Method::POST,
+                    "replyToReview",
+                    "directory",
+                    "The reviewed professional answers a review, once",
+                )
+            },
+            Route::AdministerProfessional(_) => Operation {
+                auth: Auth::Required,
+                request: Some("ProfessionalAdminUpdate"),
+                success: (200, Body::Json("Professional")),
+                errors: &[403, 404],
+                ..op(
+                    Method::PATCH,
+                    "administerProfessional",
+                    "admin",
+                    "Mark a professional verified, or not",
+                )
+            },
             Route::RevokeApiKey(_) => Operation {
                 auth: Auth::Required,
                 success: (204, Body::Empty),
@@ -544,6 +832,35 @@ impl Route {
                     "Revoke an API key at once",
                 )
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_documents_exactly_the_parameters_it_parses() {
+        let documented: Vec<&str> = SEARCH_QUERY.iter().map(|(name, ..)| *name).collect();
+        assert_eq!(documented, crate::query::SEARCH_PARAMETERS);
+    }
+
+    #[test]
+    fn public_directory_reads_need_no_credentials_and_writes_do() {
+        for route in Route::ALL {
+            let operation = route.operation();
+            if operation.tag != "directory" {
+                continue;
+            }
+            let public = operation.method == Method::GET && !operation.template.contains("/me");
+            assert_eq!(
+                operation.auth == Auth::Public,
+                public,
+                "{} {}",
+                operation.method,
+                operation.template
+            );
         }
     }
 }

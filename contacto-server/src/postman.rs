@@ -1,11 +1,12 @@
 //! A Postman collection (v2.1) generated from the OpenAPI document and the route table: a folder
 //! per tag, `{{baseUrl}}` and `{{token}}` variables, example bodies from the schemas, and test
-//! scripts that chain a smoke flow (register, log in, use the token, create and revoke a key).
+//! scripts that chain a smoke flow (register, log in, use the token, create and revoke a key, move
+//! money, then a professional's profile, service and review answered).
 
 use serde_json::{Map, Value, json};
 
 use crate::operations::{Auth, Operation, TAGS};
-use crate::routes::Route;
+use crate::routes::{PathKey, Route};
 
 /// The collection, with `base_url` as the default of its `baseUrl` variable.
 pub fn collection(document: &Value, base_url: &str) -> Value {
@@ -48,6 +49,11 @@ pub fn collection(document: &Value, base_url: &str) -> Value {
             {"key": "merchantId", "value": "", "type": "string"},
             {"key": "merchantToken", "value": "", "type": "string"},
             {"key": "merchantWalletId", "value": "", "type": "string"},
+            {"key": "proToken", "value": "", "type": "string"},
+            {"key": "professionalId", "value": "", "type": "string"},
+            {"key": "professionalSlug", "value": "", "type": "string"},
+            {"key": "serviceId", "value": "", "type": "string"},
+            {"key": "reviewId", "value": "", "type": "string"},
             {"key": "adminEmail", "value": "", "type": "string"},
             {"key": "adminPassword", "value": "", "type": "string"}
         ],
@@ -77,6 +83,12 @@ fn id_variable(template: &str) -> &'static str {
         "{{walletId}}"
     } else if template.starts_with("/api/v1/admin/merchants") {
         "{{merchantId}}"
+    } else if template.starts_with("/api/v1/admin/professionals") {
+        "{{professionalId}}"
+    } else if template.starts_with("/api/v1/professionals/me/services") {
+        "{{serviceId}}"
+    } else if template.starts_with("/api/v1/reviews") {
+        "{{reviewId}}"
     } else {
         "{{depositId}}"
     }
@@ -95,13 +107,28 @@ const BODY_VARIABLES: &[(&str, &str)] = &[
     ("rib", "00200123456789012354"),
     ("payee_wallet_id", "{{peerWalletId}}"),
     ("status", "succeeded"),
+    // A category that exists (the schema's example is only illustrative).
+    ("category", "plombier"),
+];
+
+/// Operations the smoke flow's professional calls, with the token its set-up stored.
+const PROFESSIONAL_OPERATIONS: &[&str] = &[
+    "createProfessional",
+    "myProfessional",
+    "updateMyProfessional",
+    "addService",
+    "updateService",
+    "removeService",
+    "replyToReview",
 ];
 
 fn item(document: &Value, operation: &Operation) -> Value {
     let path = operation
         .template
         .replace("{id}", id_variable(operation.template))
-        .replace("{asset}", "swagger-ui.css");
+        .replace("{asset}", "swagger-ui.css")
+        .replace("{slug}", PathKey::EXAMPLE.as_str())
+        .replace("{id_or_slug}", "{{professionalSlug}}");
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // Required query parameters get a value: the only one today is a moment, and now is one.
     let query: Vec<Value> = operation
@@ -134,6 +161,9 @@ fn item(document: &Value, operation: &Operation) -> Value {
         // Refunds are the merchant's to give.
         request["auth"] = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{merchantToken}}", "type": "string"}]});
     }
+    if PROFESSIONAL_OPERATIONS.contains(&operation.id) {
+        request["auth"] = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{proToken}}", "type": "string"}]});
+    }
     if operation.tag == "admin" {
         // Set by the pre-request script, which logs in as the administrator.
         request["auth"] = json!({"type": "bearer", "bearer": [{"key": "token", "value": "{{adminToken}}", "type": "string"}]});
@@ -146,6 +176,14 @@ fn item(document: &Value, operation: &Operation) -> Value {
                     fields.insert((*field).to_owned(), json!(variable));
                 }
             }
+        }
+        // Values the schemas' generic examples get wrong: a rating is 1 to 5, a reply says
+        // something, and an administrator verifies.
+        match schema {
+            "ReviewRequest" => body["overall_rating"] = json!(5),
+            "ReplyRequest" => body["text"] = json!("Merci pour votre avis."),
+            "ProfessionalAdminUpdate" => body["verified"] = json!(true),
+            _ => {}
         }
         if operation.id == "transferBulk" {
             body = json!({"transfers": [
@@ -234,7 +272,18 @@ fn prerequest(operation_id: &str) -> &'static [&'static str] {
             "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",
             "  function (err, res) { if (res.code === 200) { pm.variables.set('adminToken', res.json().data.token); } });",
         ],
-        "reconciliation" | "setMerchantFee" | "administerWallet" | "completeWithdrawal" => &[
+        // A professional (the smoke customer reviews them; they answer).
+        "createProfessional" => &[
+            "const email = 'pro.' + Date.now() + '.' + Math.floor(Math.random() * 1e6) + '@example.dz';",
+            "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/register', method: 'POST', header: { 'Content-Type': 'application/json' },",
+            "  body: { mode: 'raw', raw: JSON.stringify({ email: email, password: 'une phrase de passe longue', full_name: 'Karim Benali', role: 'professional' }) } },",
+            "  function (err, res) { pm.collectionVariables.set('proToken', res.json().data.token); });",
+        ],
+        "reconciliation"
+        | "setMerchantFee"
+        | "administerWallet"
+        | "completeWithdrawal"
+        | "administerProfessional" => &[
             "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/login', method: 'POST',",
             "  header: { 'Content-Type': 'application/json' },",
             "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",
@@ -250,18 +299,21 @@ fn tests(operation: &Operation) -> Vec<String> {
         "pm.test('{} answers {status}', function () {{ pm.response.to.have.status({status}); }});",
         operation.id
     )];
-    let store = match operation.id {
-        "register" | "login" => Some(("token", "token")),
-        "createApiKey" => Some(("apiKeyId", "id")),
-        "openWallet" => Some(("walletId", "id")),
-        "deposit" => Some(("depositId", "id")),
-        "depositWebhook" => Some(("transactionId", "transaction_id")),
-        "pay" => Some(("paymentId", "id")),
-        "withdraw" => Some(("withdrawalId", "id")),
-        "authorize" => Some(("holdId", "id")),
-        _ => None,
+    let store: &[(&str, &str)] = match operation.id {
+        "register" | "login" => &[("token", "token")],
+        "createApiKey" => &[("apiKeyId", "id")],
+        "openWallet" => &[("walletId", "id")],
+        "deposit" => &[("depositId", "id")],
+        "depositWebhook" => &[("transactionId", "transaction_id")],
+        "pay" => &[("paymentId", "id")],
+        "withdraw" => &[("withdrawalId", "id")],
+        "authorize" => &[("holdId", "id")],
+        "createProfessional" => &[("professionalId", "id"), ("professionalSlug", "slug")],
+        "addService" => &[("serviceId", "id")],
+        "createReview" => &[("reviewId", "id")],
+        _ => &[],
     };
-    if let Some((variable, field)) = store {
+    for (variable, field) in store {
         lines.push(format!(
             "if (pm.response.code === {status}) {{ pm.collectionVariables.set('{variable}', pm.response.json().data.{field}); }}"
         ));
@@ -369,5 +421,52 @@ mod tests {
             scripts.contains("collectionVariables.set('token'"),
             "{scripts}"
         );
+    }
+
+    #[test]
+    fn the_directory_flow_uses_the_professional_and_valid_bodies() {
+        let collection = collection(&crate::openapi::document(), "http://127.0.0.1:8080");
+        let folder = collection["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|folder| folder["name"] == "directory")
+            .unwrap();
+        let find = |method: &str, raw: &str| {
+            folder["item"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["request"]["method"] == method && i["request"]["url"]["raw"] == raw)
+                .cloned()
+                .unwrap_or_else(|| panic!("{method} {raw}"))
+        };
+        let create = find("POST", "{{baseUrl}}/api/v1/professionals");
+        assert_eq!(
+            create["request"]["auth"]["bearer"][0]["value"],
+            "{{proToken}}"
+        );
+        let body: Value =
+            serde_json::from_str(create["request"]["body"]["raw"].as_str().unwrap()).unwrap();
+        assert_eq!(body["category"], "plombier");
+        let events = create["event"].to_string();
+        assert!(events.contains("role: 'professional'"), "{events}");
+        assert!(events.contains("set('professionalSlug'"), "{events}");
+
+        let review = find(
+            "POST",
+            "{{baseUrl}}/api/v1/professionals/{{professionalSlug}}/reviews",
+        );
+        assert!(review["request"]["auth"].is_null(), "the customer reviews");
+        let body: Value =
+            serde_json::from_str(review["request"]["body"]["raw"].as_str().unwrap()).unwrap();
+        assert_eq!(body["overall_rating"], 5);
+        let reply = find("POST", "{{baseUrl}}/api/v1/reviews/{{reviewId}}/reply");
+        assert_eq!(
+            reply["request"]["auth"]["bearer"][0]["value"],
+            "{{proToken}}"
+        );
+        let search = find("GET", "{{baseUrl}}/api/v1/professionals");
+        assert_eq!(search["request"]["auth"]["type"], "noauth");
     }
 }

@@ -1,14 +1,57 @@
 //! The routing table: a pure parser from (method, path) to a [`Route`]. No I/O, unit-tested.
 
+use std::borrow::Cow;
+
 use http::Method;
 use uuid::Uuid;
 
 use contacto_core::api::{
-    ApiKeyId, DepositId, HoldId, TransactionId, UserId, WalletId, WithdrawalId,
+    ApiKeyId, DepositId, HoldId, ProfessionalId, ReviewId, ServiceId, TransactionId, UserId,
+    WalletId, WithdrawalId,
 };
 
+/// A category's slug, or a professional's id or slug, as a path segment names it.
+///
+/// Only what a slug or a UUID can be gets through (lower-case ASCII letters, digits and hyphens,
+/// at most [`PathKey::MAX_LEN`] bytes), so junk never reaches the database and a 404 answers it
+/// here; `me` is never a key, because `/api/v1/professionals/me` is the caller's own profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathKey(Cow<'static, str>);
+
+impl PathKey {
+    /// Longest key: slugs are at most 60 characters, plus a suffix that makes them unique.
+    pub const MAX_LEN: usize = 128;
+
+    /// The key the documents and the route table use as an example (a category that exists).
+    pub const EXAMPLE: PathKey = PathKey(Cow::Borrowed("plombier"));
+
+    /// A slug, as the documents describe it (the database checks the same pattern).
+    pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+    /// A professional's id or slug, as the documents describe it: [`PathKey::SLUG_PATTERN`]
+    /// (which a UUID also matches) except `me`, spelt without look-ahead so that every tool
+    /// that generates values from it can.
+    pub const PROFESSIONAL_PATTERN: &str =
+        "^([a-ln-z0-9][a-z0-9]*|m|m[a-df-z0-9][a-z0-9]*|me[a-z0-9]+|me-[a-z0-9]+)(-[a-z0-9]+)*$";
+
+    fn parse(segment: &str) -> Option<Self> {
+        let well_formed = !segment.is_empty()
+            && segment.len() <= Self::MAX_LEN
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && segment != "me";
+        well_formed.then(|| PathKey(Cow::Owned(segment.to_owned())))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Every operation the server answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `GET /health`
     Health,
@@ -76,6 +119,38 @@ pub enum Route {
     CompleteWithdrawal(WithdrawalId),
     /// `POST /api/v1/admin/withdrawals/{id}/fail`
     FailWithdrawal(WithdrawalId),
+    /// `GET /api/v1/wilayas`
+    ListWilayas,
+    /// `GET /api/v1/categories`
+    ListCategories,
+    /// `GET /api/v1/categories/{slug}`
+    GetCategory(PathKey),
+    /// `GET /api/v1/professionals`
+    SearchProfessionals,
+    /// `POST /api/v1/professionals`
+    CreateProfessional,
+    /// `GET /api/v1/professionals/me`
+    MyProfessional,
+    /// `PATCH /api/v1/professionals/me`
+    UpdateMyProfessional,
+    /// `GET /api/v1/professionals/{id_or_slug}`
+    GetProfessional(PathKey),
+    /// `POST /api/v1/professionals/me/services`
+    AddService,
+    /// `PATCH /api/v1/professionals/me/services/{id}`
+    UpdateService(ServiceId),
+    /// `DELETE /api/v1/professionals/me/services/{id}`
+    RemoveService(ServiceId),
+    /// `GET /api/v1/professionals/{id_or_slug}/reviews`
+    ListReviews(PathKey),
+    /// `POST /api/v1/professionals/{id_or_slug}/reviews`
+    CreateReview(PathKey),
+    /// `PUT /api/v1/reviews/{id}`
+    EditReview(ReviewId),
+    /// `POST /api/v1/reviews/{id}/reply`
+    ReplyToReview(ReviewId),
+    /// `PATCH /api/v1/admin/professionals/{id}`
+    AdministerProfessional(ProfessionalId),
     /// `GET /metrics`
     Metrics,
     /// `GET /api/v1/openapi.json`
@@ -143,6 +218,22 @@ impl Route {
             Route::GetWithdrawal(_) => "/api/v1/withdrawals/{id}",
             Route::CompleteWithdrawal(_) => "/api/v1/admin/withdrawals/{id}/complete",
             Route::FailWithdrawal(_) => "/api/v1/admin/withdrawals/{id}/fail",
+            Route::ListWilayas => "/api/v1/wilayas",
+            Route::ListCategories => "/api/v1/categories",
+            Route::GetCategory(_) => "/api/v1/categories/{slug}",
+            Route::SearchProfessionals | Route::CreateProfessional => "/api/v1/professionals",
+            Route::MyProfessional | Route::UpdateMyProfessional => "/api/v1/professionals/me",
+            Route::GetProfessional(_) => "/api/v1/professionals/{id_or_slug}",
+            Route::AddService => "/api/v1/professionals/me/services",
+            Route::UpdateService(_) | Route::RemoveService(_) => {
+                "/api/v1/professionals/me/services/{id}"
+            }
+            Route::ListReviews(_) | Route::CreateReview(_) => {
+                "/api/v1/professionals/{id_or_slug}/reviews"
+            }
+            Route::EditReview(_) => "/api/v1/reviews/{id}",
+            Route::ReplyToReview(_) => "/api/v1/reviews/{id}/reply",
+            Route::AdministerProfessional(_) => "/api/v1/admin/professionals/{id}",
             Route::Metrics => "/metrics",
             Route::OpenApi => "/api/v1/openapi.json",
             Route::Postman => "/api/v1/postman.json",
@@ -186,11 +277,27 @@ impl Route {
         Route::WalletTransactions(WalletId(Uuid::nil())),
         Route::GetTransaction(TransactionId(Uuid::nil())),
         Route::BalanceAt(WalletId(Uuid::nil())),
+        Route::ListWilayas,
+        Route::ListCategories,
+        Route::GetCategory(PathKey::EXAMPLE),
+        Route::SearchProfessionals,
+        Route::CreateProfessional,
+        Route::MyProfessional,
+        Route::UpdateMyProfessional,
+        Route::GetProfessional(PathKey::EXAMPLE),
+        Route::AddService,
+        Route::UpdateService(ServiceId(Uuid::nil())),
+        Route::RemoveService(ServiceId(Uuid::nil())),
+        Route::ListReviews(PathKey::EXAMPLE),
+        Route::CreateReview(PathKey::EXAMPLE),
+        Route::EditReview(ReviewId(Uuid::nil())),
+        Route::ReplyToReview(ReviewId(Uuid::nil())),
         Route::Reconciliation,
         Route::SetMerchantFee(UserId(Uuid::nil())),
         Route::AdministerWallet(WalletId(Uuid::nil())),
         Route::CompleteWithdrawal(WithdrawalId(Uuid::nil())),
         Route::FailWithdrawal(WithdrawalId(Uuid::nil())),
+        Route::AdministerProfessional(ProfessionalId(Uuid::nil())),
     ];
 }
 
@@ -236,6 +343,18 @@ enum Resource {
     Withdrawal(WithdrawalId),
     CompleteWithdrawal(WithdrawalId),
     FailWithdrawal(WithdrawalId),
+    Wilayas,
+    Categories,
+    Category(PathKey),
+    Professionals,
+    MyProfessional,
+    Professional(PathKey),
+    MyServices,
+    MyService(ServiceId),
+    ProfessionalReviews(PathKey),
+    Review(ReviewId),
+    ReviewReply(ReviewId),
+    AdminProfessional(ProfessionalId),
     Metrics,
     OpenApi,
     Postman,
@@ -287,6 +406,24 @@ impl Resource {
                 ["payments"] => Resource::Payments,
                 ["payments", id] => Resource::Payment(TransactionId(uuid(id)?)),
                 ["payments", id, "refunds"] => Resource::Refunds(TransactionId(uuid(id)?)),
+                ["wilayas"] => Resource::Wilayas,
+                ["categories"] => Resource::Categories,
+                ["categories", slug] => Resource::Category(PathKey::parse(slug)?),
+                ["professionals"] => Resource::Professionals,
+                ["professionals", "me"] => Resource::MyProfessional,
+                ["professionals", "me", "services"] => Resource::MyServices,
+                ["professionals", "me", "services", id] => {
+                    Resource::MyService(ServiceId(uuid(id)?))
+                }
+                ["professionals", key] => Resource::Professional(PathKey::parse(key)?),
+                ["professionals", key, "reviews"] => {
+                    Resource::ProfessionalReviews(PathKey::parse(key)?)
+                }
+                ["reviews", id] => Resource::Review(ReviewId(uuid(id)?)),
+                ["reviews", id, "reply"] => Resource::ReviewReply(ReviewId(uuid(id)?)),
+                ["admin", "professionals", id] => {
+                    Resource::AdminProfessional(ProfessionalId(uuid(id)?))
+                }
                 ["openapi.json"] => Resource::OpenApi,
                 ["postman.json"] => Resource::Postman,
                 ["api-keys", id] => Resource::ApiKey(ApiKeyId(uuid(id)?)),
@@ -317,7 +454,17 @@ impl Resource {
             | Resource::Balance(_)
             | Resource::Withdrawal(_)
             | Resource::Hold(_)
-            | Resource::Reconciliation => GET,
+            | Resource::Reconciliation
+            | Resource::Wilayas
+            | Resource::Categories
+            | Resource::Category(_)
+            | Resource::Professional(_) => GET,
+            Resource::Professionals | Resource::ProfessionalReviews(_) => GET_POST,
+            Resource::MyProfessional => &[Method::GET, Method::HEAD, Method::PATCH],
+            Resource::MyServices | Resource::ReviewReply(_) => POST,
+            Resource::MyService(_) => &[Method::PATCH, Method::DELETE],
+            Resource::Review(_) => &[Method::PUT],
+            Resource::AdminProfessional(_) => &[Method::PATCH],
             Resource::Holds | Resource::Capture(_) | Resource::Void(_) => POST,
             Resource::Withdrawals
             | Resource::CompleteWithdrawal(_)
@@ -377,6 +524,22 @@ impl Resource {
             (Resource::Withdrawal(id), _) if get => Route::GetWithdrawal(id),
             (Resource::CompleteWithdrawal(id), &Method::POST) => Route::CompleteWithdrawal(id),
             (Resource::FailWithdrawal(id), &Method::POST) => Route::FailWithdrawal(id),
+            (Resource::Wilayas, _) if get => Route::ListWilayas,
+            (Resource::Categories, _) if get => Route::ListCategories,
+            (Resource::Category(slug), _) if get => Route::GetCategory(slug),
+            (Resource::Professionals, &Method::POST) => Route::CreateProfessional,
+            (Resource::Professionals, _) if get => Route::SearchProfessionals,
+            (Resource::MyProfessional, &Method::PATCH) => Route::UpdateMyProfessional,
+            (Resource::MyProfessional, _) if get => Route::MyProfessional,
+            (Resource::Professional(key), _) if get => Route::GetProfessional(key),
+            (Resource::MyServices, &Method::POST) => Route::AddService,
+            (Resource::MyService(id), &Method::PATCH) => Route::UpdateService(id),
+            (Resource::MyService(id), &Method::DELETE) => Route::RemoveService(id),
+            (Resource::ProfessionalReviews(key), &Method::POST) => Route::CreateReview(key),
+            (Resource::ProfessionalReviews(key), _) if get => Route::ListReviews(key),
+            (Resource::Review(id), &Method::PUT) => Route::EditReview(id),
+            (Resource::ReviewReply(id), &Method::POST) => Route::ReplyToReview(id),
+            (Resource::AdminProfessional(id), &Method::PATCH) => Route::AdministerProfessional(id),
             _ => return None,
         })
     }
@@ -480,18 +643,159 @@ mod tests {
             let path = operation
                 .template
                 .replace("{id}", &Uuid::nil().to_string())
-                .replace("{asset}", "swagger-ui-bundle.js");
-            assert_eq!(parse(&operation.method, &path), Ok(*route), "{path}");
+                .replace("{asset}", "swagger-ui-bundle.js")
+                .replace("{slug}", PathKey::EXAMPLE.as_str())
+                .replace("{id_or_slug}", PathKey::EXAMPLE.as_str());
+            assert_eq!(parse(&operation.method, &path), Ok(route.clone()), "{path}");
         }
     }
 
     #[test]
-    fn templates_never_contain_ids() {
-        let route = parse(
-            &Method::DELETE,
-            &format!("/api/v1/api-keys/{}", Uuid::new_v4()),
-        )
-        .unwrap();
-        assert_eq!(route.template(), "/api/v1/api-keys/{id}");
+    fn directory_paths_map_to_their_routes() {
+        let id = Uuid::new_v4();
+        let key = |text: &str| PathKey(Cow::Owned(text.to_owned()));
+        let cases = [
+            (
+                Method::GET,
+                "/api/v1/wilayas".to_owned(),
+                Route::ListWilayas,
+            ),
+            (
+                Method::GET,
+                "/api/v1/categories/plombier".to_owned(),
+                Route::GetCategory(key("plombier")),
+            ),
+            (
+                Method::GET,
+                "/api/v1/professionals".to_owned(),
+                Route::SearchProfessionals,
+            ),
+            (
+                Method::POST,
+                "/api/v1/professionals".to_owned(),
+                Route::CreateProfessional,
+            ),
+            (
+                Method::GET,
+                "/api/v1/professionals/me".to_owned(),
+                Route::MyProfessional,
+            ),
+            (
+                Method::PATCH,
+                "/api/v1/professionals/me".to_owned(),
+                Route::UpdateMyProfessional,
+            ),
+            (
+                Method::GET,
+                "/api/v1/professionals/karim-benali-2".to_owned(),
+                Route::GetProfessional(key("karim-benali-2")),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/professionals/{id}"),
+                Route::GetProfessional(key(&id.to_string())),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/professionals/me/services/{id}"),
+                Route::RemoveService(ServiceId(id)),
+            ),
+            (
+                Method::POST,
+                "/api/v1/professionals/karim/reviews".to_owned(),
+                Route::CreateReview(key("karim")),
+            ),
+            (
+                Method::HEAD,
+                "/api/v1/professionals/karim/reviews".to_owned(),
+                Route::ListReviews(key("karim")),
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/reviews/{id}"),
+                Route::EditReview(ReviewId(id)),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/reviews/{id}/reply"),
+                Route::ReplyToReview(ReviewId(id)),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/admin/professionals/{id}"),
+                Route::AdministerProfessional(ProfessionalId(id)),
+            ),
+        ];
+        for (method, path, route) in cases {
+            assert_eq!(parse(&method, &path), Ok(route), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn keys_that_no_slug_or_id_can_be_are_not_found() {
+        let long = "a".repeat(PathKey::MAX_LEN + 1);
+        let cases = [
+            ("/api/v1/professionals/Karim", "upper case"),
+            ("/api/v1/professionals/karim%20b", "an escaped space"),
+            ("/api/v1/professionals/karim_b", "an underscore"),
+            ("/api/v1/categories/", "empty"),
+            ("/api/v1/professionals/me/reviews", "me is not a key"),
+            (
+                "/api/v1/professionals/me/services/not-a-uuid",
+                "malformed id",
+            ),
+        ];
+        for (path, why) in cases {
+            assert_eq!(
+                parse(&Method::GET, path),
+                Err(RouteError::NotFound),
+                "{why}"
+            );
+        }
+        assert_eq!(
+            parse(&Method::GET, &format!("/api/v1/professionals/{long}")),
+            Err(RouteError::NotFound),
+            "too long"
+        );
+    }
+
+    #[test]
+    fn the_own_profile_takes_get_and_patch_only() {
+        let Err(RouteError::MethodNotAllowed(allowed)) =
+            parse(&Method::POST, "/api/v1/professionals/me")
+        else {
+            panic!("expected 405");
+        };
+        assert_eq!(allowed, &[Method::GET, Method::HEAD, Method::PATCH]);
+        let Err(RouteError::MethodNotAllowed(allowed)) =
+            parse(&Method::PATCH, "/api/v1/professionals/karim")
+        else {
+            panic!("expected 405");
+        };
+        assert_eq!(allowed, &[Method::GET, Method::HEAD]);
+    }
+
+    #[test]
+    fn templates_never_contain_ids_or_slugs() {
+        let cases = [
+            (
+                Method::DELETE,
+                format!("/api/v1/api-keys/{}", Uuid::new_v4()),
+                "/api/v1/api-keys/{id}",
+            ),
+            (
+                Method::GET,
+                "/api/v1/professionals/karim-benali/reviews".to_owned(),
+                "/api/v1/professionals/{id_or_slug}/reviews",
+            ),
+            (
+                Method::GET,
+                "/api/v1/categories/plombier".to_owned(),
+                "/api/v1/categories/{slug}",
+            ),
+        ];
+        for (method, path, template) in cases {
+            assert_eq!(parse(&method, &path).unwrap().template(), template);
+        }
     }
 }

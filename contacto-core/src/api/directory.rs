@@ -49,7 +49,7 @@ pub struct Wilaya {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
-    /// The stable Latin slug used in filters (`plumber`).
+    /// The stable Latin slug used in filters (`plombier`).
     pub slug: String,
     /// The French name.
     pub name_fr: String,
@@ -151,7 +151,7 @@ pub struct ProfessionalRequest {
     #[serde(default)]
     pub bio_fr: Option<String>,
     /// A category slug (see `GET /api/v1/categories`).
-    #[cfg_attr(feature = "openapi", schema(example = "plumber"))]
+    #[cfg_attr(feature = "openapi", schema(example = "plombier"))]
     pub category: String,
     /// A wilaya's official code.
     #[cfg_attr(feature = "openapi", schema(example = "16"))]

@@ -698,7 +698,7 @@ impl<'a> Directory<'a> {
             }
             let id = ReviewId(Uuid::now_v7());
             let client = self.core.db().primary().await?;
-            store::write_review(&**client, id, target.0, principal.user_id, request, true).await?;
+            store::insert_review(&**client, id, target.0, principal.user_id, request).await?;
             store::review(&**client, id)
                 .await?
                 .ok_or_else(|| Error::internal("reading a new review", "row vanished"))
@@ -736,17 +736,7 @@ impl<'a> Directory<'a> {
         let result = async {
             model::check_review(request)?;
             let client = self.core.db().primary().await?;
-            let professional = ProfessionalId(Uuid::nil());
-            if !store::write_review(
-                &**client,
-                id,
-                professional,
-                principal.user_id,
-                request,
-                false,
-            )
-            .await?
-            {
+            if !store::edit_review(&**client, id, principal.user_id, request).await? {
                 return Err(Error::NotFound { resource: "review" });
             }
             store::review(&**client, id)
@@ -852,6 +842,9 @@ impl<'a> Directory<'a> {
                 .check(reference.wilaya("wilaya", code))
                 .map(|wilaya| wilaya.code.clone())
         });
+        if let Some(commune) = &query.commune {
+            model::check_len(&mut errors, "commune", commune, 0, 100);
+        }
         let commune = query
             .commune
             .as_deref()

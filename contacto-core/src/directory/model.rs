@@ -40,7 +40,18 @@ pub(crate) fn check_len(
     max: usize,
 ) {
     let len = value.chars().count();
-    if len < min {
+    // Line breaks and tabs belong in biographies and reviews; other control characters (NUL
+    // among them, which PostgreSQL cannot store) belong nowhere.
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        errors.push(FieldError::new(
+            field,
+            "invalid_characters",
+            "control characters are not allowed",
+        ));
+    } else if len < min {
         errors.push(FieldError::new(
             field,
             "too_short",

@@ -477,20 +477,9 @@ pub(crate) async fn review(client: &impl GenericClient, id: ReviewId) -> Result<
     row.as_ref().map(review_from_row).transpose()
 }
 
-/// Inserts a review, or replaces the author's own one when `insert` is false; `false` when there
-/// was nothing to replace.
-pub(crate) async fn write_review(
-    client: &impl GenericClient,
-    id: ReviewId,
-    professional: ProfessionalId,
-    author: UserId,
-    review: &ReviewRequest,
-    insert: bool,
-) -> Result<bool> {
-    let params: [(&(dyn ToSql + Sync), Type); 11] = [
-        (&id.0, Type::UUID),
-        (&professional.0, Type::UUID),
-        (&author.0, Type::UUID),
+/// The columns of a review request, from `$2` on, in the order the statements below use.
+fn review_values(review: &ReviewRequest) -> [(&(dyn ToSql + Sync), Type); 8] {
+    [
         (&review.overall_rating, Type::INT2),
         (&review.quality_rating, Type::INT2),
         (&review.professionalism_rating, Type::INT2),
@@ -499,21 +488,53 @@ pub(crate) async fn write_review(
         (&review.communication_rating, Type::INT2),
         (&review.text, Type::TEXT),
         (&review.would_recommend, Type::BOOL),
-    ];
-    let sql = if insert {
-        "INSERT INTO reviews (id, professional_id, author_id, overall_rating, quality_rating, \
-         professionalism_rating, value_rating, punctuality_rating, communication_rating, text, \
-         would_recommend) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    } else {
-        "UPDATE reviews SET overall_rating = $4, quality_rating = $5, professionalism_rating = $6, \
-         value_rating = $7, punctuality_rating = $8, communication_rating = $9, text = $10, \
-         would_recommend = $11, updated_at = now() \
-         WHERE id = $1 AND author_id = $3"
-    };
-    let n = client
-        .execute_typed(sql, &params)
+    ]
+}
+
+/// Inserts a review.
+pub(crate) async fn insert_review(
+    client: &impl GenericClient,
+    id: ReviewId,
+    professional: ProfessionalId,
+    author: UserId,
+    review: &ReviewRequest,
+) -> Result<()> {
+    let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![(&id.0, Type::UUID)];
+    params.extend(review_values(review));
+    params.push((&professional.0, Type::UUID));
+    params.push((&author.0, Type::UUID));
+    client
+        .execute_typed(
+            "INSERT INTO reviews (id, overall_rating, quality_rating, professionalism_rating, \
+             value_rating, punctuality_rating, communication_rating, text, would_recommend, \
+             professional_id, author_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &params,
+        )
         .await
         .db("writing a review")?;
+    Ok(())
+}
+
+/// Replaces the author's own review; `false` when `id` is not one of theirs.
+pub(crate) async fn edit_review(
+    client: &impl GenericClient,
+    id: ReviewId,
+    author: UserId,
+    review: &ReviewRequest,
+) -> Result<bool> {
+    let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![(&id.0, Type::UUID)];
+    params.extend(review_values(review));
+    params.push((&author.0, Type::UUID));
+    let n = client
+        .execute_typed(
+            "UPDATE reviews SET overall_rating = $2, quality_rating = $3, \
+             professionalism_rating = $4, value_rating = $5, punctuality_rating = $6, \
+             communication_rating = $7, text = $8, would_recommend = $9, updated_at = now() \
+             WHERE id = $1 AND author_id = $10",
+            &params,
+        )
+        .await
+        .db("editing a review")?;
     Ok(n == 1)
 }
 

@@ -15,7 +15,13 @@ use crate::helpers::{admin, sql, user};
 type Spoil = Box<dyn Fn(&mut ProfessionalRequest)>;
 
 /// A query, a wilaya filter, who must be on the first page, who must not match, and why.
-type RelevanceCase<'a> = (&'a str, Option<&'a str>, &'a [&'a str], &'a [&'a str], &'a str);
+type RelevanceCase<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a [&'a str],
+    &'a [&'a str],
+    &'a str,
+);
 
 fn profile(name: &str, category: &str, wilaya: &str) -> ProfessionalRequest {
     ProfessionalRequest {
@@ -190,6 +196,10 @@ async fn bad_profiles_are_refused_naming_each_field() {
         .unwrap_err();
     assert_eq!(denied.kind(), ErrorKind::Forbidden);
     let cases: Vec<(&str, Spoil)> = vec![
+        (
+            "business_name",
+            Box::new(|r| r.business_name = Some("Plomberie\u{0}Benali".to_owned())),
+        ),
         (
             "display_name",
             Box::new(|r| r.display_name = "K".to_owned()),

@@ -117,7 +117,15 @@ async fn the_postman_collection_is_v2_1_with_the_servers_address() {
     assert_eq!(
         folders,
         [
-            "system", "auth", "users", "api-keys", "wallets", "money", "history", "admin"
+            "system",
+            "auth",
+            "users",
+            "api-keys",
+            "wallets",
+            "money",
+            "history",
+            "directory",
+            "admin"
         ]
     );
 }

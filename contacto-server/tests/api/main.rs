@@ -9,6 +9,7 @@
 mod cli;
 mod client;
 mod contract;
+mod directory;
 mod documents;
 mod helpers;
 mod identity;
