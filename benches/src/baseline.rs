@@ -1,6 +1,6 @@
 //! Baselines from `../shared/PERFORMANCE.md`, measured with PostgreSQL's own pgbench on the same
 //! cluster: P (TPC-B-like transactions/s at 8 clients), L_P (its average latency) and L_1 (the
-//! average latency of one client).
+//! average latency of one client); S (select-only transactions/s at 8 clients) for read paths.
 
 use std::process::Command;
 
@@ -56,6 +56,16 @@ impl<'a> Pgbench<'a> {
         let p = parse(&self.run(&["-c", "8", "-j", "2", "-T", &seconds, "-M", "prepared"])?)?;
         let one = parse(&self.run(&["-c", "1", "-j", "1", "-T", &seconds, "-M", "prepared"])?)?;
         Ok(Baseline { p, one })
+    }
+
+    /// S: `pgbench -S -c 8 -j 2 -M prepared`, one primary-key lookup per transaction.
+    ///
+    /// # Errors
+    ///
+    /// When pgbench fails.
+    pub fn select_only(&self) -> Result<PgbenchRun, String> {
+        let seconds = self.seconds.to_string();
+        parse(&self.run(&["-S", "-c", "8", "-j", "2", "-T", &seconds, "-M", "prepared"])?)
     }
 
     fn run(&self, args: &[&str]) -> Result<String, String> {

@@ -3,5 +3,17 @@
 //! - `cargo bench -p contacto-benches`: criterion benchmarks of the hot paths, no database.
 //! - `cargo run --release -p contacto-benches --bin wallet-bench`: the ledger measured against
 //!   pgbench on the same, durable PostgreSQL cluster, as `../shared/PERFORMANCE.md` asks.
+//! - `cargo run --release -p contacto-benches --bin directory-bench`: directory searches through
+//!   core, per class of query, against `pgbench -S` on the same cluster.
+//! - `cargo run --release -p contacto-benches --bin directory-seed -- --database-url ..`: fills a
+//!   database's directory with realistic professionals, to try the API or the UI by hand.
+//!
+//! # Layout
+//!
+//! - [`baseline`]: pgbench runs and their figures (P, L_P, L_1, S).
+//! - [`directory_seed`]: the generator of professionals and the seeding through core.
+//! - [`directory_queries`]: the mix of searches, by class.
 
 pub mod baseline;
+pub mod directory_queries;
+pub mod directory_seed;

@@ -9,3 +9,6 @@
 //!   (`cargo run -p contacto-examples --example embed_core`).
 //! - `call_server`: call a running server through `contacto-client`
 //!   (`cargo run -p contacto-examples --example call_server`).
+//! - `directory_search`: link `contacto-core`, create professionals' profiles and search them in
+//!   French, Arabic and transliteration, by category, wilaya and distance
+//!   (`cargo run -p contacto-examples --example directory_search`).
