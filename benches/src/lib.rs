@@ -11,9 +11,11 @@
 //! # Layout
 //!
 //! - [`baseline`]: pgbench runs and their figures (P, L_P, L_1, S).
+//! - [`cpu`]: CPU use of the machine and of the benchmark process.
 //! - [`directory_seed`]: the generator of professionals and the seeding through core.
 //! - [`directory_queries`]: the mix of searches, by class.
 
 pub mod baseline;
+pub mod cpu;
 pub mod directory_queries;
 pub mod directory_seed;

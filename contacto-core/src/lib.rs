@@ -27,6 +27,9 @@
 //! and `mod.rs` the use cases, which open transactions. See `docs/ARCHITECTURE.md`.
 
 pub mod api;
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod bench;
 mod error;
 
 #[cfg(feature = "persistence")]

@@ -3,7 +3,7 @@
 mod model;
 mod password;
 mod store;
-mod token;
+pub(crate) mod token;
 
 use std::future::Future;
 use std::net::IpAddr;

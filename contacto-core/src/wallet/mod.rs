@@ -3,7 +3,7 @@
 
 mod batcher;
 mod bulk;
-mod fees;
+pub(crate) mod fees;
 mod holds;
 pub(crate) mod ledger;
 mod payments;
