@@ -9,7 +9,8 @@ CREATE EXTENSION IF NOT EXISTS cube;
 CREATE TABLE professionals (
     id uuid PRIMARY KEY,
     user_id uuid NOT NULL REFERENCES users (id),
-    slug text NOT NULL,
+    -- "C" collation: slugs are ASCII, and LIKE 'base-%' (finding namesakes) can use the index.
+    slug text COLLATE "C" NOT NULL,
     display_name text NOT NULL CHECK (char_length(display_name) BETWEEN 2 AND 120),
     business_name text CHECK (char_length(business_name) BETWEEN 1 AND 160),
     bio_ar text NOT NULL DEFAULT '' CHECK (char_length(bio_ar) <= 4000),
@@ -43,8 +44,6 @@ CREATE TABLE professionals (
     rating_average numeric(3, 2) GENERATED ALWAYS AS (
         CASE WHEN rating_count > 0 THEN round(rating_sum::numeric / rating_count, 2) END
     ) STORED,
-    -- Folded names, categories, services and places (short: trigram matching of typos).
-    search_names text NOT NULL,
     -- Everything searchable, folded and weighted: names A, categories, services and places B,
     -- bios C.
     search_vector tsvector NOT NULL,
@@ -58,7 +57,6 @@ CREATE TABLE professionals (
 -- One index per filter; the planner combines them (BitmapAnd) or picks the most selective.
 -- docs/DIRECTORY.md gives each index's reason.
 CREATE INDEX professionals_search ON professionals USING gin (search_vector);
-CREATE INDEX professionals_names_trgm ON professionals USING gin (search_names gin_trgm_ops);
 -- Also covers the facet counts of an unfiltered search (an index-only scan).
 CREATE INDEX professionals_category ON professionals (category_id, wilaya_code);
 CREATE INDEX professionals_wilaya ON professionals (wilaya_code);
@@ -69,6 +67,16 @@ CREATE INDEX professionals_newest ON professionals (created_at DESC, id DESC);
 CREATE INDEX professionals_languages ON professionals USING gin (languages);
 CREATE INDEX professionals_open ON professionals USING gist (open_minutes);
 CREATE INDEX professionals_location ON professionals USING gist (location);
+
+-- Every word profiles are found by (names, categories, services, places; four letters or more):
+-- the dictionary a misspelt query word is corrected against (`plombiere` -> `plombier`) before
+-- the full-text match. Small (distinct words only), so the trigram lookup is fast, and the
+-- profile rows need no trigram index of their own. Words are never removed: a stale word only
+-- expands a query to something that matches nothing.
+CREATE TABLE search_words (
+    word text PRIMARY KEY
+);
+CREATE INDEX search_words_trgm ON search_words USING gin (word gin_trgm_ops);
 
 CREATE TABLE professional_services (
     id uuid PRIMARY KEY,

@@ -120,7 +120,10 @@ pub fn search_statements(q: &str) -> usize {
         offset: 0,
         now_minute: 600,
     };
-    search::page(&spec).sql.len() + search::facets(&spec).sql.len()
+    search::statements(&spec)
+        .iter()
+        .map(|statement| statement.sql.len())
+        .sum()
 }
 
 /// Issues and verifies bearer tokens, as every authenticated request does.

@@ -25,6 +25,8 @@ struct Inner {
     system_accounts: std::sync::RwLock<std::collections::HashMap<(String, String), WalletId>>,
     /// Wilayas and categories, read on first use.
     directory_reference: tokio::sync::OnceCell<std::sync::Arc<crate::directory::Reference>>,
+    /// Spelling corrections of search words, cached briefly.
+    directory_corrections: crate::directory::Corrections,
     tokens: TokenKeys,
     hasher: Hasher,
     metrics: Metrics,
@@ -64,6 +66,7 @@ impl ContactoBuilder {
                 ledger: std::sync::OnceLock::new(),
                 system_accounts: std::sync::RwLock::default(),
                 directory_reference: tokio::sync::OnceCell::new(),
+                directory_corrections: crate::directory::Corrections::default(),
                 tokens,
                 hasher,
                 metrics,
@@ -168,6 +171,10 @@ impl Contacto {
         &self,
     ) -> &tokio::sync::OnceCell<std::sync::Arc<crate::directory::Reference>> {
         &self.inner.directory_reference
+    }
+
+    pub(crate) fn directory_corrections(&self) -> &crate::directory::Corrections {
+        &self.inner.directory_corrections
     }
 
     pub(crate) fn tokens(&self) -> &TokenKeys {

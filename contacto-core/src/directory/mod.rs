@@ -46,6 +46,25 @@ const MAX_RADIUS_KM: f64 = 500.0;
 /// Path segments that a slug would shadow (`/api/v1/professionals/me`).
 const RESERVED_SLUGS: &[&str] = &["me"];
 
+/// How close a dictionary word must be to a query word to count as what was meant (trigram
+/// similarity, 0..=1): `plombiere`/`plombier` is 0.73, `electrisien`/`electricien` 0.6; unrelated
+/// words that share a syllable stay below.
+const CORRECTION_SIMILARITY: f32 = 0.45;
+
+/// Corrections per query word: the few closest.
+const CORRECTIONS_PER_WORD: i64 = 3;
+
+/// How long a word's corrections are reused.
+const CORRECTIONS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Words whose corrections are cached; past this the cache starts over (a day's distinct query
+/// words in a busy directory, a few hundred kilobytes).
+const MAX_CACHED_CORRECTIONS: usize = 10_000;
+
+/// Cached corrections: query word -> (when looked up, dictionary words).
+pub(crate) type Corrections =
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<String>)>>;
+
 /// Attempts at a free slug when concurrent profiles race for the same one.
 const SLUG_ATTEMPTS: usize = 5;
 
@@ -174,8 +193,15 @@ impl Reference {
         let b = fold(&topics.join(" "));
         let c = fold(&format!("{} {}", fields.bio_fr, fields.bio_ar));
         let d = skeletons(&format!("{names} {b}"));
+        let mut words: Vec<String> = format!("{names} {b}")
+            .split(' ')
+            .filter(|word| word.chars().count() >= search::MIN_CORRECTED_CHARS)
+            .map(str::to_owned)
+            .collect();
+        words.sort_unstable();
+        words.dedup();
         Ok(SearchText {
-            names: format!("{names} {b}"),
+            words,
             a: names,
             b,
             c,
@@ -831,7 +857,7 @@ impl<'a> Directory<'a> {
         if let Some(q) = q {
             model::check_len(&mut errors, "q", q, 0, MAX_QUERY_CHARS);
         }
-        let terms = q.map(search::terms).unwrap_or_default();
+        let terms: Vec<search::Term> = q.map(search::terms).unwrap_or_default();
         let categories = query.category.as_deref().and_then(|slug| {
             errors
                 .check(reference.category_by_slug("category", slug))
@@ -900,6 +926,8 @@ impl<'a> Directory<'a> {
             ));
         }
         errors.into_result()?;
+        let mut terms = terms;
+        self.correct(&mut terms).await?;
         let now = now_minute();
         Ok((
             SearchSpec {
@@ -921,6 +949,62 @@ impl<'a> Directory<'a> {
         ))
     }
 
+    /// Adds to each long enough query word the dictionary words it may be a misspelling of.
+    /// Corrections are cached for a minute: the same words are asked again and again, and a
+    /// word new to the dictionary reaches queries within that minute.
+    async fn correct(&self, terms: &mut [search::Term]) -> Result<()> {
+        let cache = self.core.directory_corrections();
+        let mut missing: Vec<String> = Vec::new();
+        {
+            let cached = cache
+                .lock()
+                .map_err(|_| Error::internal("reading corrections", "poisoned"))?;
+            for term in terms.iter_mut() {
+                if term.word.chars().count() < search::MIN_CORRECTED_CHARS {
+                    continue;
+                }
+                match cached.get(&term.word) {
+                    Some((at, words)) if at.elapsed() < CORRECTIONS_TTL => {
+                        term.corrections.clone_from(words);
+                    }
+                    _ => missing.push(term.word.clone()),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let client = self.core.db().primary().await?;
+        let found = store::similar_words(
+            &**client,
+            &missing,
+            CORRECTION_SIMILARITY,
+            CORRECTIONS_PER_WORD,
+        )
+        .await?;
+        drop(client);
+        let mut corrections: Vec<Vec<String>> = vec![Vec::new(); missing.len()];
+        for (index, word) in found {
+            if let Some(list) = corrections.get_mut(index) {
+                list.push(word);
+            }
+        }
+        let mut cached = cache
+            .lock()
+            .map_err(|_| Error::internal("caching corrections", "poisoned"))?;
+        if cached.len() >= MAX_CACHED_CORRECTIONS {
+            cached.clear();
+        }
+        let now = std::time::Instant::now();
+        for (word, words) in missing.into_iter().zip(corrections) {
+            if let Some(term) = terms.iter_mut().find(|term| term.word == word) {
+                term.corrections.clone_from(&words);
+            }
+            cached.insert(word, (now, words));
+        }
+        Ok(())
+    }
+
     /// The plans PostgreSQL chooses for a search's two statements (the page, then the facet
     /// counts), as `EXPLAIN` prints them: for operators analysing a slow search, and for the test
     /// that proves every filter is served by an index.
@@ -932,7 +1016,7 @@ impl<'a> Directory<'a> {
         let (spec, _) = self.spec(query).await?;
         let client = self.core.db().primary().await?;
         let mut plans = Vec::new();
-        for statement in [search::page(&spec), search::facets(&spec)] {
+        for statement in search::statements(&spec) {
             let explain = search::Statement {
                 sql: format!("EXPLAIN {}", statement.sql),
                 params: statement.params,
@@ -962,20 +1046,28 @@ impl<'a> Directory<'a> {
     async fn search_inner(&self, query: &SearchQuery) -> Result<SearchPage> {
         let (spec, reference) = self.spec(query).await?;
         let client = self.core.db().primary().await?;
-        let page_statement = search::page(&spec);
-        let facets_statement = search::facets(&spec);
-        // One round trip: both statements are pipelined on the connection.
-        let (rows, facet_rows) = futures_util::future::try_join(
-            store::run(&**client, &page_statement),
-            store::run(&**client, &facets_statement),
+        let statements = search::statements(&spec);
+        // One round trip: the statements are pipelined on the connection.
+        let results = futures_util::future::try_join_all(
+            statements
+                .iter()
+                .map(|statement| store::run(&**client, statement)),
         )
         .await?;
         drop(client);
+        let mut rows = Vec::new();
+        let mut facet_rows = Vec::new();
+        for row in results.into_iter().flatten() {
+            match store::facet_from_row(&row)? {
+                Some(facet) => facet_rows.push(facet),
+                None => rows.push(row),
+            }
+        }
         let mut facets = SearchFacets::default();
         let mut by_category: BTreeMap<i16, i64> = BTreeMap::new();
         let mut total = 0;
-        for row in &facet_rows {
-            match store::facet_from_row(row)? {
+        for facet in facet_rows {
+            match facet {
                 (Some(category), _, n) => {
                     total += n;
                     // A subcategory's professionals count for each of its ancestors too.

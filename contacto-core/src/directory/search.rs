@@ -9,17 +9,19 @@ use super::text::{fold, skeleton};
 /// Words of a query that count: more adds cost without making results better.
 pub(crate) const MAX_QUERY_TERMS: usize = 8;
 
-/// Shortest word matched by trigram similarity: shorter words have too few trigrams to tell a typo
-/// from another word, so they match as prefixes only.
-const MIN_FUZZY_CHARS: usize = 4;
+/// Shortest word corrected against the dictionary: shorter words have too few trigrams to tell a
+/// typo from another word, so they match as prefixes only.
+pub(crate) const MIN_CORRECTED_CHARS: usize = 4;
 
 /// One word of the query, folded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Term {
-    /// The folded word, matched as a prefix and, when long enough, by trigram similarity.
+    /// The folded word, matched as a prefix.
     pub word: String,
     /// Its consonant skeleton, matched exactly: how `mohamed` finds `محمد`.
     pub skeleton: Option<String>,
+    /// Dictionary words close to it, matched exactly: how `plombiere` finds `plombier`.
+    pub corrections: Vec<String>,
 }
 
 /// Splits a query into folded terms. Single letters are dropped (`à`, `l'`): they match
@@ -37,6 +39,7 @@ pub(crate) fn terms(query: &str) -> Vec<Term> {
         terms.push(Term {
             word: word.to_owned(),
             skeleton: skeleton(word).filter(|skeleton| skeleton != word),
+            corrections: Vec::new(),
         });
     }
     terms
@@ -113,37 +116,28 @@ impl Binder {
     }
 }
 
-/// The folded query as one string, for similarity scoring.
-fn whole_text(spec: &SearchSpec) -> String {
-    spec.terms
+/// `to_tsquery` text of the whole query: every word must match as a prefix, as its skeleton or as
+/// one of its corrections. Words hold only letters and digits (folding removed everything else),
+/// so nothing in them is tsquery syntax.
+fn text_query(terms: &[Term]) -> String {
+    terms
         .iter()
-        .map(|term| term.word.as_str())
+        .map(|term| {
+            let mut alternatives = vec![format!("{}:*", term.word)];
+            alternatives.extend(term.skeleton.iter().cloned());
+            alternatives.extend(term.corrections.iter().cloned());
+            format!("({})", alternatives.join(" | "))
+        })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" & ")
 }
 
-/// `to_tsquery` text for one term: a prefix, or its skeleton.
-fn term_query(term: &Term) -> String {
-    match &term.skeleton {
-        Some(skeleton) => format!("{}:* | {skeleton}", term.word),
-        None => format!("{}:*", term.word),
-    }
-}
-
-/// The WHERE clause. Each term must match, as a prefix or skeleton in the full-text vector (GIN) or
-/// as a similar word of the names (trigram GIN); each filter has its own index.
+/// The WHERE clause: the text through the full-text GIN index, each filter through its own.
 fn conditions(spec: &SearchSpec, binder: &mut Binder) -> String {
     let mut conditions: Vec<String> = Vec::new();
-    for term in &spec.terms {
-        let query = binder.bind(Param::Text(term_query(term)));
-        if term.word.chars().count() >= MIN_FUZZY_CHARS {
-            let word = binder.bind(Param::Text(term.word.clone()));
-            conditions.push(format!(
-                "(search_vector @@ to_tsquery('simple', {query}) OR search_names %> {word})"
-            ));
-        } else {
-            conditions.push(format!("search_vector @@ to_tsquery('simple', {query})"));
-        }
+    if !spec.terms.is_empty() {
+        let query = binder.bind(Param::Text(text_query(&spec.terms)));
+        conditions.push(format!("search_vector @@ to_tsquery('simple', {query})"));
     }
     if let Some(categories) = &spec.categories {
         let ids = binder.bind(Param::SmallInts(categories.clone()));
@@ -190,12 +184,21 @@ fn conditions(spec: &SearchSpec, binder: &mut Binder) -> String {
     }
 }
 
-/// The page of results, best first.
-pub(crate) fn page(spec: &SearchSpec) -> Statement {
-    let mut binder = Binder::default();
-    let filter = conditions(spec, &mut binder);
-    let now = binder.bind(Param::Int(spec.now_minute));
-    let distance = match spec.near {
+/// The statements of a search, to run pipelined: one round trip. With text, one statement matches
+/// once and returns both the page and the facet counts, since ranking must read every match
+/// anyway. Without text, the page comes from an ordered index scan that stops at the page, and
+/// the facets from a separate count.
+pub(crate) fn statements(spec: &SearchSpec) -> Vec<Statement> {
+    if spec.terms.is_empty() {
+        vec![page(spec), facets(spec)]
+    } else {
+        vec![page_and_facets(spec)]
+    }
+}
+
+/// The distance from the search centre in km, or NULL.
+fn distance(spec: &SearchSpec, binder: &mut Binder) -> String {
+    match spec.near {
         Some((centre, _)) => {
             let point = binder.bind(Param::Floats(centre.to_vec()));
             format!(
@@ -204,39 +207,62 @@ pub(crate) fn page(spec: &SearchSpec) -> Statement {
             )
         }
         None => "NULL::float8".to_owned(),
-    };
-    // Relevance: how well the text matches (weighted full-text rank plus name similarity), then a
-    // little for reputation, so that among equal matches the verified and well rated come first.
-    let score = if spec.terms.is_empty() {
-        "NULL::float8".to_owned()
-    } else {
-        let any: Vec<String> = spec.terms.iter().map(term_query).collect();
-        let any = binder.bind(Param::Text(any.join(" | ")));
-        let text = binder.bind(Param::Text(whole_text(spec)));
-        format!(
-            "ts_rank(search_vector, to_tsquery('simple', {any})) \
-             + 0.5 * word_similarity({text}, search_names) \
-             + 0.05 * coalesce(rating_average, 0)::float8 + 0.02 * ln(1 + rating_count) \
-             + CASE WHEN verified THEN 0.1 ELSE 0 END"
-        )
-    };
-    let order = match spec.sort {
+    }
+}
+
+/// Relevance: the weighted full-text rank (names count most, then categories, services and
+/// places, then biographies), then a little reputation, so that among equal matches the verified
+/// and well rated come first.
+fn score(spec: &SearchSpec, binder: &mut Binder) -> String {
+    if spec.terms.is_empty() {
+        return "NULL::float8".to_owned();
+    }
+    let query = binder.bind(Param::Text(text_query(&spec.terms)));
+    format!(
+        "ts_rank(search_vector, to_tsquery('simple', {query})) \
+         + 0.05 * coalesce(rating_average, 0)::float8 + 0.02 * ln(1 + rating_count) \
+         + CASE WHEN verified THEN 0.1 ELSE 0 END"
+    )
+}
+
+/// The ORDER BY of a sort, over columns named as in `professionals`.
+fn order(sort: SearchSort) -> &'static str {
+    match sort {
         SearchSort::Relevance => "score DESC, id",
         SearchSort::Distance => "distance_km ASC NULLS LAST, id",
-        // Qualified: the bare name would be the output column, a float cast no index provides.
-        SearchSort::Rating => {
-            "professionals.rating_average DESC NULLS LAST, professionals.rating_count DESC, id"
-        }
+        SearchSort::Rating => "rating_average DESC NULLS LAST, rating_count DESC, id",
         SearchSort::Newest => "created_at DESC, id DESC",
-    };
+    }
+}
+
+/// The columns of a result, from `professionals` aliased `p`.
+fn hit_columns(now: &str) -> String {
+    format!(
+        "p.id, p.slug, p.display_name, p.business_name, p.category_id, p.wilaya_code, p.commune, \
+         p.latitude, p.longitude, p.languages, p.verified, \
+         p.open_minutes @> {now}::integer AS open_now, p.rating_count, \
+         p.rating_average::float8 AS rating_average, p.rating_distribution"
+    )
+}
+
+/// How many columns [`hit_columns`] has.
+const HIT_COLUMNS: usize = 15;
+
+/// The page of results, best first, without facets.
+pub(crate) fn page(spec: &SearchSpec) -> Statement {
+    let mut binder = Binder::default();
+    let filter = conditions(spec, &mut binder);
+    let now = binder.bind(Param::Int(spec.now_minute));
+    let distance = distance(spec, &mut binder);
+    let score = score(spec, &mut binder);
+    // Over the table's own columns, so that an index in that order can serve it.
+    let order = order(spec.sort).replace("rating_", "p.rating_");
     let limit = binder.bind(Param::BigInt(spec.limit));
     let offset = binder.bind(Param::BigInt(spec.offset));
+    let columns = hit_columns(&now);
     let sql = format!(
-        "SELECT id, slug, display_name, business_name, category_id, wilaya_code, commune, \
-                latitude, longitude, languages, verified, open_minutes @> {now}::integer AS open_now, \
-                rating_count, rating_average::float8 AS rating_average, rating_distribution, \
-                {distance} AS distance_km, {score} AS score \
-           FROM professionals \
+        "SELECT {columns}, {distance} AS distance_km, {score} AS score \
+           FROM professionals p \
           WHERE {filter} \
           ORDER BY {order} \
           LIMIT {limit} OFFSET {offset}"
@@ -252,10 +278,46 @@ pub(crate) fn facets(spec: &SearchSpec) -> Statement {
     let mut binder = Binder::default();
     let filter = conditions(spec, &mut binder);
     let sql = format!(
-        "SELECT category_id, wilaya_code, count(*) AS n \
+        "SELECT category_id AS facet_category, wilaya_code AS facet_wilaya, count(*) AS facet_n \
            FROM professionals \
           WHERE {filter} \
           GROUP BY GROUPING SETS ((category_id), (wilaya_code))"
+    );
+    Statement {
+        sql,
+        params: binder.params,
+    }
+}
+
+/// The page and the facet counts from one pass over the matches: page rows first, in order, then
+/// facet rows (those with `facet_n`).
+pub(crate) fn page_and_facets(spec: &SearchSpec) -> Statement {
+    let mut binder = Binder::default();
+    let filter = conditions(spec, &mut binder);
+    let now = binder.bind(Param::Int(spec.now_minute));
+    let distance = distance(spec, &mut binder);
+    let score = score(spec, &mut binder);
+    let order = order(spec.sort);
+    let limit = binder.bind(Param::BigInt(spec.limit));
+    let offset = binder.bind(Param::BigInt(spec.offset));
+    let columns = hit_columns(&now);
+    let nulls = vec!["NULL"; HIT_COLUMNS + 2].join(", ");
+    let sql = format!(
+        "WITH matched AS MATERIALIZED ( \
+             SELECT id, category_id, wilaya_code, created_at, rating_average, rating_count, \
+                    {distance} AS distance_km, {score} AS score \
+               FROM professionals \
+              WHERE {filter}), \
+         page AS ( \
+             SELECT id, distance_km, row_number() OVER () AS ord \
+               FROM (SELECT * FROM matched ORDER BY {order} LIMIT {limit} OFFSET {offset}) AS top) \
+         SELECT {columns}, page.distance_km, page.ord, NULL::smallint AS facet_category, \
+                NULL::text AS facet_wilaya, NULL::bigint AS facet_n \
+           FROM page JOIN professionals p ON p.id = page.id \
+         UNION ALL \
+         SELECT {nulls}, category_id, wilaya_code, count(*) \
+           FROM matched GROUP BY GROUPING SETS ((category_id), (wilaya_code)) \
+         ORDER BY ord NULLS LAST"
     );
     Statement {
         sql,
@@ -318,11 +380,12 @@ mod tests {
     }
 
     #[test]
-    fn short_words_match_as_prefixes_only() {
-        let mut spec = spec();
-        spec.terms = terms("dr plombier");
-        let statement = facets(&spec);
-        assert_eq!(statement.sql.matches("%>").count(), 1, "{}", statement.sql);
-        assert_eq!(statement.params[0], Param::Text("dr:*".to_owned()));
+    fn every_word_must_match_one_of_its_spellings() {
+        let mut terms = terms("mohamed plombiere");
+        terms[1].corrections = vec!["plombier".to_owned()];
+        assert_eq!(
+            text_query(&terms),
+            "(mohamed:* | mhmd) & (plombiere:* | blmbr | plombier)"
+        );
     }
 }

@@ -99,8 +99,8 @@ pub(crate) struct ProfileFields {
 /// The folded texts a profile is found by.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SearchText {
-    /// Names, categories, services and places: matched by trigram similarity.
-    pub names: String,
+    /// The distinct words of A and B long enough for typo correction: the dictionary's share.
+    pub words: Vec<String>,
     /// Names (weight A).
     pub a: String,
     /// Categories, services, places (weight B).
@@ -246,6 +246,14 @@ pub(crate) async fn slugs_like(client: &impl GenericClient, base: &str) -> Resul
         .collect()
 }
 
+/// Adds a profile's words (`$22`) to the search dictionary, in the statement that writes it.
+/// New words only, and in sorted order: concurrent writers then take their locks on new words in
+/// the same order and cannot deadlock.
+const WORDS: &str = "WITH words AS (INSERT INTO search_words (word) \
+     SELECT new.word FROM unnest($22::text[]) AS new (word) \
+      WHERE NOT EXISTS (SELECT 1 FROM search_words known WHERE known.word = new.word) \
+      ORDER BY new.word ON CONFLICT DO NOTHING)";
+
 /// Writes a profile's fields: inserts it when `slug` is given, updates it otherwise.
 pub(crate) async fn write_profile(
     client: &impl GenericClient,
@@ -278,7 +286,7 @@ pub(crate) async fn write_profile(
         (&f.opening_hours, Type::JSONB),
         (&f.open_minutes, Type::TEXT),
         (&f.years_experience, Type::INT2),
-        (&f.search.names, Type::TEXT),
+        (&f.search.words, Type::TEXT_ARRAY),
         (&f.search.a, Type::TEXT),
         (&f.search.b, Type::TEXT),
         (&f.search.c, Type::TEXT),
@@ -295,12 +303,12 @@ pub(crate) async fn write_profile(
         client
             .query_typed(
                 &format!(
-                    "INSERT INTO professionals (id, user_id, slug, display_name, business_name, \
-                     bio_ar, bio_fr, category_id, wilaya_code, commune, commune_key, address, \
-                     latitude, longitude, location, phone, email, website, languages, \
-                     opening_hours, open_minutes, years_experience, search_names, search_vector) \
+                    "{WORDS} INSERT INTO professionals (id, user_id, slug, display_name, \
+                     business_name, bio_ar, bio_fr, category_id, wilaya_code, commune, \
+                     commune_key, address, latitude, longitude, location, phone, email, website, \
+                     languages, opening_hours, open_minutes, years_experience, search_vector) \
                      VALUES ($1, $2, $27, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                     {location}, $15, $16, $17, $18, $19, $20::int4multirange, $21, $22, \
+                     {location}, $15, $16, $17, $18, $19, $20::int4multirange, $21, \
                      {search_vector})"
                 ),
                 &params,
@@ -311,12 +319,12 @@ pub(crate) async fn write_profile(
         client
             .query_typed(
                 &format!(
-                    "UPDATE professionals SET display_name = $3, business_name = $4, \
+                    "{WORDS} UPDATE professionals SET display_name = $3, business_name = $4, \
                      bio_ar = $5, bio_fr = $6, category_id = $7, wilaya_code = $8, commune = $9, \
                      commune_key = $10, address = $11, latitude = $12, longitude = $13, \
                      location = {location}, phone = $15, email = $16, website = $17, \
                      languages = $18, opening_hours = $19, open_minutes = $20::int4multirange, \
-                     years_experience = $21, search_names = $22, search_vector = {search_vector}, \
+                     years_experience = $21, search_vector = {search_vector}, \
                      updated_at = now() \
                      WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)"
                 ),
@@ -585,6 +593,38 @@ pub(crate) async fn reviews(
     Ok((items, decode(total.try_get(0))?))
 }
 
+/// Dictionary words similar to each of `terms` (trigram similarity of at least `threshold`), the
+/// closest first, at most `per_term` each: `(index into terms, word)`.
+pub(crate) async fn similar_words(
+    client: &impl GenericClient,
+    terms: &[String],
+    threshold: f32,
+    per_term: i64,
+) -> Result<Vec<(usize, String)>> {
+    let rows = client
+        .query_typed(
+            "SELECT t.i, w.word FROM unnest($1::text[]) WITH ORDINALITY AS t (term, i) \
+             CROSS JOIN LATERAL (SELECT word FROM search_words \
+                                  WHERE word % t.term AND word <> t.term \
+                                    AND similarity(word, t.term) >= $2 \
+                                  ORDER BY similarity(word, t.term) DESC, word LIMIT $3) AS w",
+            &[
+                (&terms, Type::TEXT_ARRAY),
+                (&threshold, Type::FLOAT4),
+                (&per_term, Type::INT8),
+            ],
+        )
+        .await
+        .db("correcting search words")?;
+    rows.iter()
+        .map(|row| {
+            let index: i64 = decode(row.try_get(0))?;
+            let word: String = decode(row.try_get(1))?;
+            Ok((usize::try_from(index - 1).unwrap_or(usize::MAX), word))
+        })
+        .collect()
+}
+
 /// Runs a search statement.
 pub(crate) async fn run(client: &impl GenericClient, statement: &Statement) -> Result<Vec<Row>> {
     let params: Vec<(&(dyn ToSql + Sync), Type)> = statement
@@ -626,7 +666,7 @@ pub(crate) struct HitRow {
     pub rating: RatingSummary,
 }
 
-/// Decodes a row of [`super::search::page`].
+/// Decodes a result row of a search.
 pub(crate) fn hit_from_row(row: &Row) -> Result<HitRow> {
     Ok(HitRow {
         id: decode(row.try_get("id"))?,
@@ -646,11 +686,23 @@ pub(crate) fn hit_from_row(row: &Row) -> Result<HitRow> {
     })
 }
 
-/// Decodes a row of [`super::search::facets`]: category or wilaya, and the count.
-pub(crate) fn facet_from_row(row: &Row) -> Result<(Option<i16>, Option<String>, i64)> {
-    Ok((
-        decode(row.try_get(0))?,
-        decode(row.try_get(1))?,
-        decode(row.try_get(2))?,
-    ))
+/// Decodes a facet row (one with a `facet_n`): category or wilaya, and the count; `None` for a
+/// result row.
+pub(crate) fn facet_from_row(row: &Row) -> Result<Option<(Option<i16>, Option<String>, i64)>> {
+    if !row
+        .columns()
+        .iter()
+        .any(|column| column.name() == "facet_n")
+    {
+        return Ok(None);
+    }
+    let n: Option<i64> = decode(row.try_get("facet_n"))?;
+    match n {
+        None => Ok(None),
+        Some(n) => Ok(Some((
+            decode(row.try_get("facet_category"))?,
+            decode(row.try_get("facet_wilaya"))?,
+            n,
+        ))),
+    }
 }

@@ -228,7 +228,7 @@ mod tests {
             ("محمد", "mohamed"),
             ("كريم", "karim"),
             ("سباك", "sebbak"),
-            ("طبيب", "tbib"),
+            ("مختار", "mokhtar"),
             ("خالد", "khaled"),
             ("جمال", "djamel"),
             ("شريف", "cherif"),
