@@ -27,6 +27,8 @@ struct Inner {
     directory_reference: tokio::sync::OnceCell<std::sync::Arc<crate::directory::Reference>>,
     /// Spelling corrections of search words, cached briefly.
     directory_corrections: crate::directory::Corrections,
+    /// Result pages of broad searches, cached briefly.
+    directory_results: crate::directory::ResultCache,
     tokens: TokenKeys,
     hasher: Hasher,
     metrics: Metrics,
@@ -67,6 +69,7 @@ impl ContactoBuilder {
                 system_accounts: std::sync::RwLock::default(),
                 directory_reference: tokio::sync::OnceCell::new(),
                 directory_corrections: crate::directory::Corrections::default(),
+                directory_results: crate::directory::ResultCache::default(),
                 tokens,
                 hasher,
                 metrics,
@@ -175,6 +178,10 @@ impl Contacto {
 
     pub(crate) fn directory_corrections(&self) -> &crate::directory::Corrections {
         &self.inner.directory_corrections
+    }
+
+    pub(crate) fn directory_results(&self) -> &crate::directory::ResultCache {
+        &self.inner.directory_results
     }
 
     pub(crate) fn tokens(&self) -> &TokenKeys {

@@ -61,6 +61,22 @@ const CORRECTIONS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// words in a busy directory, a few hundred kilobytes).
 const MAX_CACHED_CORRECTIONS: usize = 10_000;
 
+/// Searches matching at least this many professionals are cached: ranking and counting that many
+/// rows costs tens of milliseconds, the same broad searches ("médecin", a whole category) come
+/// again and again, and nobody notices a new profile among thousands a few seconds late.
+/// Narrower searches are always answered fresh.
+const CACHED_RESULTS_MIN_TOTAL: i64 = 1000;
+
+/// How long a cached result page is served.
+const RESULTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Result pages kept; past this the cache starts over (a page is a few kilobytes).
+const MAX_CACHED_RESULTS: usize = 2000;
+
+/// Cached result pages of broad searches: search -> (when run, page).
+pub(crate) type ResultCache =
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, SearchPage)>>;
+
 /// Cached corrections: query word -> (when looked up, dictionary words).
 pub(crate) type Corrections =
     std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<String>)>>;
@@ -1045,8 +1061,34 @@ impl<'a> Directory<'a> {
 
     async fn search_inner(&self, query: &SearchQuery) -> Result<SearchPage> {
         let (spec, reference) = self.spec(query).await?;
+        // The spec after validation and correction, `now_minute` included: the same search asked
+        // in the same minute.
+        let key = format!("{spec:?}");
+        let cache = self.core.directory_results();
+        if let Some((at, page)) = cache
+            .lock()
+            .map_err(|_| Error::internal("reading cached results", "poisoned"))?
+            .get(&key)
+            && at.elapsed() < RESULTS_TTL
+        {
+            return Ok(page.clone());
+        }
+        let page = self.run_search(&spec, &reference).await?;
+        if page.total >= CACHED_RESULTS_MIN_TOTAL {
+            let mut cached = cache
+                .lock()
+                .map_err(|_| Error::internal("caching results", "poisoned"))?;
+            if cached.len() >= MAX_CACHED_RESULTS {
+                cached.clear();
+            }
+            cached.insert(key, (std::time::Instant::now(), page.clone()));
+        }
+        Ok(page)
+    }
+
+    async fn run_search(&self, spec: &SearchSpec, reference: &Reference) -> Result<SearchPage> {
         let client = self.core.db().primary().await?;
-        let statements = search::statements(&spec);
+        let statements = search::statements(spec);
         // One round trip: the statements are pipelined on the connection.
         let results = futures_util::future::try_join_all(
             statements

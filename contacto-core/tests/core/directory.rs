@@ -1258,4 +1258,51 @@ async fn every_search_filter_is_served_by_an_index() {
             );
         }
     }
+
+    // Broad searches are served from a short cache; narrow ones always fresh.
+    let broad = SearchQuery {
+        q: Some("benali".into()),
+        ..base()
+    };
+    let narrow = SearchQuery {
+        q: Some("benali".into()),
+        wilaya: Some("16".into()),
+        ..base()
+    };
+    let broad_before = core.directory().search(&broad).await.unwrap().total;
+    let narrow_before = core.directory().search(&narrow).await.unwrap().total;
+    assert!(broad_before >= 1000 && narrow_before < 1000);
+    let newcomer: uuid::Uuid = client
+        .query_one(
+            "INSERT INTO users (id, email, full_name, role, password_hash) VALUES \
+             (gen_random_uuid(), 'late@example.dz', 'Late', 'professional', \
+              '$argon2id$v=19$m=19456,t=2,p=1$c2VlZA$c2VlZA') RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let principal = Principal {
+        user_id: contacto_core::api::UserId(newcomer),
+        role: Role::Professional,
+        credential: contacto_core::Credential::Token,
+    };
+    core.directory()
+        .create_profile(
+            &principal,
+            &pro("Nouveau Benali", "plombier", "16", "Plombier."),
+        )
+        .await
+        .unwrap();
+    let broad_after = core.directory().search(&broad).await.unwrap().total;
+    let narrow_after = core.directory().search(&narrow).await.unwrap().total;
+    assert_eq!(
+        narrow_after,
+        narrow_before + 1,
+        "a narrow search sees the new profile at once"
+    );
+    assert_eq!(
+        broad_after, broad_before,
+        "a broad search is cached for a few seconds"
+    );
 }
