@@ -63,12 +63,12 @@ const MAX_CACHED_CORRECTIONS: usize = 10_000;
 
 /// Searches matching at least this many professionals are cached: ranking and counting that many
 /// rows costs tens of milliseconds, the same broad searches ("médecin", a whole category) come
-/// again and again, and nobody notices a new profile among thousands a few seconds late.
+/// again and again, and nobody notices a new profile among thousands half a minute late.
 /// Narrower searches are always answered fresh.
 const CACHED_RESULTS_MIN_TOTAL: i64 = 1000;
 
 /// How long a cached result page is served.
-const RESULTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const RESULTS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Result pages kept; past this the cache starts over (a page is a few kilobytes).
 const MAX_CACHED_RESULTS: usize = 2000;
@@ -1061,9 +1061,13 @@ impl<'a> Directory<'a> {
 
     async fn search_inner(&self, query: &SearchQuery) -> Result<SearchPage> {
         let (spec, reference) = self.spec(query).await?;
-        // The spec after validation and correction, `now_minute` included: the same search asked
-        // in the same minute.
-        let key = format!("{spec:?}");
+        // The spec after validation and correction. The minute only matters to `open_now`
+        // filtering; as a flag on results, a cached page may lag it by the cache's lifetime.
+        let key = if spec.open_at.is_some() {
+            format!("{spec:?}")
+        } else {
+            format!("{:?}", SearchSpec { now_minute: 0, ..spec.clone() })
+        };
         let cache = self.core.directory_results();
         if let Some((at, page)) = cache
             .lock()
