@@ -686,9 +686,12 @@ pub(crate) fn hit_from_row(row: &Row) -> Result<HitRow> {
     })
 }
 
+/// One facet count: by category (the first) or by wilaya (the second), and how many.
+pub(crate) type Facet = (Option<i16>, Option<String>, i64);
+
 /// Decodes a facet row (one with a `facet_n`): category or wilaya, and the count; `None` for a
 /// result row.
-pub(crate) fn facet_from_row(row: &Row) -> Result<Option<(Option<i16>, Option<String>, i64)>> {
+pub(crate) fn facet_from_row(row: &Row) -> Result<Option<Facet>> {
     if !row
         .columns()
         .iter()
