@@ -1066,7 +1066,13 @@ impl<'a> Directory<'a> {
         let key = if spec.open_at.is_some() {
             format!("{spec:?}")
         } else {
-            format!("{:?}", SearchSpec { now_minute: 0, ..spec.clone() })
+            format!(
+                "{:?}",
+                SearchSpec {
+                    now_minute: 0,
+                    ..spec.clone()
+                }
+            )
         };
         let cache = self.core.directory_results();
         if let Some((at, page)) = cache
