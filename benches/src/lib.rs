@@ -7,6 +7,8 @@
 //!   core, per class of query, against `pgbench -S` on the same cluster.
 //! - `cargo run --release -p contacto-benches --bin directory-seed -- --database-url ..`: fills a
 //!   database's directory with realistic professionals, to try the API or the UI by hand.
+//! - `cargo run --release -p contacto-benches --bin contacto-load -- <scenario>`: the HTTP load
+//!   harness, against a running server or one it starts on a durable cluster.
 //!
 //! # Layout
 //!
@@ -14,8 +16,10 @@
 //! - [`cpu`]: CPU use of the machine and of the benchmark process.
 //! - [`directory_seed`]: the generator of professionals and the seeding through core.
 //! - [`directory_queries`]: the mix of searches, by class.
+//! - [`load`]: the HTTP load harness (scenarios, load models, reports, thresholds).
 
 pub mod baseline;
 pub mod cpu;
 pub mod directory_queries;
 pub mod directory_seed;
+pub mod load;
