@@ -23,3 +23,19 @@ pub mod cpu;
 pub mod directory_queries;
 pub mod directory_seed;
 pub mod load;
+
+/// The cluster every benchmark runs on: durable (fsync on, as `../shared/PERFORMANCE.md` requires),
+/// the working set in memory, and no checkpoint in the middle of a run.
+pub fn bench_cluster_options(
+    root: &std::path::Path,
+    max_connections: u32,
+) -> contacto_core::managed::ClusterOptions {
+    let mut options = contacto_core::managed::ClusterOptions::new(root);
+    options.max_connections = max_connections;
+    options.settings = vec![
+        ("shared_buffers".into(), "1GB".into()),
+        ("max_wal_size".into(), "4GB".into()),
+        ("checkpoint_timeout".into(), "15min".into()),
+    ];
+    options
+}

@@ -23,7 +23,7 @@ use contacto_benches::cpu::CpuTicks;
 use contacto_benches::directory_queries::{Mix, QueryClass, describe};
 use contacto_benches::directory_seed::{BoxError, SeedOptions, SeedReport, seed};
 use contacto_core::api::SearchQuery;
-use contacto_core::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
+use contacto_core::managed::{ManagedPostgres, PgBinaries};
 use contacto_core::{AuthConfig, Config, Contacto, DatabaseConfig, WalletConfig};
 use hdrhistogram::Histogram;
 use rand::SeedableRng;
@@ -76,13 +76,7 @@ async fn main() -> Result<(), BoxError> {
             std::env::temp_dir().join(format!("contacto-directory-bench-{}", std::process::id()))
         }
     };
-    let mut options = ClusterOptions::new(&root);
-    options.max_connections = 100;
-    options.settings = vec![
-        ("shared_buffers".into(), "1GB".into()),
-        ("max_wal_size".into(), "4GB".into()),
-        ("checkpoint_timeout".into(), "15min".into()),
-    ];
+    let options = contacto_benches::bench_cluster_options(&root, 100);
     let cluster = ManagedPostgres::open(PgBinaries::locate(None)?, options)?;
     cluster.start()?;
     let outcome = run(&args, &cluster).await;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use contacto_benches::baseline::{Baseline, Pgbench, median};
 use contacto_core::api::{Role, TransferRequest, UserId, WalletId};
-use contacto_core::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
+use contacto_core::managed::{ManagedPostgres, PgBinaries};
 use contacto_core::{
     AuthConfig, Config, Contacto, Credential, DatabaseConfig, Principal, WalletConfig,
 };
@@ -57,13 +57,7 @@ const START_BALANCE_MINOR: i64 = 1_000_000_000;
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args = Args::parse();
     let root = std::env::temp_dir().join(format!("contacto-bench-{}", std::process::id()));
-    let mut options = ClusterOptions::new(&root);
-    options.max_connections = 200;
-    options.settings = vec![
-        ("shared_buffers".into(), "1GB".into()),
-        ("max_wal_size".into(), "4GB".into()),
-        ("checkpoint_timeout".into(), "15min".into()),
-    ];
+    let options = contacto_benches::bench_cluster_options(&root, 200);
     let cluster = ManagedPostgres::open(PgBinaries::locate(None)?, options)?;
     cluster.start()?;
     let outcome = run(&args, &cluster).await;

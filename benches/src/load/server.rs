@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use contacto_core::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
+use contacto_core::managed::{ManagedPostgres, PgBinaries};
 use contacto_core::{Config, Contacto};
 use contacto_server::config::ServerConfig;
 use secrecy::SecretString;
@@ -60,14 +60,7 @@ impl ManagedServer {
     /// When PostgreSQL is missing or fails to start, or the server cannot migrate or listen.
     pub async fn start(options: &ServerOptions) -> Result<Self, BoxError> {
         let root = std::env::temp_dir().join(format!("contacto-load-{}", std::process::id()));
-        let mut cluster_options = ClusterOptions::new(&root);
-        cluster_options.max_connections = 200;
-        // As the wallet benchmark: the working set in memory, no checkpoint during a run.
-        cluster_options.settings = vec![
-            ("shared_buffers".into(), "1GB".into()),
-            ("max_wal_size".into(), "4GB".into()),
-            ("checkpoint_timeout".into(), "15min".into()),
-        ];
+        let cluster_options = crate::bench_cluster_options(&root, 200);
         let cluster = ManagedPostgres::open(PgBinaries::locate(None)?, cluster_options)?;
         cluster.start()?;
         let database_url = cluster.connection_string("contacto");
