@@ -488,11 +488,7 @@ impl<'a> Directory<'a> {
     pub async fn profile(&self, id_or_slug: &str) -> Result<Professional> {
         let reference = self.reference().await?;
         let client = self.core.db().primary().await?;
-        let key = match Uuid::parse_str(id_or_slug) {
-            Ok(id) => ProfileKey::Id(ProfessionalId(id)),
-            Err(_) => ProfileKey::Slug(id_or_slug),
-        };
-        let row = store::profile(&**client, key, now_minute(), false)
+        let row = store::profile(&**client, key_of(id_or_slug), now_minute(), false)
             .await?
             .ok_or(Error::NotFound {
                 resource: "professional",
@@ -732,14 +728,14 @@ impl<'a> Directory<'a> {
     ) -> Result<Review> {
         let result = async {
             model::check_review(request)?;
-            let target = self.profile_id(professional).await?;
+            let client = self.core.db().primary().await?;
+            let target = profile_id(&**client, professional).await?;
             if target.1 == principal.user_id {
                 return Err(Error::Forbidden {
                     action: "review your own profile",
                 });
             }
             let id = ReviewId(Uuid::now_v7());
-            let client = self.core.db().primary().await?;
             store::insert_review(&**client, id, target.0, principal.user_id, request).await?;
             store::review(&**client, id)
                 .await?
@@ -748,20 +744,6 @@ impl<'a> Directory<'a> {
         .await;
         self.core.metrics().operation("review", &result);
         result
-    }
-
-    async fn profile_id(&self, id_or_slug: &str) -> Result<(ProfessionalId, crate::api::UserId)> {
-        let client = self.core.db().primary().await?;
-        let key = match Uuid::parse_str(id_or_slug) {
-            Ok(id) => ProfileKey::Id(ProfessionalId(id)),
-            Err(_) => ProfileKey::Slug(id_or_slug),
-        };
-        let row = store::profile(&**client, key, 0, false)
-            .await?
-            .ok_or(Error::NotFound {
-                resource: "professional",
-            })?;
-        Ok((row.id, row.user_id))
     }
 
     /// Replaces the caller's own review.
@@ -844,8 +826,8 @@ impl<'a> Directory<'a> {
         limit: Option<i64>,
     ) -> Result<ReviewPage> {
         let (page, limit) = page_and_limit(page, limit)?;
-        let (id, _) = self.profile_id(professional).await?;
         let client = self.core.db().primary().await?;
+        let (id, _) = profile_id(&**client, professional).await?;
         let (items, total) = store::reviews(&**client, id, sort, limit, (page - 1) * limit).await?;
         Ok(ReviewPage {
             items,
@@ -1170,6 +1152,28 @@ impl<'a> Directory<'a> {
             facets,
         })
     }
+}
+
+/// A profile's key from a path segment: an id when it parses as one, else a slug (slugs never
+/// read as ids).
+fn key_of(id_or_slug: &str) -> ProfileKey<'_> {
+    match Uuid::parse_str(id_or_slug) {
+        Ok(id) => ProfileKey::Id(ProfessionalId(id)),
+        Err(_) => ProfileKey::Slug(id_or_slug),
+    }
+}
+
+/// A profile's id and owner, by id or slug.
+async fn profile_id(
+    client: &impl tokio_postgres::GenericClient,
+    id_or_slug: &str,
+) -> Result<(ProfessionalId, crate::api::UserId)> {
+    let row = store::profile(client, key_of(id_or_slug), 0, false)
+        .await?
+        .ok_or(Error::NotFound {
+            resource: "professional",
+        })?;
+    Ok((row.id, row.user_id))
 }
 
 /// Whether an insert lost a race for its slug.
