@@ -375,6 +375,11 @@ impl ManagedPostgres {
         // queries; Contacto's are short, and a directory search over many rows would otherwise
         // cross jit_above_cost and pay that on every call.
         set("jit", "off");
+        // Query analysis: per-statement totals for `contacto-server top-statements` and the admin
+        // endpoint, and slow statements in the log.
+        set("shared_preload_libraries", "'pg_stat_statements'");
+        set("pg_stat_statements.track", "top");
+        set("log_min_duration_statement", "'250ms'");
         if !self.options.durable {
             set("fsync", "off");
             set("synchronous_commit", "off");
