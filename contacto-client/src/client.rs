@@ -169,6 +169,11 @@ impl Client {
         crate::directory::DirectoryApi::new(self)
     }
 
+    /// Administrators' view of the database: the statements that cost it most.
+    pub fn admin(&self) -> crate::admin::AdminApi<'_> {
+        crate::admin::AdminApi::new(self)
+    }
+
     /// `GET /health`: whether the process is up.
     ///
     /// # Errors

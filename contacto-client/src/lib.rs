@@ -20,6 +20,7 @@
 //!   idempotency key, reused across its retries), deposits, reconciliation.
 //! - [`DirectoryApi`]: wilayas, categories, professionals' profiles and services, reviews, and
 //!   search ([`SearchBuilder`]).
+//! - [`AdminApi`]: administrators' view of the database (the statements that cost it most).
 //! - [`Error`]: the server's classification kept (`err.code() == Some("EMAIL_TAKEN")`).
 //!
 //! Requests and responses are `contacto_core::api` types, the very structs the server encodes.
@@ -27,12 +28,14 @@
 //! with exponential backoff on connection errors and on 429, 502, 503 and 504; nothing else is
 //! retried.
 
+mod admin;
 mod client;
 mod directory;
 mod error;
 mod identity;
 mod wallet;
 
+pub use admin::AdminApi;
 pub use client::{Client, ClientBuilder};
 pub use contacto_core::api;
 pub use directory::{DirectoryApi, SearchBuilder};

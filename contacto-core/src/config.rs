@@ -56,10 +56,18 @@ pub struct DatabaseConfig {
     pub wait_timeout: Duration,
     /// Server-side cap on one statement, so a runaway query cannot hold a connection forever.
     pub statement_timeout: Option<Duration>,
+    /// Streaming replicas for reads that tolerate a little lag (directory pages, review lists,
+    /// history, reports); empty for none. Each gets a pool of `pool_max_size`.
+    pub replicas: Vec<SecretString>,
+    /// A replica lagging more than this is taken out of rotation until it catches up.
+    pub replica_max_lag: Duration,
+    /// How often each replica's lag and health are checked.
+    pub replica_check_interval: Duration,
 }
 
 impl DatabaseConfig {
-    /// Defaults for `url`: 16 connections, 5 s to connect or wait, 30 s per statement.
+    /// Defaults for `url`: 16 connections, 5 s to connect or wait, 30 s per statement, no replicas
+    /// (with replicas: 2 s of lag at most, checked every 250 ms).
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: SecretString::from(url.into()),
@@ -67,6 +75,9 @@ impl DatabaseConfig {
             connect_timeout: Duration::from_secs(5),
             wait_timeout: Duration::from_secs(5),
             statement_timeout: Some(Duration::from_secs(30)),
+            replicas: Vec::new(),
+            replica_max_lag: Duration::from_secs(2),
+            replica_check_interval: Duration::from_millis(250),
         }
     }
 }

@@ -102,6 +102,18 @@ impl Contacto {
         crate::directory::Directory::new(self)
     }
 
+    /// The configured read replicas and what the last health check saw of each: whether reads
+    /// go to it, and its lag. Empty when none are configured.
+    pub fn replicas(&self) -> Vec<crate::ReplicaStatus> {
+        self.db().replica_status()
+    }
+
+    /// Notes that `principal`'s write was acknowledged, so that their next reads see it (they go
+    /// to the primary until a replica has replayed it).
+    pub(crate) fn wrote(&self, principal: &crate::Principal) {
+        self.db().wrote(principal.user_id);
+    }
+
     /// Applies pending migrations. Safe to call from several instances at once: one applies, the
     /// others wait and find nothing to do.
     ///
@@ -113,6 +125,62 @@ impl Contacto {
     pub async fn migrate(&self) -> Result<MigrationReport> {
         let mut conn = self.db().primary().await?;
         db::run_migrations(&mut conn).await
+    }
+
+    /// `(version, name)` of each migration [`Contacto::migrate`] would apply now, oldest first,
+    /// after the same checks; applies and creates nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::SchemaAhead`] when the database has migrations this build does not know,
+    /// [`crate::Error::Unavailable`].
+    pub async fn pending_migrations(&self) -> Result<Vec<(i64, String)>> {
+        let conn = self.db().primary().await?;
+        db::pending_migrations(&**conn).await
+    }
+
+    /// The statements of this database that took the most execution time, as
+    /// `pg_stat_statements` counts them (installing the extension on first use if the role may),
+    /// with the slow-query threshold. `limit` defaults to [`crate::api::DEFAULT_STATEMENTS_LIMIT`].
+    /// Administrators only; `None` is a trusted caller (the command line).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Forbidden`], [`crate::Error::Validation`] for a limit outside 1 to
+    /// [`crate::api::MAX_STATEMENTS_LIMIT`], [`crate::Error::StatementsUnavailable`] saying what
+    /// the operator must do, [`crate::Error::Unavailable`].
+    pub async fn top_statements(
+        &self,
+        principal: Option<&crate::Principal>,
+        limit: Option<i64>,
+    ) -> Result<crate::api::StatementsReport> {
+        db::statements::authorise(principal)?;
+        let limit = db::statements::checked_limit(limit)?;
+        let conn = self.db().primary().await?;
+        db::statements::top(&**conn, limit).await
+    }
+
+    /// Forgets this database's statement totals, so the next report covers what runs from now on.
+    /// For operators' tools: no principal is checked.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::StatementsUnavailable`] (also when the role may not reset),
+    /// [`crate::Error::Unavailable`].
+    pub async fn reset_statements(&self) -> Result<()> {
+        let conn = self.db().primary().await?;
+        db::statements::reset(&**conn).await
+    }
+
+    /// PostgreSQL's `log_min_duration_statement`: statements running longer are logged; `None`
+    /// when none are logged by duration.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Unavailable`].
+    pub async fn slow_query_threshold(&self) -> Result<Option<std::time::Duration>> {
+        let conn = self.db().primary().await?;
+        db::statements::slow_query_threshold(&**conn).await
     }
 
     /// Whether the database answers and its schema is at least as new as this build's.

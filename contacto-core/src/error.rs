@@ -218,6 +218,10 @@ pub enum Error {
     /// The database has migrations this build does not know: a newer version was deployed.
     #[error("the database schema is newer than this build: {0}")]
     SchemaAhead(String),
+    /// Query statistics cannot be read: `pg_stat_statements` is not loaded or not installed, or
+    /// the database role may not install or use it. The message says what the operator must do.
+    #[error("query statistics are unavailable: {0}")]
+    StatementsUnavailable(&'static str),
     /// The database cannot be reached or is overloaded.
     #[error("the database is unavailable")]
     Unavailable(#[source] BoxError),
@@ -259,9 +263,10 @@ impl Error {
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
-            Error::SchemaOutdated | Error::SchemaAhead(_) | Error::Unavailable(_) => {
-                ErrorKind::Unavailable
-            }
+            Error::SchemaOutdated
+            | Error::SchemaAhead(_)
+            | Error::StatementsUnavailable(_)
+            | Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Internal { .. } => ErrorKind::Internal,
         }
     }
@@ -295,6 +300,7 @@ impl Error {
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::SchemaOutdated => "SCHEMA_OUTDATED",
             Error::SchemaAhead(_) => "SCHEMA_AHEAD",
+            Error::StatementsUnavailable(_) => "STATEMENTS_UNAVAILABLE",
             Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Error::Internal { .. } => "INTERNAL",
         }
@@ -373,6 +379,7 @@ pub const ERROR_CODES: &[&str] = &[
     "RATE_LIMITED",
     "SCHEMA_OUTDATED",
     "SCHEMA_AHEAD",
+    "STATEMENTS_UNAVAILABLE",
     "SERVICE_UNAVAILABLE",
     "INTERNAL",
 ];

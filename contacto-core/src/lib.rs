@@ -61,7 +61,7 @@ pub use config::{
 #[cfg(feature = "persistence")]
 pub use contacto::{Contacto, ContactoBuilder};
 #[cfg(feature = "persistence")]
-pub use db::MigrationReport;
+pub use db::{MigrationReport, ReplicaStatus};
 #[cfg(feature = "persistence")]
 pub use db::{managed, redacted_url};
 #[cfg(feature = "persistence")]

@@ -6,6 +6,9 @@
 //! | `contacto_db_query_duration_seconds` | `statement` | latency of each named statement |
 //! | `contacto_db_errors_total` | `kind` | database failures: `unavailable`, `schema`, `internal` |
 //! | `contacto_db_pool_*` | | pool size, open, idle connections and waiting requests, read at scrape time |
+//! | `contacto_db_replica_up`, `contacto_db_replica_lag_seconds` | `replica` | whether each read replica is in rotation, and its lag (only with replicas) |
+//! | `contacto_db_replica_reads_total` | `replica` | reads each replica served |
+//! | `contacto_db_replica_fallbacks_total` | `reason` | lag-tolerant reads the primary served instead: `no_healthy_replica`, `own_write`, `replica_failed` |
 
 use std::future::Future;
 use std::time::Instant;
@@ -116,6 +119,10 @@ impl Metrics {
         metrics
             .registry
             .register(Box::new(PoolCollector::new(db.clone())?))
+            .map_err(|err| Error::internal("registering metrics", err))?;
+        metrics
+            .registry
+            .register(Box::new(ReplicaCollector::new(db.clone())?))
             .map_err(|err| Error::internal("registering metrics", err))?;
         Ok(metrics)
     }
@@ -243,5 +250,111 @@ impl Collector for PoolCollector {
             .iter()
             .flat_map(|g| g.collect())
             .collect()
+    }
+}
+
+/// Reads the replicas' state when Prometheus scrapes: whether each is in rotation, its lag, the
+/// reads it served, and the reads that fell back to the primary. Nothing without replicas.
+struct ReplicaCollector {
+    db: Db,
+    up: prometheus::IntGaugeVec,
+    lag: prometheus::GaugeVec,
+    reads: IntCounterVec,
+    fallbacks: IntCounterVec,
+    descs: Vec<Desc>,
+    /// Counters are rebuilt from core's own counts at each scrape; one scrape at a time.
+    scrape: std::sync::Mutex<()>,
+}
+
+impl ReplicaCollector {
+    fn new(db: Db) -> Result<Self> {
+        let up = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "contacto_db_replica_up",
+                "1 when the read replica is in rotation, 0 when it is down or lags too far.",
+            ),
+            &["replica"],
+        )
+        .map_err(metric_error)?;
+        let lag = prometheus::GaugeVec::new(
+            Opts::new(
+                "contacto_db_replica_lag_seconds",
+                "Replica lag behind the primary, to within one check interval; absent until reached.",
+            ),
+            &["replica"],
+        )
+        .map_err(metric_error)?;
+        let reads = IntCounterVec::new(
+            Opts::new(
+                "contacto_db_replica_reads_total",
+                "Reads served by each replica.",
+            ),
+            &["replica"],
+        )
+        .map_err(metric_error)?;
+        let fallbacks = IntCounterVec::new(
+            Opts::new(
+                "contacto_db_replica_fallbacks_total",
+                "Lag-tolerant reads served by the primary instead, by reason.",
+            ),
+            &["reason"],
+        )
+        .map_err(metric_error)?;
+        let descs = up
+            .desc()
+            .into_iter()
+            .chain(lag.desc())
+            .chain(reads.desc())
+            .chain(fallbacks.desc())
+            .cloned()
+            .collect();
+        Ok(Self {
+            db,
+            up,
+            lag,
+            reads,
+            fallbacks,
+            descs,
+            scrape: std::sync::Mutex::new(()),
+        })
+    }
+}
+
+impl Collector for ReplicaCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let status = self.db.replica_status();
+        if status.is_empty() {
+            return Vec::new();
+        }
+        let _one_at_a_time = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
+        self.lag.reset();
+        self.reads.reset();
+        self.fallbacks.reset();
+        for replica in &status {
+            let name = [replica.name.as_str()];
+            self.up
+                .with_label_values(&name)
+                .set(i64::from(replica.healthy));
+            if let Some(lag) = replica.lag_seconds {
+                self.lag.with_label_values(&name).set(lag);
+            }
+            self.reads.with_label_values(&name).inc_by(replica.reads);
+        }
+        for (reason, count) in self.db.fallbacks() {
+            self.fallbacks.with_label_values(&[reason]).inc_by(count);
+        }
+        [
+            self.up.collect(),
+            self.lag.collect(),
+            self.reads.collect(),
+            self.fallbacks.collect(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }

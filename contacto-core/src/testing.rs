@@ -5,9 +5,19 @@
 //! that server instead of a private cluster. Without it, PostgreSQL's server programs must be
 //! installed: a test never skips silently, it fails saying what to install.
 //!
+//! With `CONTACTO_TEST_PGBOUNCER` set to `transaction` or `session`, a real PgBouncer in that
+//! pooling mode is started in front of that server, and every [`TestDatabase::url`] (so every core
+//! a test builds) goes through it; creating, migrating and dropping databases still goes direct.
+//! Without PgBouncer installed, the tests fail saying how to install it.
+//!
 //! Nothing outlives the test process: each database is dropped when its [`TestDatabase`] is, the
-//! private cluster is stopped and its directory removed at exit, and a watchdog process does the
-//! same if the test process dies without running its exit handlers.
+//! private cluster and PgBouncer are stopped and their directories removed at exit, and watchdog
+//! processes do the same if the test process dies without running its exit handlers.
+//!
+//! # Layout
+//!
+//! - this file: [`TestCluster`], the shared server and its template, [`TestDatabase`];
+//! - `pgbouncer`: [`PgBouncer`], a PgBouncer process of its own in front of a server.
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -18,8 +28,16 @@ use crate::config::{AuthConfig, Config, DatabaseConfig, PasswordHashing, WalletC
 use crate::db::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
 use crate::{Contacto, db};
 
+mod pgbouncer;
+
+pub use pgbouncer::{PgBouncer, PgBouncerOptions, PoolMode};
+
 /// The environment variable naming an existing server for tests.
 pub const TEST_DATABASE_URL_VAR: &str = "CONTACTO_TEST_DATABASE_URL";
+
+/// The environment variable that puts PgBouncer, in the pooling mode it names (`transaction` or
+/// `session`), between every test's core and its database.
+pub const TEST_PGBOUNCER_VAR: &str = "CONTACTO_TEST_PGBOUNCER";
 
 /// The webhook secret of [`test_config`], for tests that sign deposit notifications.
 pub const TEST_WEBHOOK_SECRET: &str = "test webhook secret";
@@ -160,12 +178,22 @@ struct Shared {
     template: String,
     /// The private cluster, when no external server was named.
     cluster: Option<TestCluster>,
+    /// The PgBouncer tests connect through, when `CONTACTO_TEST_PGBOUNCER` asks for one.
+    pgbouncer: Option<PgBouncer>,
+}
+
+/// What a test needs of the shared server.
+struct SharedServer {
+    admin_url: String,
+    template: String,
+    /// Where core connects, with a database name to replace: through PgBouncer when one runs.
+    client_base_url: String,
 }
 
 static SHARED: OnceLock<Result<Mutex<Option<Shared>>, String>> = OnceLock::new();
 
-/// The admin connection string and the template's name.
-fn shared_server() -> (String, String) {
+/// The admin connection string, the template's name, and how core reaches a database.
+fn shared_server() -> SharedServer {
     let cell = SHARED.get_or_init(|| {
         // Initialised on a thread of its own: a test's runtime cannot block on another runtime.
         std::thread::spawn(init_shared)
@@ -181,10 +209,33 @@ fn shared_server() -> (String, String) {
     let Some(shared) = guard.as_ref() else {
         panic!("the test database server was already shut down");
     };
-    (shared.admin_url.clone(), shared.template.clone())
+    SharedServer {
+        admin_url: shared.admin_url.clone(),
+        template: shared.template.clone(),
+        client_base_url: match &shared.pgbouncer {
+            Some(pgbouncer) => pgbouncer.url("postgres"),
+            None => shared.admin_url.clone(),
+        },
+    }
+}
+
+/// The pooling mode `CONTACTO_TEST_PGBOUNCER` asks for, if any.
+fn pgbouncer_mode() -> Result<Option<PoolMode>, String> {
+    match std::env::var(TEST_PGBOUNCER_VAR) {
+        Ok(mode) if !mode.trim().is_empty() => mode
+            .parse()
+            .map(Some)
+            .map_err(|err| format!("{TEST_PGBOUNCER_VAR}: {err}")),
+        _ => Ok(None),
+    }
 }
 
 fn init_shared() -> Result<Shared, String> {
+    // Checked first: a bad value or a missing PgBouncer fails before a cluster is built for nothing.
+    let pgbouncer_mode = pgbouncer_mode()?;
+    if let Some(mode) = pgbouncer_mode {
+        pgbouncer::locate().map_err(|err| format!("{TEST_PGBOUNCER_VAR}={mode}: {err}"))?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -216,11 +267,19 @@ fn init_shared() -> Result<Shared, String> {
             .map_err(|err| format!("migrating the template database: {err}"))?;
         Ok::<_, String>(())
     })?;
+    let pgbouncer = match pgbouncer_mode {
+        Some(mode) => Some(
+            PgBouncer::start(&admin_url, PgBouncerOptions::new(mode))
+                .map_err(|err| format!("{TEST_PGBOUNCER_VAR}={mode}: {err}"))?,
+        ),
+        None => None,
+    };
     register_exit_cleanup();
     Ok(Shared {
         admin_url,
         template,
         cluster,
+        pgbouncer,
     })
 }
 
@@ -236,6 +295,8 @@ fn register_exit_cleanup() {
             .unwrap_or_else(|poison| poison.into_inner())
             .take();
         let Some(shared) = taken else { return };
+        // PgBouncer first: it holds connections to the server.
+        drop(shared.pgbouncer);
         match shared.cluster {
             Some(cluster) => drop(cluster),
             None => drop_database_blocking(&shared.admin_url, &shared.template),
@@ -256,6 +317,7 @@ fn register_exit_cleanup() {
 pub struct TestDatabase {
     name: String,
     url: String,
+    direct_url: String,
     admin_url: String,
 }
 
@@ -266,7 +328,11 @@ impl TestDatabase {
     ///
     /// When PostgreSQL is missing or unreachable, with a message saying what to do.
     pub async fn create() -> Self {
-        let (admin_url, template) = shared_server();
+        let SharedServer {
+            admin_url,
+            template,
+            client_base_url,
+        } = shared_server();
         let name = format!("contacto_test_{}", uuid::Uuid::new_v4().simple());
         let admin = connect(&admin_url).await;
         admin
@@ -277,17 +343,27 @@ impl TestDatabase {
             ))
             .await
             .unwrap_or_else(|err| panic!("creating test database {name}: {err}"));
-        let url = with_dbname(&admin_url, &name);
         Self {
+            url: with_dbname(&client_base_url, &name),
+            direct_url: with_dbname(&admin_url, &name),
             name,
-            url,
             admin_url,
         }
     }
 
-    /// The database's connection string.
+    /// The database's connection string: through PgBouncer when `CONTACTO_TEST_PGBOUNCER` is set.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The database's connection string on the server itself, never through PgBouncer.
+    pub fn direct_url(&self) -> &str {
+        &self.direct_url
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// A core configuration for this database (see [`test_config`]).

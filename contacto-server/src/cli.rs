@@ -1,4 +1,5 @@
-//! The `contacto-server` command: `serve` (the default), `migrate`, `create-admin`.
+//! The `contacto-server` command: `serve` (the default), `migrate`, `create-admin`,
+//! `top-statements`, and more.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -38,8 +39,28 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (migrating first unless CONTACTO_MIGRATE_ON_START=false).
     Serve,
-    /// Apply pending migrations and exit.
-    Migrate,
+    /// Apply pending migrations and exit (one instance applies, others wait; all or nothing).
+    Migrate {
+        /// List the migrations that would be applied, and apply none.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the statements that took the most database time (pg_stat_statements).
+    TopStatements {
+        /// How many statements (1 to 100).
+        #[arg(
+            long,
+            default_value_t = contacto_core::api::DEFAULT_STATEMENTS_LIMIT,
+            value_parser = clap::value_parser!(i64).range(1..=contacto_core::api::MAX_STATEMENTS_LIMIT)
+        )]
+        limit: i64,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Then forget this database's totals, so the next report covers what runs from now on.
+        #[arg(long)]
+        reset: bool,
+    },
     /// Check the books (every transaction sums to zero, balances equal their entries, each
     /// currency balances); prints the report as JSON and exits non-zero on any discrepancy.
     Reconcile,
@@ -58,6 +79,12 @@ pub enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         base_url: String,
     },
+    /// Write a backup (pg_dump custom format and a manifest) to --to or CONTACTO_BACKUP_DIR, run
+    /// CONTACTO_BACKUP_HOOK, then delete backups the retention policy no longer keeps.
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into an empty database (or, with --replace, over a non-empty one) in one
+    /// transaction, then reconcile; exits non-zero when the books do not balance.
+    Restore(crate::backup::RestoreArgs),
     /// Create an administrator; the password comes from CONTACTO_ADMIN_PASSWORD or stdin.
     CreateAdmin {
         /// The administrator's email.
@@ -119,6 +146,9 @@ async fn run_with_database(
         wallet: config.wallet(),
     })
     .build()?;
+    for replica in core.replicas() {
+        tracing::info!(replica = %replica.name, "read replica configured");
+    }
     match command {
         Command::ExportOpenapi { .. } | Command::ExportPostman { .. } => Ok(()),
         Command::Reconcile => {
@@ -132,7 +162,46 @@ async fn run_with_database(
                 Err("the books do not balance: see the report above".into())
             }
         }
-        Command::Migrate => shutdown.unless_interrupted(migrate(&core)).await?,
+        Command::Migrate { dry_run: false } => shutdown.unless_interrupted(migrate(&core)).await?,
+        Command::Migrate { dry_run: true } => {
+            let pending = shutdown
+                .unless_interrupted(core.pending_migrations())
+                .await?
+                .map_err(|err| crate::error::error_chain(&err))?;
+            match pending.len() {
+                0 => println!("no migration would be applied: the schema is up to date"),
+                n => println!("{n} migration(s) would be applied (dry run: none was):"),
+            }
+            for (version, name) in &pending {
+                println!("  V{version}__{name}");
+            }
+            Ok(())
+        }
+        Command::TopStatements { limit, json, reset } => {
+            let report = shutdown
+                .unless_interrupted(core.top_statements(None, Some(limit)))
+                .await??;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", crate::statements::table(&report));
+            }
+            if reset {
+                shutdown
+                    .unless_interrupted(core.reset_statements())
+                    .await??;
+                tracing::info!("statement statistics of this database reset");
+            }
+            Ok(())
+        }
+        Command::Backup(args) => {
+            let backup = crate::backup::backup(config, database.url(), &core, &args);
+            Ok(shutdown.unless_interrupted(backup).await??)
+        }
+        Command::Restore(args) => {
+            let restore = crate::backup::restore(config, database.url(), &core, &args);
+            Ok(shutdown.unless_interrupted(restore).await??)
+        }
         Command::CreateAdmin { email, full_name } => {
             if config.migrate_on_start {
                 shutdown.unless_interrupted(migrate(&core)).await??;
@@ -148,6 +217,7 @@ async fn run_with_database(
             if config.migrate_on_start {
                 shutdown.unless_interrupted(migrate(&core)).await??;
             }
+            crate::statements::log_slow_query_threshold(&core, config).await;
             let listener = TcpListener::bind(config.listen)
                 .await
                 .map_err(|err| format!("listening on {}: {err}", config.listen))?;
@@ -172,7 +242,11 @@ fn export(out: Option<&std::path::Path>, document: &serde_json::Value) -> Result
 }
 
 async fn migrate(core: &Contacto) -> Result<(), CliError> {
-    let report = core.migrate().await?;
+    // The whole chain: a failed migration's cause (the SQL error) is what the operator needs.
+    let report = core
+        .migrate()
+        .await
+        .map_err(|err| crate::error::error_chain(&err))?;
     if report.applied.is_empty() {
         tracing::info!("database schema is up to date");
     }

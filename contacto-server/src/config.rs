@@ -9,6 +9,9 @@
 //! | `CONTACTO_ENVIRONMENT` | `development` | `development`, `staging` or `production` |
 //! | `CONTACTO_LISTEN` | `127.0.0.1:8080` | address to listen on (`--listen`) |
 //! | `CONTACTO_DATABASE_URL` | none: managed local PostgreSQL | PostgreSQL URL |
+//! | `CONTACTO_DATABASE_REPLICA_URLS` | none | streaming replicas for lag-tolerant reads, comma-separated URLs |
+//! | `CONTACTO_DB_REPLICA_MAX_LAG_MS` | `2000` | a replica lagging more is taken out of rotation |
+//! | `CONTACTO_DB_REPLICA_CHECK_INTERVAL_MS` | `250` | how often replica lag and health are checked |
 //! | `CONTACTO_DATA_DIR` | `~/.local/share/contacto` (root: `/var/lib/contacto`) | managed cluster and generated secrets |
 //! | `CONTACTO_PG_BIN_DIR` | searched | directory of `initdb`, `pg_ctl`, `postgres` |
 //! | `CONTACTO_JWT_SECRET` | generated in the data dir (not in production) | token signing key, >= 32 bytes |
@@ -17,6 +20,7 @@
 //! | `CONTACTO_DB_CONNECT_TIMEOUT_MS` | `5000` | opening one connection |
 //! | `CONTACTO_DB_WAIT_TIMEOUT_MS` | `5000` | waiting for a pooled connection (then 503) |
 //! | `CONTACTO_DB_STATEMENT_TIMEOUT_MS` | `30000` | per statement; `0` for none |
+//! | `CONTACTO_SLOW_QUERY_MS` | none: `250` in the managed cluster | managed cluster's `log_min_duration_statement`: statements slower are logged (`0` all, `-1` none); for another server, a warning at start-up if it differs |
 //! | `CONTACTO_MIGRATE_ON_START` | `true` | apply migrations when serving starts |
 //! | `CONTACTO_BODY_LIMIT_BYTES` | `1048576` | largest request body (413 beyond) |
 //! | `CONTACTO_SHUTDOWN_GRACE_SECS` | `30` | time in-flight requests get on shutdown |
@@ -28,6 +32,10 @@
 //! | `CONTACTO_DAILY_LIMITS_MINOR` | `[5000000, 50000000, 500000000]` | daily outgoing limits by verification level 0, 1, 2 |
 //! | `CONTACTO_DEFAULT_MERCHANT_FEE_BPS` | `150` | fee of merchants without their own, in basis points |
 //! | `CONTACTO_IDEMPOTENCY_RETENTION_SECS` | `604800` (7 days) | how long idempotency keys are remembered |
+//! | `CONTACTO_BACKUP_DIR` | none: `backup --to DIR` needed | where `backup` writes and prunes backups |
+//! | `CONTACTO_BACKUP_KEEP_DAILY` | `7` | days whose newest backup is kept (at least 1) |
+//! | `CONTACTO_BACKUP_KEEP_WEEKLY` | `4` | ISO weeks whose newest backup is kept |
+//! | `CONTACTO_BACKUP_HOOK` | none | shell command run after each backup (`$1` archive, `$2` manifest) |
 //! | `CONTACTO_LOG` | `info,refinery_core=warn` | log filter (`debug`, `contacto_server=debug,info`) |
 //! | `CONTACTO_LOG_FORMAT` | `pretty` in development, else `json` | `json` or `pretty` |
 
@@ -74,6 +82,9 @@ pub struct ServerConfig {
     pub environment: Environment,
     pub listen: SocketAddr,
     pub database_url: Option<SecretString>,
+    pub database_replica_urls: Option<SecretString>,
+    pub db_replica_max_lag_ms: u64,
+    pub db_replica_check_interval_ms: u64,
     pub data_dir: Option<PathBuf>,
     pub pg_bin_dir: Option<PathBuf>,
     pub jwt_secret: Option<SecretString>,
@@ -82,6 +93,7 @@ pub struct ServerConfig {
     pub db_connect_timeout_ms: u64,
     pub db_wait_timeout_ms: u64,
     pub db_statement_timeout_ms: u64,
+    pub slow_query_ms: Option<i64>,
     pub migrate_on_start: bool,
     pub body_limit_bytes: usize,
     pub shutdown_grace_secs: u64,
@@ -95,6 +107,10 @@ pub struct ServerConfig {
     pub daily_limits_minor: [i64; 3],
     pub idempotency_retention_secs: u64,
     pub default_merchant_fee_bps: i32,
+    pub backup_dir: Option<PathBuf>,
+    pub backup_keep_daily: u32,
+    pub backup_keep_weekly: u32,
+    pub backup_hook: Option<SecretString>,
 }
 
 impl Default for ServerConfig {
@@ -103,6 +119,9 @@ impl Default for ServerConfig {
             environment: Environment::Development,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
+            database_replica_urls: None,
+            db_replica_max_lag_ms: 2000,
+            db_replica_check_interval_ms: 250,
             data_dir: None,
             pg_bin_dir: None,
             jwt_secret: None,
@@ -111,6 +130,7 @@ impl Default for ServerConfig {
             db_connect_timeout_ms: 5000,
             db_wait_timeout_ms: 5000,
             db_statement_timeout_ms: 30_000,
+            slow_query_ms: None,
             migrate_on_start: true,
             body_limit_bytes: crate::app::DEFAULT_BODY_LIMIT_BYTES,
             shutdown_grace_secs: 30,
@@ -125,6 +145,10 @@ impl Default for ServerConfig {
             idempotency_retention_secs: 7 * 24 * 3600,
             default_merchant_fee_bps: contacto_core::WalletConfig::default()
                 .default_merchant_fee_bps,
+            backup_dir: None,
+            backup_keep_daily: 7,
+            backup_keep_weekly: 4,
+            backup_hook: None,
         }
     }
 }
@@ -203,6 +227,9 @@ impl ServerConfig {
         if self.db_pool_max_size == 0 {
             return invalid("CONTACTO_DB_POOL_MAX_SIZE must be at least 1");
         }
+        if self.db_replica_check_interval_ms == 0 {
+            return invalid("CONTACTO_DB_REPLICA_CHECK_INTERVAL_MS must be at least 1");
+        }
         if self.body_limit_bytes == 0 {
             return invalid("CONTACTO_BODY_LIMIT_BYTES must be at least 1");
         }
@@ -218,8 +245,18 @@ impl ServerConfig {
         if self.token_ttl_secs == 0 {
             return invalid("CONTACTO_TOKEN_TTL_SECS must be at least 1");
         }
+        // An hour: a statement slower than that is already an incident, not a threshold.
+        if self
+            .slow_query_ms
+            .is_some_and(|ms| !(-1..=3_600_000).contains(&ms))
+        {
+            return invalid("CONTACTO_SLOW_QUERY_MS must be -1 (none), 0 (all) or up to 3600000");
+        }
         if self.login_max_failures_per_account == 0 || self.login_max_failures_per_address == 0 {
             return invalid("login failure limits must be at least 1");
+        }
+        if self.backup_keep_daily == 0 {
+            return invalid("CONTACTO_BACKUP_KEEP_DAILY must be at least 1");
         }
         Ok(())
     }
@@ -245,7 +282,25 @@ impl ServerConfig {
         database.wait_timeout = Duration::from_millis(self.db_wait_timeout_ms);
         database.statement_timeout = (self.db_statement_timeout_ms > 0)
             .then(|| Duration::from_millis(self.db_statement_timeout_ms));
+        database.replicas = self.replica_urls();
+        database.replica_max_lag = Duration::from_millis(self.db_replica_max_lag_ms);
+        database.replica_check_interval = Duration::from_millis(self.db_replica_check_interval_ms);
         database
+    }
+
+    /// The replica URLs, split at commas (none of which can appear in a PostgreSQL URL unescaped).
+    fn replica_urls(&self) -> Vec<SecretString> {
+        self.database_replica_urls
+            .as_ref()
+            .map(|urls| {
+                urls.expose_secret()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|url| !url.is_empty())
+                    .map(|url| SecretString::from(url.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Core's authentication settings around `jwt_secret`.
@@ -357,6 +412,42 @@ mod tests {
             jail.set_env("CONTACTO_JWT_SECRET", "short");
             let err = ServerConfig::load(None).unwrap_err();
             assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("CONTACTO_SLOW_QUERY_MS", "-2");
+            let err = ServerConfig::load(None).unwrap_err();
+            assert!(err.to_string().contains("CONTACTO_SLOW_QUERY_MS"), "{err}");
+            jail.set_env("CONTACTO_SLOW_QUERY_MS", "-1");
+            assert_eq!(ServerConfig::load(None).unwrap().slow_query_ms, Some(-1));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn replica_urls_are_split_at_commas_and_reach_core() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "CONTACTO_DATABASE_REPLICA_URLS",
+                "postgres://app:pw@replica-1/contacto, postgres://app:pw@replica-2:6432/contacto,",
+            );
+            jail.set_env("CONTACTO_DB_REPLICA_MAX_LAG_MS", "750");
+            let config = ServerConfig::load(None).unwrap();
+            let core = config.database("postgres://app:pw@primary/contacto");
+            let replicas: Vec<String> = core
+                .replicas
+                .iter()
+                .map(|url| url.expose_secret().to_owned())
+                .collect();
+            assert_eq!(
+                replicas,
+                [
+                    "postgres://app:pw@replica-1/contacto",
+                    "postgres://app:pw@replica-2:6432/contacto"
+                ]
+            );
+            assert_eq!(core.replica_max_lag, Duration::from_millis(750));
+            assert!(ServerConfig::default().database("x").replicas.is_empty());
             Ok(())
         });
     }

@@ -59,9 +59,10 @@ impl Database {
         }
         let root = config.data_dir().join("postgres");
         let bin_dir = config.pg_bin_dir.clone();
+        let options = cluster_options(config, root);
         let (cluster, started) = tokio::task::spawn_blocking(move || {
             let bins = PgBinaries::locate(bin_dir.as_deref())?;
-            let cluster = ManagedPostgres::open(bins, ClusterOptions::new(root))?;
+            let cluster = ManagedPostgres::open(bins, options)?;
             let started = cluster.start()?;
             Ok::<_, ManagedError>((cluster, started))
         })
@@ -128,6 +129,18 @@ impl Database {
     }
 }
 
+/// The managed cluster's settings: its defaults, and the configured slow-query threshold.
+fn cluster_options(config: &ServerConfig, root: std::path::PathBuf) -> ClusterOptions {
+    let mut options = ClusterOptions::new(root);
+    if let Some(ms) = config.slow_query_ms {
+        // Written after the defaults, so it overrides the managed cluster's 250 ms.
+        options
+            .settings
+            .push(("log_min_duration_statement".to_owned(), ms.to_string()));
+    }
+    options
+}
+
 /// The configured JWT secret, or one generated once and kept in `<data dir>/jwt-secret` (mode
 /// 0600), so tokens survive restarts of a development server.
 ///
@@ -166,4 +179,24 @@ pub fn jwt_secret(config: &ServerConfig) -> Result<SecretString, DatabaseError> 
     file.write_all(secret.as_bytes())
         .map_err(io("writing", &path))?;
     Ok(SecretString::from(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slow_query_threshold_is_written_only_when_configured() {
+        let mut config = ServerConfig::default();
+        assert!(
+            cluster_options(&config, "/tmp/c".into())
+                .settings
+                .is_empty()
+        );
+        config.slow_query_ms = Some(-1);
+        assert_eq!(
+            cluster_options(&config, "/tmp/c".into()).settings,
+            [("log_min_duration_statement".to_owned(), "-1".to_owned())]
+        );
+    }
 }

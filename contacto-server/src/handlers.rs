@@ -204,6 +204,11 @@ pub(crate) async fn dispatch(
             let principal = authenticate(state, ctx, &parts.headers).await?;
             Reply::ok(&core.wallet().reconcile(Some(&principal)).await?)
         }
+        Route::TopStatements => {
+            let principal = authenticate(state, ctx, &parts.headers).await?;
+            let limit = crate::query::statements(parts.uri.query())?;
+            Reply::ok(&core.top_statements(Some(&principal), limit).await?)
+        }
         Route::ListWilayas => Reply::ok(&core.directory().wilayas().await?),
         Route::ListCategories => Reply::ok(&core.directory().categories(None).await?),
         Route::GetCategory(slug) => {

@@ -13,9 +13,11 @@
 //! - `metrics`: request metrics in the registry core shares.
 //! - [`config`], [`database`], [`logging`]: start-up: configuration layering, the managed
 //!   PostgreSQL, logs.
-//! - [`cli`]: the `contacto-server` command and its subcommands.
+//! - [`cli`]: the `contacto-server` command and its subcommands; [`backup`]: its `backup` and
+//!   `restore`; `statements`: the slow-query threshold at start-up, the `top-statements` table.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod database;
@@ -30,5 +32,6 @@ pub mod operations;
 pub mod postman;
 pub mod query;
 pub mod routes;
+mod statements;
 
 pub use app::{HttpOptions, REQUEST_ID_HEADER, serve};

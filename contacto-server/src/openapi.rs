@@ -11,9 +11,10 @@ use contacto_core::api::{
     ProfessionalAdminUpdate, ProfessionalRequest, ProfessionalUpdate, RatingSummary, Readiness,
     ReconciliationReport, RefundRequest, RegisterRequest, ReplyRequest, Review, ReviewPage,
     ReviewReply, ReviewRequest, ReviewSort, Role, SearchFacets, SearchHit, SearchPage, SearchSort,
-    Service, ServiceRequest, ServiceUpdate, TimeRange, TransactionKind, TransactionPage,
-    TransactionView, TransferRequest, UserView, WalletAdminUpdate, WalletMismatch, WalletType,
-    WalletView, Wilaya, WithdrawalRequest, WithdrawalStatus, WithdrawalView,
+    Service, ServiceRequest, ServiceUpdate, StatementStats, StatementsReport, TimeRange,
+    TransactionKind, TransactionPage, TransactionView, TransferRequest, UserView,
+    WalletAdminUpdate, WalletMismatch, WalletType, WalletView, Wilaya, WithdrawalRequest,
+    WithdrawalStatus, WithdrawalView,
 };
 use contacto_core::{ERROR_CODES, FieldError};
 use serde_json::{Map, Value, json};
@@ -52,6 +53,8 @@ use crate::routes::{PathKey, Route};
     DepositWebhook,
     ReconciliationReport,
     WalletMismatch,
+    StatementsReport,
+    StatementStats,
     PaymentRequest,
     PaymentView,
     RefundRequest,

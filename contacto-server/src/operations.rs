@@ -634,6 +634,23 @@ impl Route {
                     "Check that the books balance",
                 )
             },
+            Route::TopStatements => Operation {
+                auth: Auth::Required,
+                success: (200, Body::Json("StatementsReport")),
+                errors: &[400, 403],
+                query: &[(
+                    "limit",
+                    r#"{"type":"integer","minimum":1,"maximum":100}"#,
+                    "statements listed (default 20)",
+                    false,
+                )],
+                ..op(
+                    Method::GET,
+                    "topStatements",
+                    "admin",
+                    "The statements that took the most database time (pg_stat_statements)",
+                )
+            },
             Route::ListWilayas => Operation {
                 success: (200, Body::JsonList("Wilaya")),
                 ..op(

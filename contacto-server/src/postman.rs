@@ -283,7 +283,8 @@ fn prerequest(operation_id: &str) -> &'static [&'static str] {
         | "setMerchantFee"
         | "administerWallet"
         | "completeWithdrawal"
-        | "administerProfessional" => &[
+        | "administerProfessional"
+        | "topStatements" => &[
             "pm.sendRequest({ url: pm.variables.get('baseUrl') + '/api/v1/auth/login', method: 'POST',",
             "  header: { 'Content-Type': 'application/json' },",
             "  body: { mode: 'raw', raw: JSON.stringify({ email: pm.variables.get('adminEmail'), password: pm.variables.get('adminPassword') }) } },",

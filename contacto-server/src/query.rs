@@ -223,6 +223,18 @@ pub fn reviews(query: Option<&str>) -> Result<ReviewListQuery, Error> {
     })
 }
 
+/// Parses `?limit=<n>` of the statements report; the range is core's to check.
+///
+/// # Errors
+///
+/// [`Error::Validation`] naming each bad parameter.
+pub fn statements(query: Option<&str>) -> Result<Option<i64>, Error> {
+    let mut params = Parameters::parse(query, &["limit"])?;
+    let limit = params.integer("limit");
+    params.finish()?;
+    Ok(limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,6 +151,8 @@ pub enum Route {
     ReplyToReview(ReviewId),
     /// `PATCH /api/v1/admin/professionals/{id}`
     AdministerProfessional(ProfessionalId),
+    /// `GET /api/v1/admin/statements`
+    TopStatements,
     /// `GET /metrics`
     Metrics,
     /// `GET /api/v1/openapi.json`
@@ -234,6 +236,7 @@ impl Route {
             Route::EditReview(_) => "/api/v1/reviews/{id}",
             Route::ReplyToReview(_) => "/api/v1/reviews/{id}/reply",
             Route::AdministerProfessional(_) => "/api/v1/admin/professionals/{id}",
+            Route::TopStatements => "/api/v1/admin/statements",
             Route::Metrics => "/metrics",
             Route::OpenApi => "/api/v1/openapi.json",
             Route::Postman => "/api/v1/postman.json",
@@ -298,6 +301,7 @@ impl Route {
         Route::CompleteWithdrawal(WithdrawalId(Uuid::nil())),
         Route::FailWithdrawal(WithdrawalId(Uuid::nil())),
         Route::AdministerProfessional(ProfessionalId(Uuid::nil())),
+        Route::TopStatements,
     ];
 }
 
@@ -355,6 +359,7 @@ enum Resource {
     Review(ReviewId),
     ReviewReply(ReviewId),
     AdminProfessional(ProfessionalId),
+    Statements,
     Metrics,
     OpenApi,
     Postman,
@@ -388,6 +393,7 @@ impl Resource {
                 ["deposits", "webhook"] => Resource::DepositWebhook,
                 ["deposits", id] => Resource::Deposit(DepositId(uuid(id)?)),
                 ["admin", "reconciliation"] => Resource::Reconciliation,
+                ["admin", "statements"] => Resource::Statements,
                 ["admin", "merchants", id, "fee"] => Resource::MerchantFee(UserId(uuid(id)?)),
                 ["admin", "wallets", id] => Resource::AdminWallet(WalletId(uuid(id)?)),
                 ["wallets", id, "balance"] => Resource::Balance(WalletId(uuid(id)?)),
@@ -455,6 +461,7 @@ impl Resource {
             | Resource::Withdrawal(_)
             | Resource::Hold(_)
             | Resource::Reconciliation
+            | Resource::Statements
             | Resource::Wilayas
             | Resource::Categories
             | Resource::Category(_)
@@ -510,6 +517,7 @@ impl Resource {
             (Resource::Deposit(id), _) if get => Route::GetDeposit(id),
             (Resource::DepositWebhook, &Method::POST) => Route::DepositWebhook,
             (Resource::Reconciliation, _) if get => Route::Reconciliation,
+            (Resource::Statements, _) if get => Route::TopStatements,
             (Resource::Payments, &Method::POST) => Route::Pay,
             (Resource::Payment(id), _) if get => Route::GetPayment(id),
             (Resource::Refunds(id), &Method::POST) => Route::Refund(id),
@@ -729,6 +737,18 @@ mod tests {
         for (method, path, route) in cases {
             assert_eq!(parse(&method, &path), Ok(route), "{method} {path}");
         }
+    }
+
+    #[test]
+    fn the_statements_report_is_read_only() {
+        assert_eq!(
+            parse(&Method::GET, "/api/v1/admin/statements"),
+            Ok(Route::TopStatements)
+        );
+        assert_eq!(
+            parse(&Method::DELETE, "/api/v1/admin/statements"),
+            Err(RouteError::MethodNotAllowed(&[Method::GET, Method::HEAD]))
+        );
     }
 
     #[test]

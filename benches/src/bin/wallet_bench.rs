@@ -8,6 +8,12 @@
 //!
 //! It starts its own durable cluster (fsync and synchronous commit on) in a temporary directory,
 //! or uses `CONTACTO_BENCH_DATABASE_URL` plus `--pgbench-skip` when pointed elsewhere.
+//!
+//! `--pgbouncer transaction` (or `session`) puts a real PgBouncer between core and PostgreSQL, with
+//! as many server connections as core's pool (`--pgbouncer-pool` to change it); migrations, the
+//! setup and pgbench still go direct. `--compare-direct` adds direct connections to the same run:
+//! four load windows in ABBA order (direct, PgBouncer, PgBouncer, direct) on the same cluster and
+//! data, so that both see the same background load (`docs/PERFORMANCE.md`, "Through PgBouncer").
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,8 +21,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use contacto_benches::baseline::{Baseline, Pgbench, median};
+use contacto_benches::cpu::CpuTicks;
 use contacto_core::api::{Role, TransferRequest, UserId, WalletId};
 use contacto_core::managed::{ManagedPostgres, PgBinaries};
+use contacto_core::testing::{PgBouncer, PgBouncerOptions, PoolMode};
 use contacto_core::{
     AuthConfig, Config, Contacto, Credential, DatabaseConfig, Principal, WalletConfig,
 };
@@ -25,6 +33,10 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Zipf};
 use tokio::sync::Mutex;
+
+// A binary's root resolves modules beside itself, where cargo would take them for binaries too.
+#[path = "wallet_bench/ab.rs"]
+mod ab;
 
 #[derive(Debug, Parser)]
 #[command(about = "Transfers through contacto-core against pgbench baselines")]
@@ -47,6 +59,17 @@ struct Args {
     /// Database pool size.
     #[arg(long, default_value_t = 16)]
     pool: usize,
+    /// Connect core through a PgBouncer in this pooling mode: `transaction` or `session`.
+    #[arg(long)]
+    pgbouncer: Option<PoolMode>,
+    /// PgBouncer's server connections (`default_pool_size`); by default `--pool`, so that both
+    /// ways use as many PostgreSQL backends.
+    #[arg(long)]
+    pgbouncer_pool: Option<u32>,
+    /// With `--pgbouncer`: also measure direct connections, alternating with PgBouncer in ABBA
+    /// order, each window `--seconds` long.
+    #[arg(long, requires = "pgbouncer")]
+    compare_direct: bool,
 }
 
 /// Each funded wallet's starting balance, in centimes: far more than the load can drain, so every
@@ -77,9 +100,76 @@ async fn run(
 
     cluster.ensure_database("contacto").await?;
     let url = cluster.connection_string("contacto");
-    let mut database = DatabaseConfig::new(&url);
-    database.pool_max_size = args.pool;
-    let core = Contacto::builder(Config {
+    let direct = core_on(&url, args.pool)?;
+    // Migrations take a session-level lock, so they go direct (docs/OPERATIONS.md, PgBouncer).
+    direct.migrate().await?;
+    let pgbouncer = match args.pgbouncer {
+        Some(mode) => Some(PgBouncer::start(
+            &url,
+            PgBouncerOptions {
+                mode,
+                pool_size: args.pgbouncer_pool.unwrap_or(u32::try_from(args.pool)?),
+            },
+        )?),
+        None => None,
+    };
+    let core = match &pgbouncer {
+        Some(pgbouncer) => core_on(&pgbouncer.url("contacto"), args.pool)?,
+        None => direct.clone(),
+    };
+    eprintln!("creating and funding {} wallets ...", args.wallets);
+    let owners = Arc::new(setup(&url, args.wallets).await?);
+    let size_before = ledger_bytes(&url).await?;
+
+    let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
+    let (idle, load, comparison) = if args.compare_direct {
+        let ab = ab::compare(&url, &direct, &core, &owners, args, pgbouncer_pid).await?;
+        (
+            median(ab.through_idle.clone()),
+            ab.through.clone(),
+            Some(ab),
+        )
+    } else {
+        eprintln!("one idle client ...");
+        let idle = median(idle_latency(&core, &owners, 300).await?);
+        eprintln!("{} callers for {} s ...", args.concurrency, args.seconds);
+        let load = load(&core, &owners, args, pgbouncer_pid).await?;
+        (idle, load, None)
+    };
+    let size_after = ledger_bytes(&url).await?;
+
+    eprintln!("pgbench bracket 2 ...");
+    let after = pgbench.bracket()?;
+    let report = core.wallet().reconcile(None).await?;
+
+    let mut ledger_growth = size_after - size_before;
+    if let Some(ab) = &comparison {
+        // The warm-up is left out, and the direct windows wrote to the same ledger: count
+        // PgBouncer's share of what the measured windows wrote.
+        let share =
+            ab.through.transfers as f64 / (ab.through.transfers + ab.direct.transfers) as f64;
+        ledger_growth = ((size_after - ab.ledger_bytes_before) as f64 * share) as i64;
+    }
+    report_figures(
+        args,
+        &before,
+        &after,
+        &load,
+        idle,
+        ledger_growth,
+        report.balanced,
+    );
+    if let Some(ab) = comparison {
+        ab::report_comparison(args, &ab);
+    }
+    Ok(())
+}
+
+/// Core on `url`, with the benchmark's pool and no daily limit in the way.
+fn core_on(url: &str, pool: usize) -> Result<Contacto, contacto_core::Error> {
+    let mut database = DatabaseConfig::new(url);
+    database.pool_max_size = pool;
+    Contacto::builder(Config {
         database,
         auth: AuthConfig::new("a benchmark secret of at least 32 bytes"),
         wallet: WalletConfig {
@@ -87,33 +177,7 @@ async fn run(
             ..WalletConfig::default()
         },
     })
-    .build()?;
-    core.migrate().await?;
-    eprintln!("creating and funding {} wallets ...", args.wallets);
-    let owners = Arc::new(setup(&url, args.wallets).await?);
-    let size_before = ledger_bytes(&url).await?;
-
-    eprintln!("one idle client ...");
-    let idle = idle_latency(&core, &owners, 300).await?;
-
-    eprintln!("{} callers for {} s ...", args.concurrency, args.seconds);
-    let load = load(&core, &owners, args).await?;
-    let size_after = ledger_bytes(&url).await?;
-
-    eprintln!("pgbench bracket 2 ...");
-    let after = pgbench.bracket()?;
-    let report = core.wallet().reconcile(None).await?;
-
-    report_figures(
-        args,
-        &before,
-        &after,
-        &load,
-        idle,
-        size_after - size_before,
-        report.balanced,
-    );
-    Ok(())
+    .build()
 }
 
 fn print_machine(cluster: &ManagedPostgres) {
@@ -204,11 +268,12 @@ fn principal(user: UserId) -> Principal {
     }
 }
 
+/// The latency of `transfers` sequential transfers, in milliseconds.
 async fn idle_latency(
     core: &Contacto,
     owners: &[(UserId, WalletId)],
     transfers: usize,
-) -> Result<f64, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<Vec<f64>, Box<dyn std::error::Error + Send + Sync>> {
     let mut samples = Vec::with_capacity(transfers);
     for i in 0..transfers {
         let (owner, from) = owners[i % owners.len()];
@@ -231,20 +296,41 @@ async fn idle_latency(
             .await?;
         samples.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    Ok(median(samples))
+    Ok(samples)
 }
 
+#[derive(Clone)]
 struct Load {
     transfers: u64,
     failures: u64,
     seconds: f64,
     latency: Histogram<u64>,
+    /// PgBouncer's share of the machine's CPU time over the measurement, when it ran.
+    pgbouncer_cpu: Option<f64>,
+}
+
+impl Load {
+    fn rate(&self) -> f64 {
+        self.transfers as f64 / self.seconds
+    }
+}
+
+/// User and system clock ticks process `pid` has run, from `/proc/<pid>/stat`.
+fn process_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    let after_name = stat.rsplit(')').next()?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
 }
 
 async fn load(
     core: &Contacto,
     owners: &Arc<Vec<(UserId, WalletId)>>,
     args: &Args,
+    pgbouncer_pid: Option<u32>,
 ) -> Result<Load, Box<dyn std::error::Error + Send + Sync>> {
     let recording = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
@@ -312,9 +398,15 @@ async fn load(
     tokio::time::sleep(Duration::from_secs(3)).await;
     recording.store(true, Ordering::Relaxed);
     let started = Instant::now();
+    let cpu_before = CpuTicks::now();
+    let pgbouncer_before = pgbouncer_pid.and_then(process_ticks);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     recording.store(false, Ordering::Relaxed);
     let seconds = started.elapsed().as_secs_f64();
+    let machine = CpuTicks::now().since(&cpu_before);
+    let pgbouncer_cpu = pgbouncer_before
+        .zip(pgbouncer_pid.and_then(process_ticks))
+        .map(|(before, after)| after.saturating_sub(before) as f64 / machine.total.max(1) as f64);
     done.store(true, Ordering::Relaxed);
     for task in tasks {
         task.await?;
@@ -325,6 +417,7 @@ async fn load(
         failures: failures.load(Ordering::Relaxed),
         seconds,
         latency,
+        pgbouncer_cpu,
     })
 }
 
@@ -359,6 +452,16 @@ fn report_figures(
         "workload  {} wallets, zipf {}, {} callers, {:.0} s: {} transfers, {} failed",
         args.wallets, args.zipf, args.concurrency, load.seconds, load.transfers, load.failures
     );
+    match args.pgbouncer {
+        Some(mode) => println!(
+            "connected through PgBouncer, {mode} mode, {} server connections for a pool of {}; \
+             PgBouncer used {:.1}% of the machine's CPU",
+            args.pgbouncer_pool.map_or(args.pool, |n| n as usize),
+            args.pool,
+            load.pgbouncer_cpu.unwrap_or(f64::NAN) * 100.0
+        ),
+        None => println!("connected directly, a pool of {}", args.pool),
+    }
     println!(
         "library transfers/s        {rate:>10.0}   = {:.2} x P   (target >= 10 x P)",
         rate / p

@@ -34,6 +34,7 @@ pub(crate) use id_type;
 mod directory;
 mod envelope;
 mod identity;
+mod statements;
 mod wallet;
 
 pub use directory::{
@@ -47,6 +48,10 @@ pub use envelope::{ApiErrorBody, ApiFailure, ApiSuccess, Health, Readiness};
 pub use identity::{
     ApiKeyCreated, ApiKeyId, ApiKeyView, AuthSession, CreateApiKeyRequest, LoginRequest,
     RegisterRequest, Role, UserId, UserView,
+};
+pub use statements::{
+    DEFAULT_STATEMENTS_LIMIT, MAX_STATEMENT_TEXT_CHARS, MAX_STATEMENTS_LIMIT, StatementStats,
+    StatementsReport,
 };
 pub use wallet::{
     BalanceAt, BulkTransferRequest, BulkTransferResponse, BulkTransferResult, CaptureRequest,

@@ -330,6 +330,35 @@ impl ManagedPostgres {
         Ok(cluster)
     }
 
+    /// Creates a streaming replica of this running cluster at `options.root`: a base backup taken
+    /// with `pg_basebackup -R`, which also writes the standby signal and the connection back to
+    /// this cluster. Opens it (its own socket, port and settings) without starting it; an
+    /// existing replica at that root is opened as it is.
+    ///
+    /// `options.max_connections` must be at least this cluster's, as PostgreSQL requires of a
+    /// standby.
+    ///
+    /// # Errors
+    ///
+    /// When the directory is unusable or `pg_basebackup` fails.
+    pub fn create_replica(&self, options: ClusterOptions) -> Result<Self, ManagedError> {
+        self.owner.create_dir(&options.root)?;
+        self.owner.check_reachable(&options.root)?;
+        let data = options.root.join("data");
+        if !data.join("PG_VERSION").is_file() {
+            let mut cmd = self.pg_command("pg_basebackup");
+            cmd.arg("-D")
+                .arg(&data)
+                .args(["-R", "-X", "stream", "-c", "fast", "-d"])
+                .arg(self.connection_string("postgres"));
+            if !options.durable {
+                cmd.arg("--no-sync");
+            }
+            run(cmd, "pg_basebackup")?;
+        }
+        Self::open(self.bins.clone(), options)
+    }
+
     fn initdb(&self) -> Result<(), ManagedError> {
         let attempt = |locale: &[&str]| {
             let mut cmd = self.pg_command("initdb");

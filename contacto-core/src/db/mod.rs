@@ -9,10 +9,13 @@ pub(crate) mod error;
 pub mod managed;
 mod migrate;
 mod pool;
+mod replicas;
+pub(crate) mod statements;
 
 pub use migrate::MigrationReport;
-pub(crate) use migrate::{applied_version, expected_version, run_migrations};
-pub(crate) use pool::Db;
+pub(crate) use migrate::{applied_version, expected_version, pending_migrations, run_migrations};
+pub(crate) use pool::{Db, read_on};
+pub use replicas::ReplicaStatus;
 
 /// A database URL or connection string with its password removed, fit for logs and start-up
 /// messages: `postgres@/var/lib/contacto/postgres/run:5432/contacto`.

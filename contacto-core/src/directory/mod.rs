@@ -274,8 +274,9 @@ impl<'a> Directory<'a> {
         self.core
             .directory_reference()
             .get_or_try_init(|| async {
-                let client = self.core.db().primary().await?;
-                let (wilayas, categories) = store::reference(&**client).await?;
+                let (wilayas, categories) = crate::db::read_on!(self.core.db(), None, |client| {
+                    store::reference(&***client).await
+                })?;
                 Ok::<_, Error>(Arc::new(Reference {
                     wilayas,
                     categories,
@@ -416,6 +417,7 @@ impl<'a> Directory<'a> {
         request: &ProfessionalRequest,
     ) -> Result<Professional> {
         let result = self.create_profile_inner(principal, request).await;
+        self.core.wrote(principal);
         self.core.metrics().operation("profile_create", &result);
         result
     }
@@ -487,13 +489,15 @@ impl<'a> Directory<'a> {
     /// [`Error::NotFound`].
     pub async fn profile(&self, id_or_slug: &str) -> Result<Professional> {
         let reference = self.reference().await?;
-        let client = self.core.db().primary().await?;
-        let row = store::profile(&**client, key_of(id_or_slug), now_minute(), false)
-            .await?
-            .ok_or(Error::NotFound {
-                resource: "professional",
-            })?;
-        self.view(&**client, &reference, row).await
+        // Public and lag-tolerant: a replica may serve it.
+        crate::db::read_on!(self.core.db(), None, |client| {
+            let row = store::profile(&***client, key_of(id_or_slug), now_minute(), false)
+                .await?
+                .ok_or(Error::NotFound {
+                    resource: "professional",
+                })?;
+            self.view(&***client, &reference, row).await
+        })
     }
 
     /// The caller's own profile.
@@ -503,18 +507,20 @@ impl<'a> Directory<'a> {
     /// [`Error::NotFound`] when the caller has none.
     pub async fn my_profile(&self, principal: &Principal) -> Result<Professional> {
         let reference = self.reference().await?;
-        let client = self.core.db().primary().await?;
-        let row = store::profile(
-            &**client,
-            ProfileKey::Owner(principal.user_id),
-            now_minute(),
-            false,
-        )
-        .await?
-        .ok_or(Error::NotFound {
-            resource: "professional profile",
-        })?;
-        self.view(&**client, &reference, row).await
+        // A replica only once it has replayed the caller's own last change.
+        crate::db::read_on!(self.core.db(), Some(principal.user_id), |client| {
+            let row = store::profile(
+                &***client,
+                ProfileKey::Owner(principal.user_id),
+                now_minute(),
+                false,
+            )
+            .await?
+            .ok_or(Error::NotFound {
+                resource: "professional profile",
+            })?;
+            self.view(&***client, &reference, row).await
+        })
     }
 
     /// Runs `change` on the caller's profile, locked, then rewrites its search text from the
@@ -558,6 +564,7 @@ impl<'a> Directory<'a> {
         tx.commit()
             .await
             .map_err(|e| crate::db::error::from_pg(e, "committing a profile change"))?;
+        self.core.wrote(principal);
         Ok(value)
     }
 
@@ -582,6 +589,7 @@ impl<'a> Directory<'a> {
             self.my_profile(principal).await
         }
         .await;
+        self.core.wrote(principal);
         self.core.metrics().operation("profile_update", &result);
         result
     }
@@ -602,14 +610,20 @@ impl<'a> Directory<'a> {
                 action: "verify professionals",
             });
         }
+        let reference = self.reference().await?;
         let client = self.core.db().primary().await?;
         if !store::set_verified(&**client, id, update.verified).await? {
             return Err(Error::NotFound {
                 resource: "professional",
             });
         }
-        drop(client);
-        self.profile(&id.to_string()).await
+        // Read back on the primary: a replica may not have the change yet.
+        let row = store::profile(&**client, ProfileKey::Id(id), now_minute(), false)
+            .await?
+            .ok_or(Error::NotFound {
+                resource: "professional",
+            })?;
+        self.view(&**client, &reference, row).await
     }
 
     /// Adds a service to the caller's profile.
@@ -638,6 +652,7 @@ impl<'a> Directory<'a> {
                 Ok((None, ()))
             })
             .await;
+        self.core.wrote(principal);
         self.core.metrics().operation("service_change", &result);
         result?;
         self.service(principal, id).await
@@ -688,6 +703,7 @@ impl<'a> Directory<'a> {
                 Ok((None, ()))
             })
             .await;
+        self.core.wrote(principal);
         self.core.metrics().operation("service_change", &result);
         result?;
         self.service(principal, id).await
@@ -710,6 +726,7 @@ impl<'a> Directory<'a> {
                 }
             })
             .await;
+        self.core.wrote(principal);
         self.core.metrics().operation("service_change", &result);
         result
     }
@@ -742,6 +759,7 @@ impl<'a> Directory<'a> {
                 .ok_or_else(|| Error::internal("reading a new review", "row vanished"))
         }
         .await;
+        self.core.wrote(principal);
         self.core.metrics().operation("review", &result);
         result
     }
@@ -768,6 +786,7 @@ impl<'a> Directory<'a> {
                 .ok_or(Error::NotFound { resource: "review" })
         }
         .await;
+        self.core.wrote(principal);
         self.core.metrics().operation("review", &result);
         result
     }
@@ -809,6 +828,7 @@ impl<'a> Directory<'a> {
                 .ok_or(Error::NotFound { resource: "review" })
         }
         .await;
+        self.core.wrote(principal);
         self.core.metrics().operation("review_reply", &result);
         result
     }
@@ -826,9 +846,10 @@ impl<'a> Directory<'a> {
         limit: Option<i64>,
     ) -> Result<ReviewPage> {
         let (page, limit) = page_and_limit(page, limit)?;
-        let client = self.core.db().primary().await?;
-        let (id, _) = profile_id(&**client, professional).await?;
-        let (items, total) = store::reviews(&**client, id, sort, limit, (page - 1) * limit).await?;
+        let (items, total) = crate::db::read_on!(self.core.db(), None, |client| {
+            let (id, _) = profile_id(&***client, professional).await?;
+            store::reviews(&***client, id, sort, limit, (page - 1) * limit).await
+        })?;
         Ok(ReviewPage {
             items,
             total,
@@ -972,15 +993,15 @@ impl<'a> Directory<'a> {
         if missing.is_empty() {
             return Ok(());
         }
-        let client = self.core.db().primary().await?;
-        let found = store::similar_words(
-            &**client,
-            &missing,
-            CORRECTION_SIMILARITY,
-            CORRECTIONS_PER_WORD,
-        )
-        .await?;
-        drop(client);
+        let found = crate::db::read_on!(self.core.db(), None, |client| {
+            store::similar_words(
+                &***client,
+                &missing,
+                CORRECTION_SIMILARITY,
+                CORRECTIONS_PER_WORD,
+            )
+            .await
+        })?;
         let mut corrections: Vec<Vec<String>> = vec![Vec::new(); missing.len()];
         for (index, word) in found {
             if let Some(list) = corrections.get_mut(index) {
@@ -1079,16 +1100,17 @@ impl<'a> Directory<'a> {
     }
 
     async fn run_search(&self, spec: &SearchSpec, reference: &Reference) -> Result<SearchPage> {
-        let client = self.core.db().primary().await?;
         let statements = search::statements(spec);
-        // One round trip: the statements are pipelined on the connection.
-        let results = futures_util::future::try_join_all(
-            statements
-                .iter()
-                .map(|statement| store::run(&**client, statement)),
-        )
-        .await?;
-        drop(client);
+        // Public and lag-tolerant: a replica may serve it. One round trip: the statements are
+        // pipelined on the connection.
+        let results = crate::db::read_on!(self.core.db(), None, |client| {
+            futures_util::future::try_join_all(
+                statements
+                    .iter()
+                    .map(|statement| store::run(&***client, statement)),
+            )
+            .await
+        })?;
         let mut rows = Vec::new();
         let mut facet_rows = Vec::new();
         for row in results.into_iter().flatten() {

@@ -529,7 +529,7 @@ async fn post_batch(
     tokio::try_join!(
         metrics.query(
             "wallet.insert_postings",
-            store::insert_postings(&*tx, &new_transactions)
+            store::insert_postings(&*tx, &new_transactions, now)
         ),
         metrics.query(
             "wallet.update_wallets",

@@ -129,6 +129,7 @@ impl Wallets<'_> {
             settlement: false,
         };
         let posted = self.app.ledger().post(intent, key, Effect::None).await;
+        self.app.wrote(principal);
         self.app.metrics().operation("transfer", &posted);
         let view = super::visible_to(posted?, &[from]);
         // The one transaction goes in the response once; each result names it by id (a payroll

@@ -146,7 +146,9 @@ impl Wallets<'_> {
             status: "captured",
             captured: amount,
         };
-        held(self.app.ledger().submit(intent, key, effect).await?)
+        let submitted = self.app.ledger().submit(intent, key, effect).await;
+        self.app.wrote(principal);
+        held(submitted?)
     }
 
     /// Releases an authorised hold (the payer's or the payee's owner).

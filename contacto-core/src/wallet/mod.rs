@@ -144,11 +144,14 @@ impl<'a> Wallets<'a> {
         }
         errors.into_result()?;
         let db = self.app.db().primary().await?;
-        self.q(
-            "wallet.insert_wallet",
-            store::insert_wallet(&**db, principal.user_id, expected, &request.currency),
-        )
-        .await
+        let opened = self
+            .q(
+                "wallet.insert_wallet",
+                store::insert_wallet(&**db, principal.user_id, expected, &request.currency),
+            )
+            .await;
+        self.app.wrote(principal);
+        opened
     }
 
     /// A wallet the caller owns (any wallet, for administrators).
@@ -158,8 +161,18 @@ impl<'a> Wallets<'a> {
     /// [`Error::NotFound`] when it does not exist or is someone else's.
     pub async fn get(&self, principal: &Principal, id: WalletId) -> Result<WalletView> {
         let db = self.app.db().primary().await?;
+        self.owned(&**db, principal, id).await
+    }
+
+    /// A wallet the caller owns, read on `client`.
+    async fn owned(
+        &self,
+        client: &impl tokio_postgres::GenericClient,
+        principal: &Principal,
+        id: WalletId,
+    ) -> Result<WalletView> {
         let wallet = self
-            .q("wallet.wallet_by_id", store::wallet_by_id(&**db, id))
+            .q("wallet.wallet_by_id", store::wallet_by_id(client, id))
             .await?
             .filter(|w| principal.role == Role::Admin || w.owner_id == Some(principal.user_id));
         wallet.ok_or(Error::NotFound { resource: "wallet" })
@@ -196,6 +209,7 @@ impl<'a> Wallets<'a> {
         let result = self
             .transfer_checked(principal, request, idempotency_key)
             .await;
+        self.app.wrote(principal);
         self.app.metrics().operation("transfer", &result);
         result
     }
@@ -295,11 +309,12 @@ impl<'a> Wallets<'a> {
         wallet: WalletId,
         at: time::OffsetDateTime,
     ) -> Result<crate::api::BalanceAt> {
-        self.get(principal, wallet).await?;
-        let db = self.app.db().primary().await?;
-        let posted = self
-            .q("wallet.balance_at", store::balance_at(&**db, wallet, at))
-            .await?;
+        // History: a replica may answer once it has replayed the caller's last write.
+        let posted = crate::db::read_on!(self.app.db(), Some(principal.user_id), |db| {
+            self.owned(&***db, principal, wallet).await?;
+            self.q("wallet.balance_at", store::balance_at(&***db, wallet, at))
+                .await
+        })?;
         Ok(crate::api::BalanceAt {
             wallet_id: wallet,
             at,
@@ -372,8 +387,6 @@ impl<'a> Wallets<'a> {
                 })
             })
             .transpose()?;
-        self.get(principal, wallet).await?;
-        let db = self.app.db().primary().await?;
         let filter = store::HistoryFilter {
             before_seq,
             kind: query.kind.map(TransactionKind::as_str),
@@ -381,9 +394,12 @@ impl<'a> Wallets<'a> {
             to: query.to,
             limit: limit + 1,
         };
-        let mut rows = self
-            .q("wallet.history", store::history(&**db, wallet, &filter))
-            .await?;
+        // Lag-tolerant: a replica may answer once it has replayed the caller's last write.
+        let mut rows = crate::db::read_on!(self.app.db(), Some(principal.user_id), |db| {
+            self.owned(&***db, principal, wallet).await?;
+            self.q("wallet.history", store::history(&***db, wallet, &filter))
+                .await
+        })?;
         let more = rows.len() as i64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(0));
         let next_cursor = more
@@ -486,6 +502,7 @@ impl<'a> Wallets<'a> {
                 ),
             )
             .await;
+        self.app.wrote(principal);
         self.app.metrics().operation("deposit", &result);
         result
     }

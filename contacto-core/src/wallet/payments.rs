@@ -27,6 +27,7 @@ impl Wallets<'_> {
         idempotency_key: Option<&str>,
     ) -> Result<TransactionView> {
         let result = self.pay_checked(principal, request, idempotency_key).await;
+        self.app.wrote(principal);
         self.app.metrics().operation("payment", &result);
         result
     }
@@ -122,6 +123,7 @@ impl Wallets<'_> {
         let result = self
             .refund_checked(principal, payment, request, idempotency_key)
             .await;
+        self.app.wrote(principal);
         self.app.metrics().operation("refund", &result);
         result
     }

@@ -164,10 +164,13 @@ pub(crate) async fn lock_wallets(
         .collect()
 }
 
-/// The database's clock for this transaction: every row of a batch carries the same time.
+/// The batch's posting time: every row of a batch carries it. Read after [`lock_wallets`] on the
+/// same connection (the server runs pipelined statements in order), so it is taken while the batch
+/// holds its wallets' locks: within a wallet, a later entry never has an earlier time, which the
+/// binary search of `ledger_seq_before` (migration V8) relies on.
 pub(crate) async fn transaction_time(client: &impl GenericClient) -> Result<OffsetDateTime> {
     let row = client
-        .query_typed_one("SELECT now()", &[])
+        .query_typed_one("SELECT clock_timestamp()", &[])
         .await
         .db("reading the clock")?;
     Ok(row.get(0))
@@ -187,6 +190,7 @@ pub(crate) struct NewTransaction<'a> {
 pub(crate) async fn insert_postings(
     client: &impl GenericClient,
     transactions: &[NewTransaction<'_>],
+    posted_at: OffsetDateTime,
 ) -> Result<()> {
     if transactions.is_empty() {
         return Ok(());
@@ -196,16 +200,17 @@ pub(crate) async fn insert_postings(
     let currencies: Vec<&str> = transactions.iter().map(|t| t.currency).collect();
     let amounts: Vec<i64> = transactions.iter().map(|t| t.amount).collect();
     let descriptions: Vec<Option<&str>> = transactions.iter().map(|t| t.description).collect();
-    let transaction_params: [(&(dyn ToSql + Sync), Type); 5] = [
+    let transaction_params: [(&(dyn ToSql + Sync), Type); 6] = [
         (&ids, Type::UUID_ARRAY),
         (&kinds, Type::TEXT_ARRAY),
         (&currencies, Type::TEXT_ARRAY),
         (&amounts, Type::INT8_ARRAY),
         (&descriptions, Type::TEXT_ARRAY),
+        (&posted_at, Type::TIMESTAMPTZ),
     ];
     let transactions_written = client.query_typed(
-        "INSERT INTO ledger_transactions (id, kind, currency, amount, description) \
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[])",
+        "INSERT INTO ledger_transactions (id, kind, currency, amount, description, created_at) \
+         SELECT u.*, $6 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[]) u",
         &transaction_params,
     );
     let entries = transactions
@@ -416,7 +421,12 @@ pub(crate) async fn history(
             "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
-             WHERE e.wallet_id = $1 AND ($2::int8 IS NULL OR e.seq < $2) \
+             WHERE e.wallet_id = $1 \
+               AND e.seq < LEAST(coalesce($2::int8, 9223372036854775807), \
+                     CASE WHEN $5::timestamptz IS NULL THEN 9223372036854775807 \
+                          ELSE ledger_seq_before($1, $5) + 1 END) \
+               AND e.seq > CASE WHEN $4::timestamptz IS NULL THEN 0 \
+                                ELSE ledger_seq_before($1, $4) END \
                AND ($3::text IS NULL OR t.kind = $3) \
                AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
                AND ($5::timestamptz IS NULL OR t.created_at < $5) \
@@ -807,8 +817,8 @@ pub(crate) async fn balance_at(
     let row = client
         .query_typed_opt(
             "SELECT e.balance_after FROM ledger_entries e \
-             JOIN ledger_transactions t ON t.id = e.transaction_id \
-             WHERE e.wallet_id = $1 AND t.created_at <= $2 ORDER BY e.seq DESC LIMIT 1",
+             WHERE e.wallet_id = $1 \
+               AND e.seq = ledger_seq_before($1, $2 + interval '1 microsecond')",
             &[(&id.0, Type::UUID), (&at, Type::TIMESTAMPTZ)],
         )
         .await

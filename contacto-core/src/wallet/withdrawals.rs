@@ -28,6 +28,7 @@ impl Wallets<'_> {
         let result = self
             .withdraw_checked(principal, request, idempotency_key)
             .await;
+        self.app.wrote(principal);
         self.app.metrics().operation("withdrawal", &result);
         result
     }

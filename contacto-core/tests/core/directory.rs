@@ -1115,8 +1115,11 @@ async fn every_search_filter_is_served_by_an_index() {
         ))
         .await
         .unwrap();
-    // A fresh handle: its connections start after the setting.
-    let core = db.contacto();
+    // A fresh handle: its connections start after the setting (direct: PgBouncer would hand it
+    // server connections opened before).
+    let core = Contacto::builder(contacto_core::testing::test_config(db.direct_url()))
+        .build()
+        .unwrap();
     let base = SearchQuery::default;
     let near = |sort| SearchQuery {
         lat: Some(33.0),

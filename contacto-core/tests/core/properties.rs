@@ -101,7 +101,7 @@ fn rib(good: bool) -> String {
 async fn snapshot(url: &str) -> String {
     let client = crate::helpers::sql(url).await;
     client
-        .query_one(
+        .query_typed_one(
             "SELECT (SELECT coalesce(string_agg(id::text || posted || '/' || pending || '/' || frozen, ',' ORDER BY id), '') FROM wallets) \
                  || (SELECT count(*)::text FROM ledger_entries)",
             &[],

@@ -503,3 +503,147 @@ async fn the_balance_at_a_past_moment_is_read_back_from_the_entries() {
     assert_eq!(at(posted.created_at).await, 700);
     assert_eq!(at(time::OffsetDateTime::now_utc()).await, 700);
 }
+
+/// Two core handles (two server instances, each with its own batcher) post concurrently to the
+/// same wallets: within each wallet, posting times never go backwards, and every time-based read
+/// (balance at a moment, history within a range), found by binary search on the entries, agrees
+/// with a brute-force reading of the same entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
+    let db = TestDatabase::create().await;
+    let (one, two) = (db.contacto(), db.contacto());
+    // Yacine's wallet is created first, so its id sorts first and batches lock it first.
+    let yacine = user(&one, "yacine@example.dz", Role::Customer).await;
+    let y = wallet(&one, &yacine).await;
+    let (amina, a, karim, k) = crate::helpers::customers(&one).await;
+    assert!(y.0 < a.0 && y.0 < k.0);
+    top_up(&one, &yacine, y, 1_000_000).await;
+    top_up(&one, &amina, a, 1_000_000).await;
+    top_up(&one, &karim, k, 1_000_000).await;
+
+    // The race that would put an earlier time after a later one: a batch on instance one starts,
+    // then waits for Yacine's wallet (locked here); meanwhile instance two, started later, posts
+    // to Amina's wallet and commits; then the first batch gets its locks and posts to Amina's
+    // wallet too, after the second.
+    let mut blocker = crate::helpers::sql(db.url()).await;
+    let hold = blocker.transaction().await.unwrap();
+    hold.execute("SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE", &[&y.0])
+        .await
+        .unwrap();
+    let first = {
+        let one = one.clone();
+        tokio::spawn(async move {
+            one.wallet()
+                .transfer(&yacine, &transfer(y, a, 11), None)
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    two.wallet()
+        .transfer(&karim, &transfer(k, a, 22), None)
+        .await
+        .unwrap();
+    hold.commit().await.unwrap();
+    first.await.unwrap();
+
+    let mut tasks = Vec::new();
+    for i in 0..40_i64 {
+        let core = if i % 2 == 0 { one.clone() } else { two.clone() };
+        let (from, to, owner) = if i % 3 == 0 {
+            (k, a, karim)
+        } else {
+            (a, k, amina)
+        };
+        tasks.push(tokio::spawn(async move {
+            core.wallet()
+                .transfer(&owner, &transfer(from, to, 100 + i), None)
+                .await
+                .unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    let client = crate::helpers::sql(db.url()).await;
+    let rows = client
+        .query(
+            "SELECT e.seq, t.created_at, e.balance_after FROM ledger_entries e \
+             JOIN ledger_transactions t ON t.id = e.transaction_id \
+             WHERE e.wallet_id = $1 ORDER BY e.seq",
+            &[&a.0],
+        )
+        .await
+        .unwrap();
+    let entries: Vec<(i64, time::OffsetDateTime, i64)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(entries.len(), 43);
+    assert!(
+        entries.windows(2).all(|w| w[0].1 <= w[1].1),
+        "posting times go backwards within the wallet: {entries:?}"
+    );
+
+    let micro = time::Duration::microseconds(1);
+    let start = entries[0].1 - time::Duration::seconds(1);
+    let mut moments = vec![start];
+    for (_, at, _) in &entries {
+        moments.extend([*at - micro, *at, *at + micro]);
+    }
+    for moment in &moments {
+        let expected = entries
+            .iter()
+            .rev()
+            .find(|(_, at, _)| at <= moment)
+            .map_or(0, |(_, _, balance)| *balance);
+        let read = one
+            .wallet()
+            .balance_at(&amina, a, *moment)
+            .await
+            .unwrap()
+            .posted;
+        assert_eq!(read, expected, "balance at {moment}");
+    }
+
+    // Ranges between every few moments, read page by page, against a filter of the entries.
+    for (i, from) in moments.iter().enumerate().step_by(7) {
+        let to = moments[(i + 29).min(moments.len() - 1)];
+        let expected: Vec<i64> = entries
+            .iter()
+            .rev()
+            .filter(|(_, at, _)| at >= from && *at < to)
+            .map(|(seq, _, _)| *seq)
+            .collect();
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = one
+                .wallet()
+                .history(
+                    &amina,
+                    a,
+                    &HistoryQuery {
+                        cursor: cursor.clone(),
+                        limit: Some(4),
+                        from: Some(*from),
+                        to: Some(to),
+                        ..HistoryQuery::default()
+                    },
+                )
+                .await
+                .unwrap();
+            seen.extend(page.items.iter().map(|item| item.entries[0].balance_after));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let expected_balances: Vec<Option<i64>> = expected
+            .iter()
+            .map(|seq| Some(entries[usize::try_from(*seq - 1).unwrap()].2))
+            .collect();
+        assert_eq!(seen, expected_balances, "history from {from} to {to}");
+    }
+}

@@ -5,7 +5,8 @@ use std::process::{Command, Output};
 use contacto_client::api::{LoginRequest, Role};
 use contacto_core::testing::TestDatabase;
 
-fn server(db: &TestDatabase, args: &[&str], envs: &[(&str, &str)]) -> Output {
+/// Runs the `contacto-server` binary on `db`, as an operator would.
+pub(crate) fn server(db: &TestDatabase, args: &[&str], envs: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_contacto-server"))
         .args(args)
         .env_clear()

@@ -54,18 +54,7 @@ async fn professional(app: &TestApp, email: &str) -> (Client, Professional) {
 
 /// A client logged in as a fresh administrator.
 async fn admin(app: &TestApp) -> Client {
-    let core = app.db.as_ref().unwrap().contacto();
-    core.identity()
-        .create_admin("ops@example.dz", "an admin passphrase", "Ops")
-        .await
-        .unwrap();
-    let session = app
-        .client
-        .identity()
-        .login("ops@example.dz", "an admin passphrase")
-        .await
-        .unwrap();
-    app.client.with_token(&session.token)
+    app.client.with_token(&app.admin_session().await.token)
 }
 
 #[tokio::test]

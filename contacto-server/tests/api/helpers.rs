@@ -70,6 +70,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A fresh administrator (created through `create_admin`, the only door there is), logged in.
+    pub(crate) async fn admin_session(&self) -> AuthSession {
+        let core = self
+            .db
+            .as_ref()
+            .expect("this app has a test database")
+            .contacto();
+        core.identity()
+            .create_admin("ops@example.dz", "an admin passphrase", "Ops")
+            .await
+            .unwrap();
+        self.client
+            .identity()
+            .login("ops@example.dz", "an admin passphrase")
+            .await
+            .unwrap()
+    }
+
     /// Rows in `table`, read directly from the database.
     pub(crate) async fn count(&self, table: &str) -> i64 {
         let db = self.db.as_ref().expect("this app has a test database");

@@ -6,6 +6,7 @@
     reason = "helpers of tests fail loudly on unexpected errors"
 )]
 
+mod backup;
 mod cli;
 mod client;
 mod contract;
@@ -15,4 +16,5 @@ mod helpers;
 mod identity;
 mod lifecycle;
 mod observability;
+mod operations;
 mod wallet;
