@@ -6,8 +6,8 @@
 //! cargo run --release -p contacto-benches --bin wallet-bench -- --wallets 100000 --seconds 20
 //! ```
 //!
-//! It starts its own durable cluster (fsync and synchronous commit on) in a temporary directory,
-//! or uses `CONTACTO_BENCH_DATABASE_URL` plus `--pgbench-skip` when pointed elsewhere.
+//! It starts its own durable cluster (fsync and synchronous commit on) in a temporary directory
+//! and removes it at the end.
 //!
 //! `--pgbouncer transaction` (or `session`) puts a real PgBouncer between core and PostgreSQL, with
 //! as many server connections as core's pool (`--pgbouncer-pool` to change it); migrations, the
