@@ -39,3 +39,12 @@ pub fn bench_cluster_options(
     ];
     options
 }
+
+/// The checked-out commit, short, for a report's header; empty outside a git checkout.
+pub fn git_sha() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}

@@ -155,11 +155,7 @@ async fn run(args: &Args, cluster: &ManagedPostgres) -> Result<(), BoxError> {
 
 fn print_machine(cluster: &ManagedPostgres) {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let sha = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let sha = contacto_benches::git_sha();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "machine: {cores} cores, load average {}; PostgreSQL programs in {}",

@@ -182,11 +182,7 @@ fn core_on(url: &str, pool: usize) -> Result<Contacto, contacto_core::Error> {
 
 fn print_machine(cluster: &ManagedPostgres) {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let sha = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let sha = contacto_benches::git_sha();
     println!(
         "machine: {cores} cores; PostgreSQL programs in {}",
         cluster.binaries().bin_dir().display()

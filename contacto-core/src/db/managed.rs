@@ -171,24 +171,14 @@ enum Owner {
 
 impl Owner {
     fn detect() -> Result<Self, ManagedError> {
-        let euid = effective_uid()?;
-        if euid != 0 {
-            return Ok(Owner::CurrentUser);
-        }
-        let id = |flag: &str| -> Option<u32> {
-            let out = Command::new("id").args([flag, "postgres"]).output().ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).trim().parse().ok())?
-        };
-        match (id("-u"), id("-g")) {
-            (Some(uid), Some(gid)) => Ok(Owner::SystemUser {
+        Ok(match postgres_user_when_root()? {
+            None => Owner::CurrentUser,
+            Some((uid, gid)) => Owner::SystemUser {
                 name: "postgres".to_owned(),
                 uid,
                 gid,
-            }),
-            _ => Err(ManagedError::NoPostgresUser),
-        }
+            },
+        })
     }
 
     fn name(&self) -> String {
@@ -247,6 +237,28 @@ impl Owner {
             cmd.uid(*uid).gid(*gid);
         }
         cmd
+    }
+}
+
+/// `None` when not running as root; as root, the `(uid, gid)` of the `postgres` system user that
+/// PostgreSQL's programs (and PgBouncer) must run as instead, since they refuse root.
+///
+/// # Errors
+///
+/// [`ManagedError::NoPostgresUser`] as root without that user; the user id cannot be read.
+pub fn postgres_user_when_root() -> Result<Option<(u32, u32)>, ManagedError> {
+    if effective_uid()? != 0 {
+        return Ok(None);
+    }
+    let id = |flag: &str| -> Option<u32> {
+        let out = Command::new("id").args([flag, "postgres"]).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().parse().ok())?
+    };
+    match (id("-u"), id("-g")) {
+        (Some(uid), Some(gid)) => Ok(Some((uid, gid))),
+        _ => Err(ManagedError::NoPostgresUser),
     }
 }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::config::Host;
 
-use crate::db::managed::effective_uid;
+use crate::db::managed::{ManagedError, postgres_user_when_root};
 
 /// The port in the socket's file name: PgBouncer's usual one. The socket lives in a directory of
 /// its own, so two PgBouncers (or a system one) never collide.
@@ -377,22 +377,15 @@ enum Owner {
 
 impl Owner {
     fn detect() -> Result<Self, String> {
-        if effective_uid().map_err(|err| err.to_string())? != 0 {
-            return Ok(Owner::CurrentUser);
-        }
-        let id = |flag: &str| -> Option<u32> {
-            let out = Command::new("id").args([flag, "postgres"]).output().ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).trim().parse().ok())?
-        };
-        match (id("-u"), id("-g")) {
-            (Some(uid), Some(gid)) => Ok(Owner::SystemUser { uid, gid }),
-            _ => Err(
+        match postgres_user_when_root() {
+            Ok(None) => Ok(Owner::CurrentUser),
+            Ok(Some((uid, gid))) => Ok(Owner::SystemUser { uid, gid }),
+            Err(ManagedError::NoPostgresUser) => Err(
                 "running as root, and PgBouncer refuses to run as root: create the `postgres` \
                  system user (installing the postgresql package does) or run as an ordinary user"
                     .to_owned(),
             ),
+            Err(err) => Err(err.to_string()),
         }
     }
 }
