@@ -184,3 +184,9 @@ impl MetricsRecorder {
         self.0.ledger_batch(64, 0.0012);
     }
 }
+
+/// The wallet history statement exactly as the store runs it (`ledger-growth` measures it).
+pub const LEDGER_HISTORY_SQL: &str = crate::wallet::store::HISTORY_SQL;
+
+/// The balance-at-time statement exactly as the store runs it (`ledger-growth` measures it).
+pub const LEDGER_BALANCE_AT_SQL: &str = crate::wallet::store::BALANCE_AT_SQL;

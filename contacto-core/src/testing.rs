@@ -417,6 +417,59 @@ pub fn test_config(url: &str) -> Config {
     }
 }
 
+/// The `X-Contacto-Signature` a payment provider sends with `body`, under [`TEST_WEBHOOK_SECRET`].
+pub fn sign_webhook(body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes())
+        .unwrap_or_else(|err| panic!("an HMAC key of any length is valid: {err}"));
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// Tops `wallet` up by `amount` through the real deposit flow: the owner's deposit, then the
+/// provider's signed webhook confirming it.
+///
+/// # Panics
+///
+/// When either step fails or the deposit is not settled.
+pub async fn top_up(
+    core: &Contacto,
+    owner: &crate::Principal,
+    wallet: crate::api::WalletId,
+    amount: i64,
+) {
+    use crate::api::{DepositMethod, DepositRequest, DepositStatus};
+    let deposit = core
+        .wallet()
+        .deposit(
+            owner,
+            &DepositRequest {
+                wallet_id: wallet,
+                amount,
+                method: DepositMethod::Cib,
+                reference: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|err| panic!("initiating a test deposit: {err}"));
+    let body = serde_json::json!({
+        "deposit_id": deposit.id,
+        "status": "succeeded",
+        "provider_reference": format!("cib-{}", deposit.id),
+    })
+    .to_string();
+    let settled = core
+        .wallet()
+        .deposit_webhook(body.as_bytes(), Some(&sign_webhook(body.as_bytes())))
+        .await
+        .unwrap_or_else(|err| panic!("confirming a test deposit: {err}"));
+    assert_eq!(settled.status, DepositStatus::Succeeded);
+}
+
 /// Drops a database from a thread of its own, so it works in `Drop` inside or outside a runtime.
 fn drop_database_blocking(admin_url: &str, name: &str) {
     let admin_url = admin_url.to_owned();

@@ -424,29 +424,15 @@ struct Layout {
     balance_at: &'static str,
 }
 
-/// `single` is store.rs's SQL verbatim (binary search on `seq` for times, migration V8); `single, V7
+/// `single` is store.rs's SQL itself (`contacto_core::bench`) (binary search on `seq` for times, migration V8); `single, V7
 /// reads` the statements before V8, which walked back from the newest entry; the others filter on
 /// the entry's own `posted_at`.
 const LAYOUTS: [Layout; 4] = [
     Layout {
         name: "single",
         table: "ledger_entries",
-        history: "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
-                    e.amount, e.balance_after \
-             FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
-             WHERE e.wallet_id = $1 \
-               AND e.seq < LEAST(coalesce($2::int8, 9223372036854775807), \
-                     CASE WHEN $5::timestamptz IS NULL THEN 9223372036854775807 \
-                          ELSE ledger_seq_before($1, $5) + 1 END) \
-               AND e.seq > CASE WHEN $4::timestamptz IS NULL THEN 0 \
-                                ELSE ledger_seq_before($1, $4) END \
-               AND ($3::text IS NULL OR t.kind = $3) \
-               AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
-               AND ($5::timestamptz IS NULL OR t.created_at < $5) \
-             ORDER BY e.seq DESC LIMIT $6",
-        balance_at: "SELECT e.balance_after FROM ledger_entries e \
-             WHERE e.wallet_id = $1 \
-               AND e.seq = ledger_seq_before($1, $2 + interval '1 microsecond')",
+        history: contacto_core::bench::LEDGER_HISTORY_SQL,
+        balance_at: contacto_core::bench::LEDGER_BALANCE_AT_SQL,
         history_in_range: None,
     },
     Layout {

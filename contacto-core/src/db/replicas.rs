@@ -227,24 +227,19 @@ impl Replicas {
             replica.lag_ms.store(u64::MAX, Ordering::Relaxed);
             return;
         };
-        let caught_up = {
+        let (caught_up, newest) = {
             let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-            samples
+            let caught_up = samples
                 .iter()
                 .rev()
                 .find(|(_, position)| *position <= replayed)
-                .map(|(at, _)| *at)
+                .map(|(at, _)| *at);
+            (caught_up, samples.back().copied())
         };
         if let Some(at) = caught_up {
             replica.caught_up.fetch_max(at, Ordering::Relaxed);
         }
         let point = replica.caught_up.load(Ordering::Relaxed);
-        let newest = self
-            .samples
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .back()
-            .copied();
         let lag = match newest {
             Some((_, position)) if replayed >= position => 0,
             _ if point == 0 => u64::MAX,

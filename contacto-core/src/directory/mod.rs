@@ -564,6 +564,7 @@ impl<'a> Directory<'a> {
         tx.commit()
             .await
             .map_err(|e| crate::db::error::from_pg(e, "committing a profile change"))?;
+        // Every change to one's own profile commits here: the owner's next reads must see it.
         self.core.wrote(principal);
         Ok(value)
     }
@@ -589,7 +590,6 @@ impl<'a> Directory<'a> {
             self.my_profile(principal).await
         }
         .await;
-        self.core.wrote(principal);
         self.core.metrics().operation("profile_update", &result);
         result
     }
@@ -652,7 +652,6 @@ impl<'a> Directory<'a> {
                 Ok((None, ()))
             })
             .await;
-        self.core.wrote(principal);
         self.core.metrics().operation("service_change", &result);
         result?;
         self.service(principal, id).await
@@ -703,7 +702,6 @@ impl<'a> Directory<'a> {
                 Ok((None, ()))
             })
             .await;
-        self.core.wrote(principal);
         self.core.metrics().operation("service_change", &result);
         result?;
         self.service(principal, id).await
@@ -726,7 +724,6 @@ impl<'a> Directory<'a> {
                 }
             })
             .await;
-        self.core.wrote(principal);
         self.core.metrics().operation("service_change", &result);
         result
     }

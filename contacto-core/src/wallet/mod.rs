@@ -8,7 +8,7 @@ mod holds;
 pub(crate) mod ledger;
 mod payments;
 mod rib;
-mod store;
+pub(crate) mod store;
 mod withdrawals;
 
 use std::future::Future;

@@ -409,16 +409,10 @@ pub(crate) struct HistoryFilter<'a> {
     pub(crate) limit: i64,
 }
 
-/// A wallet's entries newest first, walking its `(wallet_id, seq)` key from a cursor, with the
-/// transactions they belong to. Returns `(seq, view)` pairs.
-pub(crate) async fn history(
-    client: &impl GenericClient,
-    wallet: WalletId,
-    filter: &HistoryFilter<'_>,
-) -> Result<Vec<(i64, TransactionView)>> {
-    let rows = client
-        .query_typed(
-            "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+/// A page of a wallet's history: `$1` wallet, `$2` before this `seq`, `$3` kind, `$4`/`$5` the
+/// time range, `$6` the limit. Times bound the `seq` range by binary search (`ledger_seq_before`,
+/// migration V8); the `created_at` conditions stay as the exact test.
+pub(crate) const HISTORY_SQL: &str = "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
              WHERE e.wallet_id = $1 \
@@ -430,7 +424,23 @@ pub(crate) async fn history(
                AND ($3::text IS NULL OR t.kind = $3) \
                AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
                AND ($5::timestamptz IS NULL OR t.created_at < $5) \
-             ORDER BY e.seq DESC LIMIT $6",
+             ORDER BY e.seq DESC LIMIT $6";
+
+/// A wallet's posted balance at `$2`: the `balance_after` of its last entry at or before it.
+pub(crate) const BALANCE_AT_SQL: &str = "SELECT e.balance_after FROM ledger_entries e \
+             WHERE e.wallet_id = $1 \
+               AND e.seq = ledger_seq_before($1, $2 + interval '1 microsecond')";
+
+/// A wallet's entries newest first, walking its `(wallet_id, seq)` key from a cursor, with the
+/// transactions they belong to. Returns `(seq, view)` pairs.
+pub(crate) async fn history(
+    client: &impl GenericClient,
+    wallet: WalletId,
+    filter: &HistoryFilter<'_>,
+) -> Result<Vec<(i64, TransactionView)>> {
+    let rows = client
+        .query_typed(
+            HISTORY_SQL,
             &[
                 (&wallet.0, Type::UUID),
                 (&filter.before_seq, Type::INT8),
@@ -816,9 +826,7 @@ pub(crate) async fn balance_at(
 ) -> Result<i64> {
     let row = client
         .query_typed_opt(
-            "SELECT e.balance_after FROM ledger_entries e \
-             WHERE e.wallet_id = $1 \
-               AND e.seq = ledger_seq_before($1, $2 + interval '1 microsecond')",
+            BALANCE_AT_SQL,
             &[(&id.0, Type::UUID), (&at, Type::TIMESTAMPTZ)],
         )
         .await

@@ -1,13 +1,9 @@
 //! What the core tests share: users, wallets, funded wallets, raw SQL, request builders.
 
 use contacto_core::api::{
-    DepositMethod, DepositRequest, DepositStatus, OpenWalletRequest, RegisterRequest, Role,
-    TransferRequest, WalletId, WalletType,
+    OpenWalletRequest, RegisterRequest, Role, TransferRequest, WalletId, WalletType,
 };
-use contacto_core::testing::TEST_WEBHOOK_SECRET;
 use contacto_core::{Contacto, Credential, Principal};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 pub(crate) async fn user(core: &Contacto, email: &str, role: Role) -> Principal {
     let session = core
@@ -46,42 +42,7 @@ pub(crate) async fn wallet(core: &Contacto, owner: &Principal) -> WalletId {
         .id
 }
 
-pub(crate) fn sign(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    let bytes = mac.finalize().into_bytes();
-    format!(
-        "sha256={}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
-/// Tops a wallet up through the real deposit flow: initiate, then the provider's signed webhook.
-pub(crate) async fn top_up(core: &Contacto, owner: &Principal, wallet: WalletId, amount: i64) {
-    let deposit = core
-        .wallet()
-        .deposit(
-            owner,
-            &DepositRequest {
-                wallet_id: wallet,
-                amount,
-                method: DepositMethod::Cib,
-                reference: None,
-            },
-        )
-        .await
-        .unwrap();
-    let body = serde_json::to_vec(&serde_json::json!({
-        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": format!("cib-{}", deposit.id)
-    }))
-    .unwrap();
-    let settled = core
-        .wallet()
-        .deposit_webhook(&body, Some(&sign(&body)))
-        .await
-        .unwrap();
-    assert_eq!(settled.status, DepositStatus::Succeeded);
-}
+pub(crate) use contacto_core::testing::{sign_webhook as sign, top_up};
 
 pub(crate) fn transfer(from: WalletId, to: WalletId, amount: i64) -> TransferRequest {
     TransferRequest {

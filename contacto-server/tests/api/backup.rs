@@ -10,12 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use contacto_core::api::{
-    DepositMethod, DepositRequest, OpenWalletRequest, RegisterRequest, Role, TransferRequest,
-    WalletId, WalletType,
+    OpenWalletRequest, RegisterRequest, Role, TransferRequest, WalletId, WalletType,
 };
-use contacto_core::testing::{TEST_WEBHOOK_SECRET, TestDatabase};
+use contacto_core::testing::TestDatabase;
 use contacto_core::{Contacto, Principal};
-use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -148,30 +146,7 @@ async fn funded_customer(core: &Contacto, email: &str, amount: i64) -> (Principa
         .await
         .unwrap()
         .id;
-    let deposit = core
-        .wallet()
-        .deposit(
-            &owner,
-            &DepositRequest {
-                wallet_id: wallet,
-                amount,
-                method: DepositMethod::Cib,
-                reference: None,
-            },
-        )
-        .await
-        .unwrap();
-    let body = serde_json::to_vec(&serde_json::json!({
-        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": format!("cib-{}", deposit.id)
-    }))
-    .unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(TEST_WEBHOOK_SECRET.as_bytes()).unwrap();
-    mac.update(&body);
-    let signature = format!("sha256={}", hex(&mac.finalize().into_bytes()));
-    core.wallet()
-        .deposit_webhook(&body, Some(&signature))
-        .await
-        .unwrap();
+    contacto_core::testing::top_up(core, &owner, wallet, amount).await;
     (owner, wallet)
 }
 
