@@ -63,11 +63,15 @@ pub struct DatabaseConfig {
     pub replica_max_lag: Duration,
     /// How often each replica's lag and health are checked.
     pub replica_check_interval: Duration,
+    /// Whether the ledger may prepare its statements once per connection instead of planning
+    /// them for every batch. Turn it off behind a pooler that hands a client's statements to
+    /// different server sessions, such as PgBouncer before 1.21 in transaction mode.
+    pub prepared_statements: bool,
 }
 
 impl DatabaseConfig {
     /// Defaults for `url`: 16 connections, 5 s to connect or wait, 30 s per statement, no replicas
-    /// (with replicas: 2 s of lag at most, checked every 250 ms).
+    /// (with replicas: 2 s of lag at most, checked every 250 ms), prepared statements on.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: SecretString::from(url.into()),
@@ -78,6 +82,7 @@ impl DatabaseConfig {
             replicas: Vec::new(),
             replica_max_lag: Duration::from_secs(2),
             replica_check_interval: Duration::from_millis(250),
+            prepared_statements: true,
         }
     }
 }

@@ -390,10 +390,13 @@ impl Drop for TestDatabase {
 }
 
 /// A configuration for tests: a small pool, a random token secret, and argon2id at a cost low
-/// enough for hundreds of registrations per test run (still argon2id, still salted).
+/// enough for hundreds of registrations per test run (still argon2id, still salted). With
+/// `CONTACTO_TEST_PGBOUNCER=transaction`, prepared statements are off, as they must be behind
+/// PgBouncer 1.18 in transaction mode.
 pub fn test_config(url: &str) -> Config {
     let mut database = DatabaseConfig::new(url);
     database.pool_max_size = TEST_POOL_MAX_SIZE;
+    database.prepared_statements = !matches!(pgbouncer_mode(), Ok(Some(PoolMode::Transaction)));
     database.connect_timeout = Duration::from_secs(2);
     database.wait_timeout = Duration::from_secs(5);
     let mut auth = AuthConfig::new(format!(

@@ -20,6 +20,7 @@
 //! | `CONTACTO_DB_CONNECT_TIMEOUT_MS` | `5000` | opening one connection |
 //! | `CONTACTO_DB_WAIT_TIMEOUT_MS` | `5000` | waiting for a pooled connection (then 503) |
 //! | `CONTACTO_DB_STATEMENT_TIMEOUT_MS` | `30000` | per statement; `0` for none |
+//! | `CONTACTO_DB_PREPARED_STATEMENTS` | `true` | the ledger prepares its statements once per connection; `false` behind PgBouncer before 1.21 in transaction mode |
 //! | `CONTACTO_SLOW_QUERY_MS` | none: `250` in the managed cluster | managed cluster's `log_min_duration_statement`: statements slower are logged (`0` all, `-1` none); for another server, a warning at start-up if it differs |
 //! | `CONTACTO_MIGRATE_ON_START` | `true` | apply migrations when serving starts |
 //! | `CONTACTO_BODY_LIMIT_BYTES` | `1048576` | largest request body (413 beyond) |
@@ -93,6 +94,7 @@ pub struct ServerConfig {
     pub db_connect_timeout_ms: u64,
     pub db_wait_timeout_ms: u64,
     pub db_statement_timeout_ms: u64,
+    pub db_prepared_statements: bool,
     pub slow_query_ms: Option<i64>,
     pub migrate_on_start: bool,
     pub body_limit_bytes: usize,
@@ -130,6 +132,7 @@ impl Default for ServerConfig {
             db_connect_timeout_ms: 5000,
             db_wait_timeout_ms: 5000,
             db_statement_timeout_ms: 30_000,
+            db_prepared_statements: true,
             slow_query_ms: None,
             migrate_on_start: true,
             body_limit_bytes: crate::app::DEFAULT_BODY_LIMIT_BYTES,
@@ -285,6 +288,7 @@ impl ServerConfig {
         database.replicas = self.replica_urls();
         database.replica_max_lag = Duration::from_millis(self.db_replica_max_lag_ms);
         database.replica_check_interval = Duration::from_millis(self.db_replica_check_interval_ms);
+        database.prepared_statements = self.db_prepared_statements;
         database
     }
 
@@ -448,6 +452,26 @@ mod tests {
             );
             assert_eq!(core.replica_max_lag, Duration::from_millis(750));
             assert!(ServerConfig::default().database("x").replicas.is_empty());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn prepared_statements_can_be_turned_off_for_a_transaction_pooler() {
+        Jail::expect_with(|jail| {
+            assert!(
+                ServerConfig::load(None)
+                    .unwrap()
+                    .database("x")
+                    .prepared_statements
+            );
+            jail.set_env("CONTACTO_DB_PREPARED_STATEMENTS", "false");
+            assert!(
+                !ServerConfig::load(None)
+                    .unwrap()
+                    .database("x")
+                    .prepared_statements
+            );
             Ok(())
         });
     }

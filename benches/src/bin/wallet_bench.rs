@@ -70,6 +70,17 @@ struct Args {
     /// order, each window `--seconds` long.
     #[arg(long, requires = "pgbouncer")]
     compare_direct: bool,
+    /// Plan the ledger's statements for every batch instead of preparing them once per
+    /// connection (always so with `--pgbouncer transaction`, for both ways of `--compare-direct`).
+    #[arg(long)]
+    no_prepared_statements: bool,
+}
+
+impl Args {
+    /// Whether core may prepare its statements: not behind PgBouncer 1.18 in transaction mode.
+    fn prepared_statements(&self) -> bool {
+        !self.no_prepared_statements && self.pgbouncer != Some(PoolMode::Transaction)
+    }
 }
 
 /// Each funded wallet's starting balance, in centimes: far more than the load can drain, so every
@@ -100,7 +111,7 @@ async fn run(
 
     cluster.ensure_database("contacto").await?;
     let url = cluster.connection_string("contacto");
-    let direct = core_on(&url, args.pool)?;
+    let direct = core_on(&url, args.pool, args.prepared_statements())?;
     // Migrations take a session-level lock, so they go direct (docs/OPERATIONS.md, PgBouncer).
     direct.migrate().await?;
     let pgbouncer = match args.pgbouncer {
@@ -114,7 +125,11 @@ async fn run(
         None => None,
     };
     let core = match &pgbouncer {
-        Some(pgbouncer) => core_on(&pgbouncer.url("contacto"), args.pool)?,
+        Some(pgbouncer) => core_on(
+            &pgbouncer.url("contacto"),
+            args.pool,
+            args.prepared_statements(),
+        )?,
         None => direct.clone(),
     };
     eprintln!("creating and funding {} wallets ...", args.wallets);
@@ -166,9 +181,10 @@ async fn run(
 }
 
 /// Core on `url`, with the benchmark's pool and no daily limit in the way.
-fn core_on(url: &str, pool: usize) -> Result<Contacto, contacto_core::Error> {
+fn core_on(url: &str, pool: usize, prepared: bool) -> Result<Contacto, contacto_core::Error> {
     let mut database = DatabaseConfig::new(url);
     database.pool_max_size = pool;
+    database.prepared_statements = prepared;
     Contacto::builder(Config {
         database,
         auth: AuthConfig::new("a benchmark secret of at least 32 bytes"),
@@ -458,6 +474,14 @@ fn report_figures(
         ),
         None => println!("connected directly, a pool of {}", args.pool),
     }
+    println!(
+        "ledger statements          {}",
+        if args.prepared_statements() {
+            "prepared once per connection, for batches of up to 16 operations"
+        } else {
+            "planned for every batch"
+        }
+    );
     println!(
         "library transfers/s        {rate:>10.0}   = {:.2} x P   (target >= 10 x P)",
         rate / p

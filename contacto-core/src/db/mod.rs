@@ -1,11 +1,14 @@
 //! PostgreSQL plumbing shared by every feature: the connection pools, the mapping of database
 //! failures to domain errors, migrations, and the managed local cluster.
 //!
-//! Stores run every statement through `query_typed` (one round trip, unnamed statement), so nothing
-//! relies on a named prepared statement outliving its transaction: the same code runs on a direct
-//! connection and behind PgBouncer in transaction-pooling mode.
+//! Stores run their statements through `query_typed` (one round trip, unnamed statement), so they
+//! do not rely on a named prepared statement outliving its transaction: the same code runs on a
+//! direct connection and behind PgBouncer in transaction-pooling mode. The one exception is the
+//! ledger's batches (`hot`), which prepare their statements once per connection unless
+//! [`DatabaseConfig::prepared_statements`](crate::DatabaseConfig::prepared_statements) is off.
 
 pub(crate) mod error;
+pub(crate) mod hot;
 pub mod managed;
 mod migrate;
 mod pool;

@@ -19,6 +19,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) struct Db {
     primary: Pool,
     replicas: Option<Arc<Replicas>>,
+    prepared_statements: bool,
 }
 
 /// One pool to `url`; `field` names the setting in errors.
@@ -77,7 +78,11 @@ impl Db {
                 config.replica_check_interval,
             )))
         };
-        Ok(Self { primary, replicas })
+        Ok(Self {
+            primary,
+            replicas,
+            prepared_statements: config.prepared_statements,
+        })
     }
 
     /// The primary pool's size, open and idle connections, and waiting requests.
@@ -88,6 +93,15 @@ impl Db {
     /// A connection to the primary, for writes and reads that must see them.
     pub(crate) async fn primary(&self) -> Result<Object> {
         self.primary.get().await.map_err(from_pool)
+    }
+
+    /// A connection to the primary for one of the ledger's batches (`super::hot`); `small` says
+    /// whether the batch may use prepared statements.
+    pub(crate) async fn hot(&self, small: bool) -> Result<super::hot::Hot> {
+        Ok(super::hot::Hot::new(
+            self.primary().await?,
+            small && self.prepared_statements,
+        ))
     }
 
     /// Notes that `user`'s write was acknowledged: their reads go to the primary until a replica

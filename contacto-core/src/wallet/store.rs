@@ -13,7 +13,102 @@ use crate::api::{
     TransactionKind, TransactionView, UserId, WalletId, WalletMismatch, WalletType, WalletView,
 };
 use crate::db::error::PgResultExt;
+use crate::db::hot::{Hot, HotStatement};
 use crate::error::{Error, Result};
+
+/// The statements of a ledger batch, prepared once per connection when prepared statements are on
+/// (`crate::db::hot`).
+pub(crate) const BATCH_STATEMENTS: &[HotStatement] = &[
+    LOCK_WALLETS,
+    CLOCK,
+    IDEMPOTENCY_RECORDS,
+    INSERT_TRANSACTIONS,
+    INSERT_ENTRIES,
+    UPDATE_WALLETS,
+    INSERT_IDEMPOTENCY_RECORDS,
+    INSERT_PAYMENTS,
+];
+
+const LOCK_WALLETS: HotStatement = (
+    "SELECT id, currency, posted, pending, may_go_negative, frozen, verification_level, \
+            entry_count, outgoing_day, outgoing_minor, owner_id \
+     FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    &[Type::UUID_ARRAY],
+);
+
+const CLOCK: HotStatement = ("SELECT clock_timestamp()", &[]);
+
+const IDEMPOTENCY_RECORDS: HotStatement = (
+    "SELECT i.caller_id, i.key, i.request_hash, i.outcome FROM idempotency_keys i \
+     JOIN unnest($1::uuid[], $2::text[]) AS k(caller_id, key) \
+       ON i.caller_id = k.caller_id AND i.key = k.key",
+    &[Type::UUID_ARRAY, Type::TEXT_ARRAY],
+);
+
+const INSERT_TRANSACTIONS: HotStatement = (
+    "INSERT INTO ledger_transactions (id, kind, currency, amount, description, created_at) \
+     SELECT u.*, $6 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[]) u",
+    &[
+        Type::UUID_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TIMESTAMPTZ,
+    ],
+);
+
+const INSERT_ENTRIES: HotStatement = (
+    "INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+     SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::int8[])",
+    &[
+        Type::UUID_ARRAY,
+        Type::INT8_ARRAY,
+        Type::UUID_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+    ],
+);
+
+const UPDATE_WALLETS: HotStatement = (
+    "UPDATE wallets w SET posted = v.posted, pending = v.pending, entry_count = v.entry_count, \
+       outgoing_day = v.outgoing_day, outgoing_minor = v.outgoing_minor \
+     FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::date[], $6::int8[]) \
+       AS v(id, posted, pending, entry_count, outgoing_day, outgoing_minor) \
+     WHERE w.id = v.id",
+    &[
+        Type::UUID_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+        Type::DATE_ARRAY,
+        Type::INT8_ARRAY,
+    ],
+);
+
+const INSERT_IDEMPOTENCY_RECORDS: HotStatement = (
+    "INSERT INTO idempotency_keys (caller_id, key, request_hash, outcome) \
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[])",
+    &[
+        Type::UUID_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::BYTEA_ARRAY,
+        Type::BYTEA_ARRAY,
+    ],
+);
+
+const INSERT_PAYMENTS: HotStatement = (
+    "INSERT INTO payments (id, payer_wallet_id, merchant_wallet_id, currency, amount, fee) \
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int8[], $6::int8[])",
+    &[
+        Type::UUID_ARRAY,
+        Type::UUID_ARRAY,
+        Type::UUID_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+    ],
+);
 
 const WALLET_COLUMNS: &str =
     "id, owner_id, kind, currency, posted, pending, frozen, verification_level, created_at";
@@ -131,16 +226,11 @@ pub(crate) async fn system_wallet(
 /// Locks `ids` (sorted, so concurrent batches always lock in the same order and cannot deadlock)
 /// and returns their states; unknown ids are simply absent.
 pub(crate) async fn lock_wallets(
-    client: &impl GenericClient,
+    client: &Hot,
     ids: &[Uuid],
 ) -> Result<BTreeMap<WalletId, WalletState>> {
     let rows = client
-        .query_typed(
-            "SELECT id, currency, posted, pending, may_go_negative, frozen, verification_level, \
-                    entry_count, outgoing_day, outgoing_minor, owner_id \
-             FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-            &[(&ids, Type::UUID_ARRAY)],
-        )
+        .query(LOCK_WALLETS.0, &[(&ids, Type::UUID_ARRAY)])
         .await
         .db("locking wallets")?;
     rows.iter()
@@ -168,12 +258,12 @@ pub(crate) async fn lock_wallets(
 /// same connection (the server runs pipelined statements in order), so it is taken while the batch
 /// holds its wallets' locks: within a wallet, a later entry never has an earlier time, which the
 /// binary search of `ledger_seq_before` (migration V8) relies on.
-pub(crate) async fn transaction_time(client: &impl GenericClient) -> Result<OffsetDateTime> {
-    let row = client
-        .query_typed_one("SELECT clock_timestamp()", &[])
-        .await
-        .db("reading the clock")?;
-    Ok(row.get(0))
+pub(crate) async fn transaction_time(client: &Hot) -> Result<OffsetDateTime> {
+    let rows = client.query(CLOCK.0, &[]).await.db("reading the clock")?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Error::internal("reading the clock", "no row"))?;
+    decode(row.try_get(0))
 }
 
 /// A posted transaction, ready to write.
@@ -188,7 +278,7 @@ pub(crate) struct NewTransaction<'a> {
 
 /// Writes transactions and their entries with two set-based statements, whatever their number.
 pub(crate) async fn insert_postings(
-    client: &impl GenericClient,
+    client: &Hot,
     transactions: &[NewTransaction<'_>],
     posted_at: OffsetDateTime,
 ) -> Result<()> {
@@ -208,11 +298,7 @@ pub(crate) async fn insert_postings(
         (&descriptions, Type::TEXT_ARRAY),
         (&posted_at, Type::TIMESTAMPTZ),
     ];
-    let transactions_written = client.query_typed(
-        "INSERT INTO ledger_transactions (id, kind, currency, amount, description, created_at) \
-         SELECT u.*, $6 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[]) u",
-        &transaction_params,
-    );
+    let transactions_written = client.query(INSERT_TRANSACTIONS.0, &transaction_params);
     let entries = transactions
         .iter()
         .flat_map(|t| t.entries.iter().map(move |e| (t.id, e)));
@@ -232,11 +318,7 @@ pub(crate) async fn insert_postings(
         (&entry_amounts, Type::INT8_ARRAY),
         (&balances, Type::INT8_ARRAY),
     ];
-    let entries_written = client.query_typed(
-        "INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
-         SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::int8[])",
-        &entry_params,
-    );
+    let entries_written = client.query(INSERT_ENTRIES.0, &entry_params);
     // Pipelined: both statements leave in one round trip, and the server runs them in order, so
     // the entries' foreign keys find their transactions.
     let (transactions, entries) = tokio::join!(transactions_written, entries_written);
@@ -247,7 +329,7 @@ pub(crate) async fn insert_postings(
 
 /// Writes the new states of the wallets a batch changed, in one statement.
 pub(crate) async fn update_wallets(
-    client: &impl GenericClient,
+    client: &Hot,
     states: &[(WalletId, &WalletState)],
 ) -> Result<()> {
     if states.is_empty() {
@@ -260,12 +342,8 @@ pub(crate) async fn update_wallets(
     let days: Vec<Option<Date>> = states.iter().map(|(_, s)| s.outgoing_day).collect();
     let outgoing: Vec<i64> = states.iter().map(|(_, s)| s.outgoing_minor).collect();
     client
-        .query_typed(
-            "UPDATE wallets w SET posted = v.posted, pending = v.pending, entry_count = v.entry_count, \
-               outgoing_day = v.outgoing_day, outgoing_minor = v.outgoing_minor \
-             FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::date[], $6::int8[]) \
-               AS v(id, posted, pending, entry_count, outgoing_day, outgoing_minor) \
-             WHERE w.id = v.id",
+        .query(
+            UPDATE_WALLETS.0,
             &[
                 (&ids, Type::UUID_ARRAY),
                 (&posted, Type::INT8_ARRAY),
@@ -288,7 +366,7 @@ pub(crate) struct StoredKey {
 
 /// The records of `(caller, key)` pairs that exist.
 pub(crate) async fn idempotency_records(
-    client: &impl GenericClient,
+    client: &Hot,
     keys: &[(Uuid, &str)],
 ) -> Result<BTreeMap<(Uuid, String), StoredKey>> {
     if keys.is_empty() {
@@ -297,10 +375,8 @@ pub(crate) async fn idempotency_records(
     let callers: Vec<Uuid> = keys.iter().map(|(c, _)| *c).collect();
     let names: Vec<&str> = keys.iter().map(|(_, k)| *k).collect();
     let rows = client
-        .query_typed(
-            "SELECT i.caller_id, i.key, i.request_hash, i.outcome FROM idempotency_keys i \
-             JOIN unnest($1::uuid[], $2::text[]) AS k(caller_id, key) \
-               ON i.caller_id = k.caller_id AND i.key = k.key",
+        .query(
+            IDEMPOTENCY_RECORDS.0,
             &[(&callers, Type::UUID_ARRAY), (&names, Type::TEXT_ARRAY)],
         )
         .await
@@ -321,7 +397,7 @@ pub(crate) async fn idempotency_records(
 
 /// Records outcomes under their keys, in one statement.
 pub(crate) async fn insert_idempotency_records(
-    client: &impl GenericClient,
+    client: &Hot,
     records: &[(Uuid, &str, &[u8], &[u8])],
 ) -> Result<()> {
     if records.is_empty() {
@@ -332,9 +408,8 @@ pub(crate) async fn insert_idempotency_records(
     let hashes: Vec<&[u8]> = records.iter().map(|r| r.2).collect();
     let outcomes: Vec<&[u8]> = records.iter().map(|r| r.3).collect();
     client
-        .query_typed(
-            "INSERT INTO idempotency_keys (caller_id, key, request_hash, outcome) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[])",
+        .query(
+            INSERT_IDEMPOTENCY_RECORDS.0,
             &[
                 (&callers, Type::UUID_ARRAY),
                 (&keys, Type::TEXT_ARRAY),
@@ -735,10 +810,7 @@ pub(crate) struct NewPayment {
 }
 
 /// Records a batch's payments in one statement.
-pub(crate) async fn insert_payments(
-    client: &impl GenericClient,
-    payments: &[NewPayment],
-) -> Result<()> {
+pub(crate) async fn insert_payments(client: &Hot, payments: &[NewPayment]) -> Result<()> {
     if payments.is_empty() {
         return Ok(());
     }
@@ -749,9 +821,8 @@ pub(crate) async fn insert_payments(
     let amounts: Vec<i64> = payments.iter().map(|p| p.amount).collect();
     let fees: Vec<i64> = payments.iter().map(|p| p.fee).collect();
     client
-        .query_typed(
-            "INSERT INTO payments (id, payer_wallet_id, merchant_wallet_id, currency, amount, fee) \
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int8[], $6::int8[])",
+        .query(
+            INSERT_PAYMENTS.0,
             &[
                 (&ids, Type::UUID_ARRAY),
                 (&payers, Type::UUID_ARRAY),

@@ -33,6 +33,8 @@ fn through(db: &TestDatabase, mode: PoolMode) -> (PgBouncer, Contacto) {
     let bouncer = PgBouncer::start(db.direct_url(), options(mode)).unwrap();
     let mut config = test_config(&bouncer.url(db.name()));
     config.database.pool_max_size = CORE_POOL_MAX_SIZE;
+    // PgBouncer 1.18 does not keep a client's prepared statements across transactions.
+    config.database.prepared_statements = mode == PoolMode::Session;
     let core = Contacto::builder(config).build().unwrap();
     (bouncer, core)
 }
@@ -294,6 +296,40 @@ async fn a_session_lock_taken_through_transaction_pooling_outlives_its_unlock() 
         holders,
         [locked_on],
         "the lock is still held by the first server connection"
+    );
+}
+
+/// Why `DatabaseConfig::prepared_statements` is off behind transaction pooling: a statement
+/// prepared in one transaction lives on that transaction's server connection, and the next
+/// transaction of the same client may get another one, which never heard of it.
+#[tokio::test]
+async fn a_statement_prepared_through_transaction_pooling_is_lost_with_its_server_connection() {
+    let db = TestDatabase::create().await;
+    let bouncer = PgBouncer::start(db.direct_url(), options(PoolMode::Transaction)).unwrap();
+    let url = bouncer.url(db.name());
+    let client = sql(&url).await;
+    let statement = client.prepare("SELECT pg_backend_pid()").await.unwrap();
+    let prepared_on: i32 = client.query(&statement, &[]).await.unwrap()[0].get(0);
+    // Keep the server connection that has the statement busy in another client's transaction.
+    let (first, second) = (sql(&url).await, sql(&url).await);
+    let mut holders = Vec::new();
+    for other in [&first, &second] {
+        other.batch_execute("BEGIN").await.unwrap();
+        let pid: i32 = other
+            .query_typed("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()[0]
+            .get(0);
+        holders.push((other, pid));
+    }
+    let (free, _) = holders.iter().find(|(_, pid)| *pid != prepared_on).unwrap();
+    free.batch_execute("COMMIT").await.unwrap();
+
+    let err = client.query(&statement, &[]).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::INVALID_SQL_STATEMENT_NAME),
+        "{err}"
     );
 }
 
