@@ -12,7 +12,9 @@
 //! fixed table of slots; two users sharing a slot only cost an extra primary read). A read on a
 //! caller's behalf goes to a replica only if the replica's caught-up point is later than that
 //! caller's last write; otherwise it goes to the primary. Public reads (no caller) accept any
-//! replica in rotation.
+//! replica in rotation. This needs `synchronous_commit` at `local` or above on the primary: with
+//! `off`, a commit is acknowledged before its WAL is written, so a sample taken after the
+//! acknowledgement may not include it yet.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -658,24 +658,26 @@ pub(crate) async fn settle_deposit(
     Ok(!rows.is_empty())
 }
 
-/// Transactions whose entries do not sum to zero, and how many were checked.
+/// Transactions whose entries do not sum to zero or are fewer than two, and entries naming a
+/// transaction that does not exist (listed under that id); and how many transactions were checked.
 pub(crate) async fn unbalanced_transactions(
     client: &impl GenericClient,
 ) -> Result<(Vec<TransactionId>, i64)> {
     let rows = client
         .query_typed(
-            "SELECT t.id, coalesce(sum(e.amount), 0)::int8 AS total, count(e.*) AS entries, \
-                    count(*) OVER () AS checked \
-             FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id \
-             GROUP BY t.id",
+            "SELECT coalesce(t.id, e.transaction_id), coalesce(sum(e.amount), 0)::int8 AS total, \
+                    count(e.*) AS entries, bool_or(t.id IS NULL) AS orphaned, \
+                    sum((NOT bool_or(t.id IS NULL))::int4) OVER ()::int8 AS checked \
+             FROM ledger_transactions t FULL JOIN ledger_entries e ON e.transaction_id = t.id \
+             GROUP BY coalesce(t.id, e.transaction_id)",
             &[],
         )
         .await
         .db("checking transactions")?;
-    let checked = rows.first().map_or(0, |r| r.get::<_, i64>(3));
+    let checked = rows.first().map_or(0, |r| r.get::<_, i64>(4));
     let unbalanced = rows
         .iter()
-        .filter(|r| r.get::<_, i64>(1) != 0 || r.get::<_, i64>(2) < 2)
+        .filter(|r| r.get::<_, i64>(1) != 0 || r.get::<_, i64>(2) < 2 || r.get::<_, bool>(3))
         .map(|r| TransactionId(r.get(0)))
         .collect();
     Ok((unbalanced, checked))

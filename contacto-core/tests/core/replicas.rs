@@ -33,6 +33,10 @@ impl Drop for Pair {
 fn options(root: PathBuf) -> ClusterOptions {
     let mut options = ClusterOptions::new(root);
     options.durable = false;
+    // Read-your-writes needs a commit's WAL written before it is acknowledged (docs/OPERATIONS.md).
+    options
+        .settings
+        .push(("synchronous_commit".into(), "on".into()));
     options.max_connections = 60;
     options
 }

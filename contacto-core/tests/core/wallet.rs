@@ -309,6 +309,82 @@ async fn ledger_rows_cannot_be_changed_or_deleted() {
     }
 }
 
+/// The database checks each statement's entries: every entry names an existing transaction (a
+/// foreign key), and a transaction gets two or more entries that sum to zero (migration V9).
+#[tokio::test]
+async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let client = crate::helpers::sql(db.url()).await;
+    let posting = |entries: &str| {
+        format!(
+            "BEGIN; \
+             INSERT INTO ledger_transactions (id, kind, currency, amount) \
+               VALUES ('00000000-0000-7000-8000-0000000000aa', 'transfer', 'DZD', 100); \
+             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+               VALUES {entries}; \
+             ROLLBACK;"
+        )
+    };
+    let txn = "'00000000-0000-7000-8000-0000000000aa'";
+    let (a, k) = (format!("'{}'", a.0), format!("'{}'", k.0));
+    for (entries, constraint) in [
+        (
+            format!("({a}, 1, {txn}, -100, -100), ({k}, 1, {txn}, 90, 90)"),
+            "ledger_transaction_balanced",
+        ),
+        (
+            format!("({a}, 1, {txn}, -100, -100)"),
+            "ledger_transaction_balanced",
+        ),
+        (
+            format!(
+                "({a}, 1, {txn}, -100, -100), ({k}, 1, {txn}, 100, 100), \
+                 ({a}, 2, '00000000-0000-7000-8000-0000000000bb', -5, -105), \
+                 ({k}, 2, '00000000-0000-7000-8000-0000000000bb', 5, 105)"
+            ),
+            "ledger_entries_transaction_fkey",
+        ),
+    ] {
+        let err = client.batch_execute(&posting(&entries)).await.unwrap_err();
+        let constraint_hit = err.as_db_error().and_then(|e| e.constraint());
+        assert_eq!(constraint_hit, Some(constraint), "{entries}: {err:?}");
+        client.batch_execute("ROLLBACK").await.unwrap();
+    }
+    // The same statement with balanced entries goes through (and is rolled back).
+    client
+        .batch_execute(&posting(&format!(
+            "({a}, 1, {txn}, -100, -100), ({k}, 1, {txn}, 100, 100)"
+        )))
+        .await
+        .unwrap();
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+
+    // Entries that slipped past the checks (triggers and foreign keys off, as a data load with
+    // `session_replication_role = replica` does) are reported by reconciliation.
+    client
+        .batch_execute(&format!(
+            "SET session_replication_role = replica; \
+             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+               VALUES ({a}, 1, {txn}, -100, -100), ({k}, 1, {txn}, 100, 100); \
+             SET session_replication_role = origin;"
+        ))
+        .await
+        .unwrap();
+    let report = core.wallet().reconcile(None).await.unwrap();
+    assert!(!report.balanced);
+    assert_eq!(
+        report.unbalanced_transactions,
+        [contacto_core::api::TransactionId(
+            "00000000-0000-7000-8000-0000000000aa".parse().unwrap()
+        )]
+    );
+    assert_eq!(report.transactions_checked, 0);
+}
+
 #[tokio::test]
 async fn transfers_reach_a_user_by_email_or_phone() {
     let db = TestDatabase::create().await;
