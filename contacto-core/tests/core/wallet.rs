@@ -385,6 +385,101 @@ async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction
     assert_eq!(report.transactions_checked, 0);
 }
 
+/// Batches that fail, with `BEGIN` sent with their reads and `COMMIT` with their writes
+/// (`db::hot`): a write refused after the commit was sent, and reads refused before it. Nothing of
+/// them stays, no connection goes back to the pool inside a transaction (a pooled connection left
+/// in one shows as `idle in transaction`), and the next operations post normally.
+#[tokio::test]
+async fn a_batch_that_fails_writing_leaves_no_trace_and_no_open_transaction() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    top_up(&core, &amina, a, 10_000).await;
+    let client = crate::helpers::sql(db.url()).await;
+    client
+        .batch_execute(
+            "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN \
+               IF EXISTS (SELECT 1 FROM new_keys WHERE key LIKE 'boom%') THEN \
+                 RAISE EXCEPTION 'refused for the test'; \
+               END IF; \
+               RETURN NULL; \
+             END $$; \
+             CREATE TRIGGER refuse_boom AFTER INSERT ON idempotency_keys \
+               REFERENCING NEW TABLE AS new_keys \
+               FOR EACH STATEMENT EXECUTE FUNCTION refuse_boom();",
+        )
+        .await
+        .unwrap();
+    // Small batches (prepared statements) and large ones (planned), each failing as a whole.
+    for count in [1, 40] {
+        let attempts = (0..count).map(|i| {
+            let core = core.clone();
+            async move {
+                core.wallet()
+                    .transfer(
+                        &amina,
+                        &transfer(a, k, 100),
+                        Some(&format!("boom-{count}-{i}")),
+                    )
+                    .await
+            }
+        });
+        for result in futures_util::future::join_all(attempts).await {
+            let err = result.unwrap_err();
+            assert_eq!(err.kind(), contacto_core::ErrorKind::Internal, "{err:?}");
+        }
+    }
+    // A batch that fails before its commit is sent (its reads refer to a table that is gone, and
+    // without prepared statements they are parsed again): its connection is closed, not pooled.
+    let mut config = db.config();
+    config.database.prepared_statements = false;
+    let unprepared = contacto_core::Contacto::builder(config).build().unwrap();
+    client
+        .batch_execute("ALTER TABLE idempotency_keys RENAME TO idempotency_keys_away")
+        .await
+        .unwrap();
+    for i in 0..3 {
+        unprepared
+            .wallet()
+            .transfer(&amina, &transfer(a, k, 100), Some(&format!("away-{i}")))
+            .await
+            .unwrap_err();
+    }
+    client
+        .batch_execute("ALTER TABLE idempotency_keys_away RENAME TO idempotency_keys")
+        .await
+        .unwrap();
+    let open: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(open, 0, "a connection was left inside a transaction");
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 10_000);
+    unprepared
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 100), Some("after"))
+        .await
+        .unwrap();
+    top_up(&core, &amina, a, 100).await;
+    for i in 0..3 {
+        core.wallet()
+            .transfer(&amina, &transfer(a, k, 100), Some(&format!("fine-{i}")))
+            .await
+            .unwrap();
+    }
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 9_700);
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 400);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
 #[tokio::test]
 async fn transfers_reach_a_user_by_email_or_phone() {
     let db = TestDatabase::create().await;
