@@ -135,6 +135,7 @@ async fn run(
     eprintln!("creating and funding {} wallets ...", args.wallets);
     let owners = Arc::new(setup(&url, args.wallets).await?);
     let size_before = ledger_bytes(&url).await?;
+    let relations_before = ledger_relations(&url).await?;
 
     let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
     let (idle, load, comparison) = if args.compare_direct {
@@ -152,6 +153,7 @@ async fn run(
         (idle, load, None)
     };
     let size_after = ledger_bytes(&url).await?;
+    let relations_after = ledger_relations(&url).await?;
 
     eprintln!("pgbench bracket 2 ...");
     let after = pgbench.bracket()?;
@@ -174,6 +176,12 @@ async fn run(
         ledger_growth,
         report.balanced,
     );
+    if comparison.is_none() {
+        println!(
+            "  of which, per transfer   {}",
+            growth_per_transfer(&relations_before, &relations_after, load.transfers)
+        );
+    }
     if let Some(ab) = comparison {
         ab::report_comparison(args, &ab);
     }
@@ -259,6 +267,53 @@ async fn setup(
         .iter()
         .map(|r| (UserId(r.get(0)), WalletId(r.get(1))))
         .collect())
+}
+
+/// The size of each of the ledger's tables (with its TOAST, free-space and visibility maps) and
+/// indexes.
+async fn ledger_relations(
+    url: &str,
+) -> Result<Vec<(String, i64)>, Box<dyn std::error::Error + Send + Sync>> {
+    let client = connect(url).await?;
+    let rows = client
+        .query(
+            "SELECT c.relname::text, \
+                    CASE WHEN c.relkind = 'i' THEN pg_relation_size(c.oid) \
+                         ELSE pg_table_size(c.oid) END \
+             FROM pg_class c \
+             WHERE c.relname IN ('ledger_entries', 'ledger_transactions') \
+                OR c.oid IN (SELECT indexrelid FROM pg_index \
+                             WHERE indrelid IN ('ledger_entries'::regclass, \
+                                                'ledger_transactions'::regclass)) \
+             ORDER BY c.relname",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// What each relation grew by per transfer, largest first.
+fn growth_per_transfer(
+    before: &[(String, i64)],
+    after: &[(String, i64)],
+    transfers: u64,
+) -> String {
+    let mut growth: Vec<(String, f64)> = after
+        .iter()
+        .map(|(name, size)| {
+            let was = before
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, s)| *s);
+            (name.clone(), (size - was) as f64 / transfers.max(1) as f64)
+        })
+        .collect();
+    growth.sort_by(|a, b| b.1.total_cmp(&a.1));
+    growth
+        .iter()
+        .map(|(name, bytes)| format!("{name} {bytes:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn ledger_bytes(url: &str) -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
