@@ -270,20 +270,7 @@ async fn a_session_lock_taken_through_transaction_pooling_outlives_its_unlock() 
         .await
         .unwrap()[0]
         .get(0);
-    // Occupy both server connections, then free the one that does not hold the lock.
-    let (first, second) = (sql(&url).await, sql(&url).await);
-    let mut holders = Vec::new();
-    for client in [&first, &second] {
-        client.batch_execute("BEGIN").await.unwrap();
-        let pid: i32 = client
-            .query_typed("SELECT pg_backend_pid()", &[])
-            .await
-            .unwrap()[0]
-            .get(0);
-        holders.push((client, pid));
-    }
-    let (other, _) = holders.iter().find(|(_, pid)| *pid != locked_on).unwrap();
-    other.batch_execute("COMMIT").await.unwrap();
+    let _busy = keep_busy(&url, locked_on).await;
 
     let unlocked: bool = locker
         .query_typed("SELECT pg_advisory_unlock($1)", &[(&KEY, Type::INT8)])
@@ -310,20 +297,7 @@ async fn a_statement_prepared_through_transaction_pooling_is_lost_with_its_serve
     let client = sql(&url).await;
     let statement = client.prepare("SELECT pg_backend_pid()").await.unwrap();
     let prepared_on: i32 = client.query(&statement, &[]).await.unwrap()[0].get(0);
-    // Keep the server connection that has the statement busy in another client's transaction.
-    let (first, second) = (sql(&url).await, sql(&url).await);
-    let mut holders = Vec::new();
-    for other in [&first, &second] {
-        other.batch_execute("BEGIN").await.unwrap();
-        let pid: i32 = other
-            .query_typed("SELECT pg_backend_pid()", &[])
-            .await
-            .unwrap()[0]
-            .get(0);
-        holders.push((other, pid));
-    }
-    let (free, _) = holders.iter().find(|(_, pid)| *pid != prepared_on).unwrap();
-    free.batch_execute("COMMIT").await.unwrap();
+    let _busy = keep_busy(&url, prepared_on).await;
 
     let err = client.query(&statement, &[]).await.unwrap_err();
     assert_eq!(
@@ -346,6 +320,37 @@ async fn migrations_run_through_pgbouncer_in_session_mode() {
         Vec::<i32>::new(),
         "the migration lock was released"
     );
+}
+
+/// Keeps server connection `backend` of a two-connection transaction pool busy in another
+/// client's open transaction, so the next transaction through `url` runs on the other one. Both
+/// server connections are taken, then the other is given back; the returned client holds the
+/// transaction until it is dropped.
+async fn keep_busy(url: &str, backend: i32) -> tokio_postgres::Client {
+    let (first, second) = (sql(url).await, sql(url).await);
+    let mut holders = Vec::new();
+    for client in [first, second] {
+        client.batch_execute("BEGIN").await.unwrap();
+        let pid: i32 = client
+            .query_typed("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()[0]
+            .get(0);
+        holders.push((client, pid));
+    }
+    let (mut busy, mut free) = (None, None);
+    for (client, pid) in holders {
+        if pid == backend {
+            busy = Some(client);
+        } else {
+            free = Some(client);
+        }
+    }
+    free.expect("the pool's other server connection")
+        .batch_execute("COMMIT")
+        .await
+        .unwrap();
+    busy.expect("the pool's server connection to keep busy")
 }
 
 /// The server processes holding an advisory lock in the database `direct_url` names.
