@@ -134,8 +134,8 @@ async fn run(
     };
     eprintln!("creating and funding {} wallets ...", args.wallets);
     let owners = Arc::new(setup(&url, args.wallets).await?);
-    let size_before = ledger_bytes(&url).await?;
     let relations_before = ledger_relations(&url).await?;
+    let size_before = total(&relations_before);
 
     let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
     let (idle, load, comparison) = if args.compare_direct {
@@ -152,8 +152,8 @@ async fn run(
         let load = load(&core, &owners, args, pgbouncer_pid).await?;
         (idle, load, None)
     };
-    let size_after = ledger_bytes(&url).await?;
     let relations_after = ledger_relations(&url).await?;
+    let size_after = total(&relations_after);
 
     eprintln!("pgbench bracket 2 ...");
     let after = pgbench.bracket()?;
@@ -269,17 +269,15 @@ async fn setup(
         .collect())
 }
 
-/// The size of each of the ledger's tables (with its TOAST, free-space and visibility maps) and
-/// indexes.
+/// The size of each of the ledger's tables and indexes, every fork (and a table's TOAST)
+/// included: together, `pg_total_relation_size` of both tables.
 async fn ledger_relations(
     url: &str,
 ) -> Result<Vec<(String, i64)>, Box<dyn std::error::Error + Send + Sync>> {
     let client = connect(url).await?;
     let rows = client
         .query(
-            "SELECT c.relname::text, \
-                    CASE WHEN c.relkind = 'i' THEN pg_relation_size(c.oid) \
-                         ELSE pg_table_size(c.oid) END \
+            "SELECT c.relname::text, pg_table_size(c.oid) \
              FROM pg_class c \
              WHERE c.relname IN ('ledger_entries', 'ledger_transactions') \
                 OR c.oid IN (SELECT indexrelid FROM pg_index \
@@ -316,15 +314,13 @@ fn growth_per_transfer(
         .join(", ")
 }
 
+/// The ledger's tables and their indexes, in bytes.
 async fn ledger_bytes(url: &str) -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
-    let client = connect(url).await?;
-    let row = client
-        .query_one(
-            "SELECT pg_total_relation_size('ledger_entries') + pg_total_relation_size('ledger_transactions')",
-            &[],
-        )
-        .await?;
-    Ok(row.get(0))
+    Ok(total(&ledger_relations(url).await?))
+}
+
+fn total(relations: &[(String, i64)]) -> i64 {
+    relations.iter().map(|(_, size)| size).sum()
 }
 
 fn principal(user: UserId) -> Principal {

@@ -55,16 +55,14 @@ impl Hot {
         self.conn()
     }
 
-    /// Prepares `statements` on this connection, in one round trip for those it has not prepared
-    /// before and none once it has; nothing when prepared statements are off.
+    /// Prepares `statements` on this connection: one round trip for those the connection has not
+    /// prepared before (the pool's cache answers the others at once); nothing when prepared
+    /// statements are off.
     pub(crate) async fn prepare(
         &mut self,
         statements: &[HotStatement],
     ) -> Result<(), tokio_postgres::Error> {
-        let Some(prepared) = &self.prepared else {
-            return Ok(());
-        };
-        if statements.iter().all(|(sql, _)| prepared.contains_key(sql)) {
+        if self.prepared.is_none() {
             return Ok(());
         }
         let conn = self

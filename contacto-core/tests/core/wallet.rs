@@ -5,7 +5,7 @@ use contacto_core::api::{
 };
 use contacto_core::testing::TestDatabase;
 
-use crate::helpers::{admin, sign, top_up, transfer, user, wallet};
+use crate::helpers::{admin, customers, sign, top_up, transfer, user, wallet};
 
 #[tokio::test]
 async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
@@ -315,9 +315,7 @@ async fn ledger_rows_cannot_be_changed_or_deleted() {
 async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (_, a, _, k) = customers(&core).await;
     let client = crate::helpers::sql(db.url()).await;
     let posting = |entries: &str| {
         format!(
@@ -393,9 +391,7 @@ async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction
 async fn a_batch_that_fails_writing_leaves_no_trace_and_no_open_transaction() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let amina = user(&core, "amina@example.dz", Role::Customer).await;
-    let karim = user(&core, "karim@example.dz", Role::Customer).await;
-    let (a, k) = (wallet(&core, &amina).await, wallet(&core, &karim).await);
+    let (amina, a, karim, k) = customers(&core).await;
     top_up(&core, &amina, a, 10_000).await;
     let client = crate::helpers::sql(db.url()).await;
     client
