@@ -224,8 +224,10 @@ async fn run_with_database(
             let address = listener.local_addr()?;
             tracing::info!(address = %format!("http://{address}"), environment = ?config.environment, "listening");
             let maintenance = tokio::spawn(maintenance(core.clone()));
+            let rebuild = tokio::spawn(rebuild_search_text(core.clone()));
             crate::serve(listener, core, config.http(), shutdown.received()).await;
             maintenance.abort();
+            rebuild.abort();
             Ok(())
         }
     }
@@ -292,6 +294,28 @@ async fn maintenance(core: Contacto) {
         if let Err(err) = core.wallet().purge_idempotency_keys().await {
             tracing::warn!(error = %err, "purging idempotency keys");
         }
+    }
+}
+
+/// Rebuilds search vectors stored in an older format (migration V10), a batch per short
+/// transaction, until none is left; searches are right meanwhile, only slower. Gives up for this
+/// run on an error (the next start resumes).
+async fn rebuild_search_text(core: Contacto) {
+    /// Profiles per transaction: each holds their row locks for a few tens of milliseconds.
+    const BATCH: i64 = 200;
+    let mut rebuilt = 0;
+    loop {
+        match core.directory().rebuild_search_text(BATCH).await {
+            Ok(0) => break,
+            Ok(n) => rebuilt += n,
+            Err(err) => {
+                tracing::warn!(error = %err, rebuilt, "rebuilding search vectors");
+                return;
+            }
+        }
+    }
+    if rebuilt > 0 {
+        tracing::info!(rebuilt, "search vectors rebuilt in the current format");
     }
 }
 

@@ -1,10 +1,12 @@
 //! The directory: professionals' profiles and services, reviews with exact rating summaries, and
 //! search in Arabic, French and Latin transliteration with filters, distance and facets.
 
+mod cache;
 pub(crate) mod model;
 pub(crate) mod search;
 mod store;
 pub(crate) mod text;
+mod topics;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -67,15 +69,7 @@ const MAX_CACHED_CORRECTIONS: usize = 10_000;
 /// Narrower searches are always answered fresh.
 const CACHED_RESULTS_MIN_TOTAL: i64 = 1000;
 
-/// How long a cached result page is served.
-const RESULTS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Result pages kept; past this the cache starts over (a page is a few kilobytes).
-const MAX_CACHED_RESULTS: usize = 2000;
-
-/// Cached result pages of broad searches: search -> (when run, page).
-pub(crate) type ResultCache =
-    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, SearchPage)>>;
+pub(crate) use self::cache::ResultCache;
 
 /// Cached corrections: query word -> (when looked up, dictionary words).
 pub(crate) type Corrections =
@@ -89,9 +83,20 @@ const SLUG_ATTEMPTS: usize = 5;
 pub(crate) struct Reference {
     wilayas: Vec<Wilaya>,
     categories: Vec<CategoryRow>,
+    /// Their words, for matching query words in memory.
+    topics: topics::Topics,
 }
 
 impl Reference {
+    fn new(wilayas: Vec<Wilaya>, categories: Vec<CategoryRow>) -> Self {
+        let topics = topics::Topics::new(&categories, &wilayas);
+        Self {
+            wilayas,
+            categories,
+            topics,
+        }
+    }
+
     fn category(&self, id: i16) -> Result<&CategoryRow> {
         self.categories
             .iter()
@@ -176,40 +181,31 @@ impl Reference {
         }
     }
 
-    /// The folded texts a profile is found by: its names; its category with its parents, their
-    /// keywords, its services and its place; its biographies; the skeletons of names and places.
+    /// The folded texts a profile is found by: its names; its services and commune; its
+    /// biographies; the skeletons of names, services and commune. Its category's and wilaya's
+    /// words are matched through the reference data instead (`topics.rs`), but they go into the
+    /// dictionary of words misspellings are corrected to, with the names, services and places.
     fn search_text(&self, fields: &ProfileFields, services: &[String]) -> Result<SearchText> {
         let mut names = fold(&fields.display_name);
         if let Some(business) = &fields.business_name {
             names.push(' ');
             names.push_str(&fold(business));
         }
-        let mut topics = Vec::new();
-        // The category and its ancestors, with their keywords: a root's keywords apply to every
-        // subcategory (`avocat` for all of law), which the seed data keeps true.
-        let mut category = Some(self.category(fields.category_id)?);
-        while let Some(current) = category {
-            topics.extend([
-                current.name_fr.as_str(),
-                current.name_ar.as_str(),
-                current.keywords.as_str(),
-                current.slug.as_str(),
-            ]);
-            category = current.parent_id.map(|id| self.category(id)).transpose()?;
-        }
-        topics.extend(services.iter().map(String::as_str));
+        self.category(fields.category_id)?;
         let wilaya = self
             .wilaya("wilaya", &fields.wilaya_code)
             .map_err(|e| Error::internal("reading a wilaya", e.message))?;
-        topics.extend([
-            wilaya.name_fr.as_str(),
-            wilaya.name_ar.as_str(),
-            fields.commune.as_str(),
-        ]);
-        let b = fold(&topics.join(" "));
+        let mut own: Vec<&str> = services.iter().map(String::as_str).collect();
+        own.push(fields.commune.as_str());
+        let b = fold(&own.join(" "));
         let c = fold(&format!("{} {}", fields.bio_fr, fields.bio_ar));
         let d = skeletons(&format!("{names} {b}"));
-        let mut words: Vec<String> = format!("{names} {b}")
+        let topics = format!(
+            "{} {}",
+            topics::category_text(&self.categories, fields.category_id),
+            topics::wilaya_text(wilaya)
+        );
+        let mut words: Vec<String> = format!("{names} {b} {topics}")
             .split(' ')
             .filter(|word| word.chars().count() >= search::MIN_CORRECTED_CHARS)
             .map(str::to_owned)
@@ -277,10 +273,7 @@ impl<'a> Directory<'a> {
                 let (wilayas, categories) = crate::db::read_on!(self.core.db(), None, |client| {
                     store::reference(&***client).await
                 })?;
-                Ok::<_, Error>(Arc::new(Reference {
-                    wilayas,
-                    categories,
-                }))
+                Ok::<_, Error>(Arc::new(Reference::new(wilayas, categories)))
             })
             .await
             .cloned()
@@ -567,6 +560,46 @@ impl<'a> Directory<'a> {
         // Every change to one's own profile commits here: the owner's next reads must see it.
         self.core.wrote(principal);
         Ok(value)
+    }
+
+    /// Rebuilds the search vectors of up to `limit` profiles stored in an older format (migration
+    /// V10), in one transaction; returns how many. Searches find the same profiles before and
+    /// after; the new format is smaller and faster to search. The server calls it in the
+    /// background until it returns 0; concurrent callers take different profiles.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] when the database cannot be reached.
+    pub async fn rebuild_search_text(&self, limit: i64) -> Result<usize> {
+        let reference = self.reference().await?;
+        let mut client = self.core.db().primary().await?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
+        let ids = store::older_search_format(&*tx, limit).await?;
+        let mut texts = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let row = store::profile(&*tx, ProfileKey::Id(*id), 0, false)
+                .await?
+                .ok_or_else(|| {
+                    Error::internal("rebuilding search text", "a locked row vanished")
+                })?;
+            let services: Vec<String> = store::services(&*tx, *id)
+                .await?
+                .into_iter()
+                .map(|service| service.name)
+                .collect();
+            let fields = Self::fields(&reference, &request_of(&reference, &row)?, &services)?;
+            texts.push(fields.search);
+        }
+        if !ids.is_empty() {
+            store::rewrite_search_vectors(&*tx, &ids, &texts).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| crate::db::error::from_pg(e, "committing rebuilt search text"))?;
+        Ok(ids.len())
     }
 
     /// Updates the caller's profile: absent fields stay, `null` clears optional ones.
@@ -944,6 +977,9 @@ impl<'a> Directory<'a> {
         errors.into_result()?;
         let mut terms = terms;
         self.correct(&mut terms).await?;
+        for term in &mut terms {
+            (term.categories, term.wilayas) = reference.topics.matching(term);
+        }
         let now = now_minute();
         Ok((
             SearchSpec {
@@ -1075,25 +1111,48 @@ impl<'a> Directory<'a> {
             )
         };
         let cache = self.core.directory_results();
-        if let Some((at, page)) = cache
-            .lock()
-            .map_err(|_| Error::internal("reading cached results", "poisoned"))?
-            .get(&key)
-            && at.elapsed() < RESULTS_TTL
-        {
-            return Ok(page.clone());
-        }
-        let page = self.run_search(&spec, &reference).await?;
-        if page.total >= CACHED_RESULTS_MIN_TOTAL {
-            let mut cached = cache
-                .lock()
-                .map_err(|_| Error::internal("caching results", "poisoned"))?;
-            if cached.len() >= MAX_CACHED_RESULTS {
-                cached.clear();
+        let filler = loop {
+            match cache.lookup(&key)? {
+                cache::Lookup::Hit(page) => return Ok(page),
+                cache::Lookup::Stale(page, filler) => {
+                    let core = self.core.clone();
+                    tokio::spawn(async move {
+                        let directory = core.directory();
+                        let cache = core.directory_results();
+                        match directory.run_search(&spec, &reference).await {
+                            Ok(fresh) => {
+                                let keep = fresh.total >= CACHED_RESULTS_MIN_TOTAL;
+                                if let Err(e) = filler.fill(cache, &fresh, keep) {
+                                    tracing::warn!(error = %e, "refreshing a cached search");
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "refreshing a cached search");
+                                filler.abandon(cache);
+                            }
+                        }
+                    });
+                    return Ok(page);
+                }
+                cache::Lookup::Wait(receiver) => {
+                    if let Some(page) = cache::wait(receiver).await {
+                        return Ok(page);
+                    }
+                    // That computation failed or was cancelled: look again.
+                }
+                cache::Lookup::Miss(filler) => break filler,
             }
-            cached.insert(key, (std::time::Instant::now(), page.clone()));
+        };
+        match self.run_search(&spec, &reference).await {
+            Ok(page) => {
+                filler.fill(cache, &page, page.total >= CACHED_RESULTS_MIN_TOTAL)?;
+                Ok(page)
+            }
+            Err(e) => {
+                filler.abandon(cache);
+                Err(e)
+            }
         }
-        Ok(page)
     }
 
     async fn run_search(&self, spec: &SearchSpec, reference: &Reference) -> Result<SearchPage> {

@@ -13,36 +13,66 @@ pub(crate) const MAX_QUERY_TERMS: usize = 8;
 /// typo from another word, so they match as prefixes only.
 pub(crate) const MIN_CORRECTED_CHARS: usize = 4;
 
+/// Shortest word matched as a prefix: `de:*` would match three quarters of the directory (every
+/// word that starts with `de`), so shorter words must match whole.
+pub(crate) const MIN_PREFIX_CHARS: usize = 3;
+
+/// Words that carry no meaning in a search (articles, prepositions, conjunctions), folded. A
+/// query drops them unless it has nothing else: `cours de maths` looks for `cours` and `maths`.
+/// Each is in most biographies, so requiring it costs a scan of most of the directory and
+/// changes nothing about what is found. (Not `على`: folded, it is the name `علي`.)
+const STOP_WORDS: &[&str] = &[
+    "au", "aux", "avec", "dans", "de", "des", "du", "en", "et", "la", "le", "les", "ou", "par",
+    "pour", "sur", "un", "une", "الي", "عن", "في", "مع", "من", "او",
+];
+
 /// One word of the query, folded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Term {
-    /// The folded word, matched as a prefix.
+    /// The folded word, matched as a prefix when it has at least [`MIN_PREFIX_CHARS`] letters,
+    /// else whole.
     pub word: String,
     /// Its consonant skeleton, matched exactly: how `mohamed` finds `محمد`.
     pub skeleton: Option<String>,
     /// Dictionary words close to it, matched exactly: how `plombiere` finds `plombier`.
     pub corrections: Vec<String>,
+    /// The categories whose words it matches (`avocat`: all of law), in memory
+    /// (`topics.rs`): a profile there matches the word without storing it.
+    pub categories: Vec<i16>,
+    /// The wilayas whose names it matches (`oran`, `وهران`).
+    pub wilayas: Vec<String>,
+}
+
+impl Term {
+    fn has_topics(&self) -> bool {
+        !self.categories.is_empty() || !self.wilayas.is_empty()
+    }
 }
 
 /// Splits a query into folded terms. Single letters are dropped (`à`, `l'`): they match
-/// everything.
+/// everything; so are stop words when other words remain.
 pub(crate) fn terms(query: &str) -> Vec<Term> {
     let folded = fold(query);
-    let mut terms: Vec<Term> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
     for word in folded.split(' ').filter(|word| word.chars().count() > 1) {
-        if terms.len() == MAX_QUERY_TERMS {
-            break;
+        if !words.contains(&word) {
+            words.push(word);
         }
-        if terms.iter().any(|term| term.word == word) {
-            continue;
-        }
-        terms.push(Term {
+    }
+    if words.iter().any(|word| !STOP_WORDS.contains(word)) {
+        words.retain(|word| !STOP_WORDS.contains(word));
+    }
+    words
+        .into_iter()
+        .take(MAX_QUERY_TERMS)
+        .map(|word| Term {
             word: word.to_owned(),
             skeleton: skeleton(word).filter(|skeleton| skeleton != word),
             corrections: Vec::new(),
-        });
-    }
-    terms
+            categories: Vec::new(),
+            wilayas: Vec::new(),
+        })
+        .collect()
 }
 
 /// A validated search.
@@ -83,6 +113,8 @@ pub(crate) enum Param {
     Text(String),
     /// `smallint[]`.
     SmallInts(Vec<i16>),
+    /// `text[]`.
+    Texts(Vec<String>),
     /// `integer`.
     Int(i32),
     /// `bigint`.
@@ -116,26 +148,54 @@ impl Binder {
     }
 }
 
-/// `to_tsquery` text of the whole query: every word must match as a prefix, as its skeleton or as
-/// one of its corrections. Words hold only letters and digits (folding removed everything else),
-/// so nothing in them is tsquery syntax.
+/// `to_tsquery` text of one word: it matches as a prefix (whole when short), as its skeleton or
+/// as one of its corrections. Words hold only letters and digits (folding removed everything
+/// else), so nothing in them is tsquery syntax.
+fn term_query(term: &Term) -> String {
+    let mut alternatives = vec![if term.word.chars().count() < MIN_PREFIX_CHARS {
+        term.word.clone()
+    } else {
+        format!("{}:*", term.word)
+    }];
+    alternatives.extend(term.skeleton.iter().cloned());
+    alternatives.extend(term.corrections.iter().cloned());
+    format!("({})", alternatives.join(" | "))
+}
+
+/// `to_tsquery` text of the whole query: every word must match.
 fn text_query(terms: &[Term]) -> String {
-    terms
-        .iter()
-        .map(|term| {
-            let mut alternatives = vec![format!("{}:*", term.word)];
-            alternatives.extend(term.skeleton.iter().cloned());
-            alternatives.extend(term.corrections.iter().cloned());
-            format!("({})", alternatives.join(" | "))
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    terms.iter().map(term_query).collect::<Vec<_>>().join(" & ")
+}
+
+/// The condition that `term` names the profile's category or wilaya, or `None` when it names
+/// none.
+fn topic_condition(term: &Term, binder: &mut Binder) -> Option<String> {
+    let mut alternatives = Vec::new();
+    if !term.categories.is_empty() {
+        let ids = binder.bind(Param::SmallInts(term.categories.clone()));
+        alternatives.push(format!("category_id = ANY({ids}::smallint[])"));
+    }
+    if !term.wilayas.is_empty() {
+        let codes = binder.bind(Param::Texts(term.wilayas.clone()));
+        alternatives.push(format!("wilaya_code = ANY({codes}::text[])"));
+    }
+    (!alternatives.is_empty()).then(|| alternatives.join(" OR "))
 }
 
 /// The WHERE clause: the text through the full-text GIN index, each filter through its own.
 fn conditions(spec: &SearchSpec, binder: &mut Binder) -> String {
     let mut conditions: Vec<String> = Vec::new();
-    if !spec.terms.is_empty() {
+    if spec.terms.iter().any(Term::has_topics) {
+        // Each word through the full-text index, or through its categories' or wilayas'.
+        for term in &spec.terms {
+            let query = binder.bind(Param::Text(term_query(term)));
+            let text = format!("search_vector @@ to_tsquery('simple', {query})");
+            conditions.push(match topic_condition(term, binder) {
+                Some(topic) => format!("({text} OR {topic})"),
+                None => text,
+            });
+        }
+    } else if !spec.terms.is_empty() {
         let query = binder.bind(Param::Text(text_query(&spec.terms)));
         conditions.push(format!("search_vector @@ to_tsquery('simple', {query})"));
     }
@@ -217,16 +277,35 @@ fn distance(spec: &SearchSpec, binder: &mut Binder) -> String {
     }
 }
 
-/// Relevance: the weighted full-text rank (names count most, then categories, services and
-/// places, then biographies), then a little reputation, so that among equal matches the verified
-/// and well rated come first.
+/// What a word found among a profile's category or wilaya words adds to its rank: about what
+/// `ts_rank` gives one word found once at weight B, where these words used to be stored.
+const TOPIC_RANK: f64 = 0.24;
+
+/// Relevance: how much of the query the profile's text holds, weighted (names count most, then
+/// services and places, then biographies), plus [`TOPIC_RANK`] for each word its category or
+/// wilaya answers, then a little reputation, so that among equal matches the verified and well
+/// rated come first.
 fn score(spec: &SearchSpec, binder: &mut Binder) -> String {
     if spec.terms.is_empty() {
         return "NULL::float8".to_owned();
     }
-    let query = binder.bind(Param::Text(text_query(&spec.terms)));
+    // Any word counts: a word answered by the category is not in the vector.
+    let any = spec
+        .terms
+        .iter()
+        .map(term_query)
+        .collect::<Vec<_>>()
+        .join(" | ");
+    let query = binder.bind(Param::Text(any));
+    let mut topics = String::new();
+    let share = TOPIC_RANK / spec.terms.len() as f64;
+    for term in &spec.terms {
+        if let Some(topic) = topic_condition(term, binder) {
+            topics.push_str(&format!(" + CASE WHEN {topic} THEN {share} ELSE 0 END"));
+        }
+    }
     format!(
-        "ts_rank(search_vector, to_tsquery('simple', {query})) \
+        "ts_rank(search_vector, to_tsquery('simple', {query})){topics} \
          + 0.05 * coalesce(rating_average, 0)::float8 + 0.02 * ln(1 + rating_count) \
          + CASE WHEN verified THEN 0.1 ELSE 0 END"
     )
@@ -365,6 +444,15 @@ mod tests {
         let many: String = (0..20).map(|i| format!("w{i} ")).collect();
         assert_eq!(terms(&many).len(), MAX_QUERY_TERMS);
         assert_eq!(terms("Mohamed")[0].skeleton.as_deref(), Some("mhmd"));
+        let words = |query: &str| -> Vec<String> {
+            terms(query).into_iter().map(|term| term.word).collect()
+        };
+        assert_eq!(words("Cours de maths"), ["cours", "maths"]);
+        assert_eq!(words("تصليح في وهران"), ["تصليح", "وهران"]);
+        assert_eq!(words("de la"), ["de", "la"], "nothing but stop words: kept");
+        for word in STOP_WORDS {
+            assert_eq!(fold(word), *word, "stop words are written folded");
+        }
     }
 
     #[test]
@@ -394,9 +482,25 @@ mod tests {
     fn every_word_must_match_one_of_its_spellings() {
         let mut terms = terms("mohamed plombiere");
         terms[1].corrections = vec!["plombier".to_owned()];
+        let mut spec = spec();
+        spec.terms = terms.clone();
+        assert!(!page_and_facets(&spec).sql.contains("category_id = ANY"));
+        spec.terms[1].categories = vec![7, 8];
+        let sql = page_and_facets(&spec).sql;
+        assert!(
+            sql.contains(
+                "(search_vector @@ to_tsquery('simple', $2) OR category_id = ANY($3::smallint[]))"
+            ),
+            "{sql}"
+        );
         assert_eq!(
             text_query(&terms),
             "(mohamed:* | mhmd) & (plombiere:* | blmbr | plombier)"
+        );
+        assert_eq!(
+            text_query(&self::terms("dr")),
+            "(dr)",
+            "short words match whole"
         );
     }
 }

@@ -254,6 +254,77 @@ const WORDS: &str = "WITH words AS (INSERT INTO search_words (word) \
       WHERE NOT EXISTS (SELECT 1 FROM search_words known WHERE known.word = new.word) \
       ORDER BY new.word ON CONFLICT DO NOTHING)";
 
+/// How search vectors are built now (migration V10 explains the formats).
+pub(crate) const SEARCH_FORMAT: i16 = 2;
+
+/// The weighted vector of a profile's search texts `$a`..`$d`.
+fn search_vector(a: usize, b: usize, c: usize, d: usize) -> String {
+    format!(
+        "setweight(to_tsvector('simple', ${a}), 'A') \
+         || setweight(to_tsvector('simple', ${b}), 'B') \
+         || setweight(to_tsvector('simple', ${c}), 'C') \
+         || setweight(to_tsvector('simple', ${d}), 'D')"
+    )
+}
+
+/// Up to `limit` profiles whose search vector has an older format, locked; others rebuilding at
+/// the same time skip them.
+pub(crate) async fn older_search_format(
+    client: &impl GenericClient,
+    limit: i64,
+) -> Result<Vec<ProfessionalId>> {
+    let rows = client
+        .query_typed(
+            &format!(
+                "SELECT id FROM professionals WHERE search_format < {SEARCH_FORMAT} \
+                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+            ),
+            &[(&limit, Type::INT8)],
+        )
+        .await
+        .db("finding search vectors to rebuild")?;
+    Ok(rows.iter().map(|row| ProfessionalId(row.get(0))).collect())
+}
+
+/// Replaces the search vectors of `ids` with ones built from `texts`, in the current format.
+pub(crate) async fn rewrite_search_vectors(
+    client: &impl GenericClient,
+    ids: &[ProfessionalId],
+    texts: &[SearchText],
+) -> Result<()> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let column = |part: fn(&SearchText) -> &String| -> Vec<&str> {
+        texts.iter().map(|text| part(text).as_str()).collect()
+    };
+    let (a, b, c, d) = (
+        column(|t| &t.a),
+        column(|t| &t.b),
+        column(|t| &t.c),
+        column(|t| &t.d),
+    );
+    let vector = search_vector(2, 3, 4, 5).replace('$', "u.t");
+    client
+        .query_typed(
+            &format!(
+                "UPDATE professionals p SET search_vector = {vector}, \
+                        search_format = {SEARCH_FORMAT} \
+                   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+                        AS u (id, t2, t3, t4, t5) \
+                  WHERE p.id = u.id"
+            ),
+            &[
+                (&ids, Type::UUID_ARRAY),
+                (&a, Type::TEXT_ARRAY),
+                (&b, Type::TEXT_ARRAY),
+                (&c, Type::TEXT_ARRAY),
+                (&d, Type::TEXT_ARRAY),
+            ],
+        )
+        .await
+        .db("rebuilding search vectors")?;
+    Ok(())
+}
+
 /// Writes a profile's fields: inserts it when `slug` is given, updates it otherwise.
 pub(crate) async fn write_profile(
     client: &impl GenericClient,
@@ -292,10 +363,7 @@ pub(crate) async fn write_profile(
         (&f.search.c, Type::TEXT),
         (&f.search.d, Type::TEXT),
     ];
-    let search_vector = "setweight(to_tsvector('simple', $23), 'A') \
-         || setweight(to_tsvector('simple', $24), 'B') \
-         || setweight(to_tsvector('simple', $25), 'C') \
-         || setweight(to_tsvector('simple', $26), 'D')";
+    let search_vector = search_vector(23, 24, 25, 26);
     let location = "CASE WHEN $14::float8[] IS NULL THEN NULL ELSE cube($14::float8[]) END";
     if let Some(slug) = slug {
         let mut params = values.to_vec();
@@ -306,10 +374,11 @@ pub(crate) async fn write_profile(
                     "{WORDS} INSERT INTO professionals (id, user_id, slug, display_name, \
                      business_name, bio_ar, bio_fr, category_id, wilaya_code, commune, \
                      commune_key, address, latitude, longitude, location, phone, email, website, \
-                     languages, opening_hours, open_minutes, years_experience, search_vector) \
+                     languages, opening_hours, open_minutes, years_experience, search_vector, \
+                     search_format) \
                      VALUES ($1, $2, $27, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
                      {location}, $15, $16, $17, $18, $19, $20::int4multirange, $21, \
-                     {search_vector})"
+                     {search_vector}, {SEARCH_FORMAT})"
                 ),
                 &params,
             )
@@ -325,7 +394,7 @@ pub(crate) async fn write_profile(
                      location = {location}, phone = $15, email = $16, website = $17, \
                      languages = $18, opening_hours = $19, open_minutes = $20::int4multirange, \
                      years_experience = $21, search_vector = {search_vector}, \
-                     updated_at = now() \
+                     search_format = {SEARCH_FORMAT}, updated_at = now() \
                      WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)"
                 ),
                 &values,
@@ -634,6 +703,7 @@ pub(crate) async fn run(client: &impl GenericClient, statement: &Statement) -> R
             match param {
                 Param::Text(value) => (value, Type::TEXT),
                 Param::SmallInts(value) => (value, Type::INT2_ARRAY),
+                Param::Texts(value) => (value, Type::TEXT_ARRAY),
                 Param::Int(value) => (value, Type::INT4),
                 Param::BigInt(value) => (value, Type::INT8),
                 Param::Float(value) => (value, Type::FLOAT8),

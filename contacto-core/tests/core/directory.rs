@@ -1138,6 +1138,13 @@ async fn every_search_filter_is_served_by_an_index() {
             },
         ),
         (
+            "words naming a category and a wilaya",
+            SearchQuery {
+                q: Some("plombier benali oran".into()),
+                ..base()
+            },
+        ),
+        (
             "short text",
             SearchQuery {
                 q: Some("pl".into()),
@@ -1308,4 +1315,73 @@ async fn every_search_filter_is_served_by_an_index() {
         broad_after, broad_before,
         "a broad search is cached for a few seconds"
     );
+}
+
+#[tokio::test]
+async fn vectors_of_the_older_format_are_found_alike_and_rebuilt_smaller() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let client = sql(db.url()).await;
+    let people = [
+        pro("Karim Benali", "plombier", "31", "Dépannage rapide."),
+        pro("خالد", "electricien", "16", "تركيب الإنارة"),
+        pro("Yacine Ouali", "droit-famille", "16", "Divorce, garde."),
+    ];
+    for (i, request) in people.iter().enumerate() {
+        professional(&core, &format!("old{i}@example.dz"), request).await;
+    }
+    // Format 1 stored the category's and the wilaya's words in every vector, as weight B.
+    client
+        .batch_execute(
+            "UPDATE professionals p SET search_format = 1, \
+                    search_vector = search_vector || setweight(to_tsvector('simple', \
+                        c.name_fr || ' ' || c.keywords || ' ' || w.name_fr || ' ' || w.name_ar), 'B') \
+               FROM categories c, wilayas w \
+              WHERE c.id = p.category_id AND w.code = p.wilaya_code",
+        )
+        .await
+        .unwrap();
+    let sizes = "SELECT sum(length(search_vector))::bigint FROM professionals";
+    let before: i64 = client.query_one(sizes, &[]).await.unwrap().get(0);
+    let queries = [
+        "plombier oran",
+        "sebbak",
+        "avocat",
+        "كهربائي",
+        "benali",
+        "alger",
+    ];
+    let mut found = Vec::new();
+    for q in queries {
+        found.push(core.directory().search(&search(q)).await.unwrap().total);
+    }
+    assert_eq!(found, [1, 1, 1, 1, 1, 2], "{queries:?}");
+
+    assert_eq!(core.directory().rebuild_search_text(2).await.unwrap(), 2);
+    assert_eq!(core.directory().rebuild_search_text(2).await.unwrap(), 1);
+    assert_eq!(core.directory().rebuild_search_text(2).await.unwrap(), 0);
+    let after: i64 = client.query_one(sizes, &[]).await.unwrap().get(0);
+    assert!(after * 2 < before, "{before} lexemes before, {after} after");
+    let older: i64 = client
+        .query_one(
+            "SELECT count(*) FROM professionals WHERE search_format < 2 \
+                 OR search_vector @@ 'plombier | oran'::tsquery",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        older, 0,
+        "rebuilt without the category's and wilaya's words"
+    );
+    // New searches, not the cached pages of the ones above.
+    for (q, expected) in queries.iter().zip(found) {
+        let query = SearchQuery {
+            limit: Some(7),
+            ..search(q)
+        };
+        let total = core.directory().search(&query).await.unwrap().total;
+        assert_eq!(total, expected, "{q:?} after the rebuild");
+    }
 }

@@ -1,0 +1,259 @@
+//! The cache of broad search results. Three rules, each for a measured reason
+//! (docs/PERFORMANCE.md, "Directory search"):
+//!
+//! - Identical searches in flight share one computation: when a popular broad search expires,
+//!   every searcher asking it at that moment used to rank the same thousands of rows again.
+//! - A cached page is fresh for [`FRESH`]; for [`GRACE`] after that it is still served, while one
+//!   background task computes its replacement, so that a search people keep asking never makes
+//!   anyone wait for its recomputation. Nothing served is ever older than `FRESH + GRACE`.
+//! - Only pages worth keeping are stored (the caller decides, by the number of matches); others
+//!   are computed fresh each time, but still shared between identical searches in flight.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::api::SearchPage;
+use crate::error::{Error, Result};
+
+/// How long a cached page is served as it is.
+pub(crate) const FRESH: Duration = Duration::from_secs(30);
+
+/// How long after [`FRESH`] a cached page is still served while it is being recomputed.
+pub(crate) const GRACE: Duration = Duration::from_secs(30);
+
+/// Pages kept; past this the cache starts over (a page is a few kilobytes).
+const CAPACITY: usize = 2000;
+
+/// What the cache holds for one search.
+enum Slot {
+    /// Being computed; the receiver yields the page once it is there.
+    Pending(watch::Receiver<Option<SearchPage>>),
+    /// Computed at `at`; `refreshing` while a background task recomputes it.
+    Ready {
+        at: Instant,
+        page: SearchPage,
+        refreshing: bool,
+    },
+}
+
+/// What a caller should do about a search.
+pub(crate) enum Lookup {
+    /// Serve this page.
+    Hit(SearchPage),
+    /// Serve this page, and recompute it in the background with the [`Filler`].
+    Stale(SearchPage, Filler),
+    /// An identical search is being computed: wait for its page.
+    Wait(watch::Receiver<Option<SearchPage>>),
+    /// Compute the page, then give it to the [`Filler`].
+    Miss(Filler),
+}
+
+/// The right to store the page of one search, and the duty to tell those waiting for it.
+/// Dropped without [`Filler::fill`] (the computation failed or was cancelled), it gives the slot
+/// up, and those waiting compute the page themselves.
+pub(crate) struct Filler {
+    key: String,
+    sender: watch::Sender<Option<SearchPage>>,
+    filled: bool,
+}
+
+/// Cached result pages, by search.
+#[derive(Default)]
+pub(crate) struct ResultCache {
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+impl ResultCache {
+    /// What to do about the search `key`, now.
+    pub(crate) fn lookup(&self, key: &str) -> Result<Lookup> {
+        self.lookup_at(key, Instant::now())
+    }
+
+    fn lookup_at(&self, key: &str, now: Instant) -> Result<Lookup> {
+        let mut slots = self.lock()?;
+        if let Some(slot) = slots.get_mut(key) {
+            match slot {
+                Slot::Pending(receiver) if receiver.has_changed().is_ok() => {
+                    return Ok(Lookup::Wait(receiver.clone()));
+                }
+                Slot::Pending(_) => {}
+                Slot::Ready {
+                    at,
+                    page,
+                    refreshing,
+                } => {
+                    let age = now.saturating_duration_since(*at);
+                    if age < FRESH {
+                        return Ok(Lookup::Hit(page.clone()));
+                    }
+                    if age < FRESH + GRACE {
+                        if *refreshing {
+                            return Ok(Lookup::Hit(page.clone()));
+                        }
+                        *refreshing = true;
+                        let page = page.clone();
+                        let (sender, _) = watch::channel(None);
+                        return Ok(Lookup::Stale(page, Filler::new(key, sender)));
+                    }
+                }
+            }
+        }
+        if slots.len() >= CAPACITY {
+            slots.clear();
+        }
+        let (sender, receiver) = watch::channel(None);
+        slots.insert(key.to_owned(), Slot::Pending(receiver));
+        Ok(Lookup::Miss(Filler::new(key, sender)))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Slot>>> {
+        self.slots
+            .lock()
+            .map_err(|_| Error::internal("reading cached results", "poisoned"))
+    }
+}
+
+impl Filler {
+    fn new(key: &str, sender: watch::Sender<Option<SearchPage>>) -> Self {
+        Self {
+            key: key.to_owned(),
+            sender,
+            filled: false,
+        }
+    }
+
+    /// Hands the computed page to those waiting for it, and keeps it when `keep`.
+    pub(crate) fn fill(mut self, cache: &ResultCache, page: &SearchPage, keep: bool) -> Result<()> {
+        self.filled = true;
+        {
+            let mut slots = cache.lock()?;
+            if keep {
+                slots.insert(
+                    self.key.clone(),
+                    Slot::Ready {
+                        at: Instant::now(),
+                        page: page.clone(),
+                        refreshing: false,
+                    },
+                );
+            } else {
+                slots.remove(&self.key);
+            }
+        }
+        // Nobody waiting is fine.
+        let _ = self.sender.send(Some(page.clone()));
+        Ok(())
+    }
+
+    /// Gives the slot up: the next caller computes the page. For a stale page being refreshed,
+    /// the stale page stays until its grace ends, and the next caller may refresh it.
+    fn give_up(&self, cache: &ResultCache) {
+        let Ok(mut slots) = cache.lock() else {
+            return;
+        };
+        match slots.get_mut(&self.key) {
+            Some(Slot::Pending(receiver)) if receiver.same_channel(&self.sender.subscribe()) => {
+                slots.remove(&self.key);
+            }
+            Some(Slot::Ready { refreshing, .. }) => *refreshing = false,
+            _ => {}
+        }
+    }
+
+    /// Gives the slot up unless it was filled; call when the computation failed.
+    pub(crate) fn abandon(self, cache: &ResultCache) {
+        if !self.filled {
+            self.give_up(cache);
+        }
+    }
+}
+
+/// Waits for a page an identical search is computing; `None` when that computation failed or
+/// was cancelled.
+pub(crate) async fn wait(mut receiver: watch::Receiver<Option<SearchPage>>) -> Option<SearchPage> {
+    receiver
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|page| page.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::SearchFacets;
+
+    fn page(total: i64) -> SearchPage {
+        SearchPage {
+            items: Vec::new(),
+            total,
+            page: 1,
+            limit: 20,
+            facets: SearchFacets::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn identical_searches_share_one_computation_and_stale_pages_are_refreshed_once() {
+        let cache = ResultCache::default();
+        let start = Instant::now();
+        let Ok(Lookup::Miss(filler)) = cache.lookup_at("q", start) else {
+            panic!("an empty cache misses");
+        };
+        let Ok(Lookup::Wait(receiver)) = cache.lookup_at("q", start) else {
+            panic!("a search in flight is waited for");
+        };
+        let waiter = tokio::spawn(wait(receiver));
+        filler.fill(&cache, &page(7), true).unwrap();
+        assert_eq!(waiter.await.unwrap(), Some(page(7)));
+        assert!(matches!(cache.lookup_at("q", start), Ok(Lookup::Hit(p)) if p.total == 7));
+
+        // Past its freshness: the first caller refreshes, the others are served meanwhile.
+        let later = start + FRESH + Duration::from_secs(1);
+        let Ok(Lookup::Stale(stale, refresher)) = cache.lookup_at("q", later) else {
+            panic!("a stale page is served and refreshed");
+        };
+        assert_eq!(stale.total, 7);
+        assert!(matches!(cache.lookup_at("q", later), Ok(Lookup::Hit(_))));
+        refresher.fill(&cache, &page(8), true).unwrap();
+        assert!(matches!(cache.lookup("q"), Ok(Lookup::Hit(p)) if p.total == 8));
+
+        // Past its grace, a page is never served.
+        let much_later = Instant::now() + FRESH + GRACE;
+        assert!(matches!(
+            cache.lookup_at("q", much_later),
+            Ok(Lookup::Miss(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_failed_computation_releases_its_waiters_and_its_slot() {
+        let cache = ResultCache::default();
+        let now = Instant::now();
+        let Ok(Lookup::Miss(filler)) = cache.lookup_at("q", now) else {
+            panic!("an empty cache misses");
+        };
+        let Ok(Lookup::Wait(receiver)) = cache.lookup_at("q", now) else {
+            panic!("a search in flight is waited for");
+        };
+        filler.abandon(&cache);
+        assert_eq!(wait(receiver).await, None, "the waiter computes it itself");
+        let Ok(Lookup::Miss(filler)) = cache.lookup_at("q", now) else {
+            panic!("an abandoned search is computed again");
+        };
+
+        // A page not worth keeping still reaches those waiting, and is not kept.
+        let Ok(Lookup::Wait(receiver)) = cache.lookup_at("q", now) else {
+            panic!("a search in flight is waited for");
+        };
+        filler.fill(&cache, &page(3), false).unwrap();
+        assert_eq!(wait(receiver).await, Some(page(3)));
+        assert!(matches!(cache.lookup_at("q", now), Ok(Lookup::Miss(_))));
+
+        // A computation dropped without a word (its request cancelled) frees the slot too.
+        assert!(matches!(cache.lookup_at("q", now), Ok(Lookup::Miss(_))));
+    }
+}

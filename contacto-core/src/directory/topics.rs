@@ -1,0 +1,180 @@
+//! Words that belong to a category (its French and Arabic names, keywords and slug, and its
+//! ancestors') or to a wilaya (its names). They are the same for every profile there, so they are
+//! not stored in each profile's search vector: each query word is matched against them once, in
+//! memory, and becomes a condition on the profile's category or wilaya, which a B-tree index
+//! serves. (Stored per profile they made up two thirds of every vector, and `avocat` was a
+//! posting list of every lawyer.) Pure: no I/O.
+
+use super::search::{MIN_PREFIX_CHARS, Term};
+use super::store::CategoryRow;
+use super::text::{fold, skeletons};
+use crate::api::Wilaya;
+
+/// Whose words a lexeme is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Owner {
+    /// A category, by id.
+    Category(i16),
+    /// A wilaya, by index in [`Topics::wilayas`].
+    Wilaya(usize),
+}
+
+/// The words of every category and wilaya, folded, with their skeletons: what a profile's vector
+/// would hold for them. One sorted list, so a query word is one binary search, not one per
+/// category.
+#[derive(Debug)]
+pub(crate) struct Topics {
+    lexemes: Vec<(String, Owner)>,
+    wilayas: Vec<String>,
+}
+
+impl Topics {
+    /// Folds the reference data once.
+    pub(crate) fn new(categories: &[CategoryRow], wilayas: &[Wilaya]) -> Self {
+        let mut lexemes = Vec::new();
+        let mut add = |folded: &str, owner: Owner| {
+            let skeletons = skeletons(folded);
+            for lexeme in folded.split(' ').chain(skeletons.split(' ')) {
+                if !lexeme.is_empty() {
+                    lexemes.push((lexeme.to_owned(), owner));
+                }
+            }
+        };
+        for category in categories {
+            add(
+                &category_text(categories, category.id),
+                Owner::Category(category.id),
+            );
+        }
+        for (i, wilaya) in wilayas.iter().enumerate() {
+            add(&wilaya_text(wilaya), Owner::Wilaya(i));
+        }
+        lexemes.sort_unstable();
+        lexemes.dedup();
+        Self {
+            lexemes,
+            wilayas: wilayas.iter().map(|wilaya| wilaya.code.clone()).collect(),
+        }
+    }
+
+    /// The categories and wilayas whose words `term` matches, as it would match them in a
+    /// vector: its word as a prefix (whole when short), its skeleton or one of its corrections
+    /// exactly.
+    pub(crate) fn matching(&self, term: &Term) -> (Vec<i16>, Vec<String>) {
+        let mut owners: Vec<Owner> = Vec::new();
+        let prefix = term.word.chars().count() >= MIN_PREFIX_CHARS;
+        owners.extend(self.starting_with(&term.word, prefix));
+        for exact in term.skeleton.iter().chain(&term.corrections) {
+            owners.extend(self.starting_with(exact, false));
+        }
+        owners.sort_unstable();
+        owners.dedup();
+        let mut categories = Vec::new();
+        let mut wilayas = Vec::new();
+        for owner in owners {
+            match owner {
+                Owner::Category(id) => categories.push(id),
+                Owner::Wilaya(i) => wilayas.extend(self.wilayas.get(i).cloned()),
+            }
+        }
+        (categories, wilayas)
+    }
+
+    /// Owners of the lexemes equal to `word`, or starting with it when `prefix`.
+    fn starting_with<'a>(
+        &'a self,
+        word: &'a str,
+        prefix: bool,
+    ) -> impl Iterator<Item = Owner> + 'a {
+        let start = self
+            .lexemes
+            .partition_point(|(lexeme, _)| lexeme.as_str() < word);
+        self.lexemes[start..]
+            .iter()
+            .take_while(move |(lexeme, _)| {
+                if prefix {
+                    lexeme.starts_with(word)
+                } else {
+                    lexeme == word
+                }
+            })
+            .map(|(_, owner)| *owner)
+    }
+}
+
+/// A category's text, folded: its names, keywords and slug, and its ancestors'. A root's
+/// keywords apply to all its children (`avocat` for all of law), which the seed data keeps true.
+pub(crate) fn category_text(categories: &[CategoryRow], id: i16) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut current = categories.iter().find(|category| category.id == id);
+    while let Some(category) = current {
+        parts.extend([
+            category.name_fr.as_str(),
+            category.name_ar.as_str(),
+            category.keywords.as_str(),
+            category.slug.as_str(),
+        ]);
+        current = category
+            .parent_id
+            .and_then(|parent| categories.iter().find(|c| c.id == parent));
+    }
+    fold(&parts.join(" "))
+}
+
+/// A wilaya's names, folded.
+pub(crate) fn wilaya_text(wilaya: &Wilaya) -> String {
+    fold(&format!("{} {}", wilaya.name_fr, wilaya.name_ar))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::search::terms;
+
+    fn category(
+        id: i16,
+        parent_id: Option<i16>,
+        slug: &str,
+        fr: &str,
+        keywords: &str,
+    ) -> CategoryRow {
+        CategoryRow {
+            id,
+            parent_id,
+            slug: slug.to_owned(),
+            name_fr: fr.to_owned(),
+            name_ar: String::new(),
+            keywords: keywords.to_owned(),
+        }
+    }
+
+    #[test]
+    fn words_match_categories_with_their_ancestors_and_wilayas_by_name() {
+        let categories = [
+            category(1, None, "sante", "Santé", "tbib toubib"),
+            category(2, Some(1), "dentiste", "Dentiste", "طبيب أسنان snan"),
+            category(3, None, "artisans", "Artisans", ""),
+            category(4, Some(3), "plombier", "Plombier", "سباك sebbak"),
+        ];
+        let wilayas = [Wilaya {
+            code: "31".to_owned(),
+            name_fr: "Oran".to_owned(),
+            name_ar: "وهران".to_owned(),
+        }];
+        let topics = Topics::new(&categories, &wilayas);
+        let matching = |query: &str| topics.matching(&terms(query)[0]);
+        assert_eq!(matching("santé").0, [1, 2], "a root finds its children");
+        assert_eq!(matching("dent").0, [2], "a prefix");
+        assert_eq!(matching("سباك").0, [4]);
+        assert_eq!(matching("oran").1, ["31"]);
+        assert_eq!(matching("وهران").1, ["31"]);
+        assert_eq!(matching("plomb"), (vec![4], vec![]));
+        assert_eq!(matching("xyz"), (vec![], vec![]));
+        // `sbk`, the skeleton of `sebbek`, is also the skeleton of `sebbak` and `سباك`.
+        assert_eq!(matching("sebbek").0, [4], "by skeleton");
+        let mut misspelt = terms("plonbier").remove(0);
+        assert!(topics.matching(&misspelt).0.is_empty());
+        misspelt.corrections = vec!["plombier".to_owned()];
+        assert_eq!(topics.matching(&misspelt).0, [4], "by correction");
+    }
+}
