@@ -13,10 +13,27 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use tokio::sync::watch;
+use uuid::Uuid;
 
 use crate::api::SearchPage;
 use crate::error::{Error, Result};
+
+/// A computed search: the page asked for, and the ids (with distances) of the first
+/// [`super::search::RANKED_WINDOW`] results in order, so that the next pages of a broad search
+/// need no ranking again, only their rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Computed {
+    /// The page that was asked for.
+    pub page: SearchPage,
+    /// The first results' ids and distances, best first.
+    pub ranked: Vec<(Uuid, Option<f64>)>,
+}
+
+/// A computed search, shared by the cache and those it serves.
+pub(crate) type Shared = Arc<Computed>;
 
 /// How long a cached page is served as it is.
 pub(crate) const FRESH: Duration = Duration::from_secs(30);
@@ -30,11 +47,11 @@ const CAPACITY: usize = 2000;
 /// What the cache holds for one search.
 enum Slot {
     /// Being computed; the receiver yields the page once it is there.
-    Pending(watch::Receiver<Option<SearchPage>>),
+    Pending(watch::Receiver<Option<Shared>>),
     /// Computed at `at`; `refreshing` while a background task recomputes it.
     Ready {
         at: Instant,
-        page: SearchPage,
+        page: Shared,
         refreshing: bool,
     },
 }
@@ -42,11 +59,11 @@ enum Slot {
 /// What a caller should do about a search.
 pub(crate) enum Lookup {
     /// Serve this page.
-    Hit(SearchPage),
+    Hit(Shared),
     /// Serve this page, and recompute it in the background with the [`Filler`].
-    Stale(SearchPage, Filler),
+    Stale(Shared, Filler),
     /// An identical search is being computed: wait for its page.
-    Wait(watch::Receiver<Option<SearchPage>>),
+    Wait(watch::Receiver<Option<Shared>>),
     /// Compute the page, then give it to the [`Filler`].
     Miss(Filler),
 }
@@ -56,7 +73,7 @@ pub(crate) enum Lookup {
 /// up, and those waiting compute the page themselves.
 pub(crate) struct Filler {
     key: String,
-    sender: watch::Sender<Option<SearchPage>>,
+    sender: watch::Sender<Option<Shared>>,
     filled: bool,
 }
 
@@ -117,7 +134,7 @@ impl ResultCache {
 }
 
 impl Filler {
-    fn new(key: &str, sender: watch::Sender<Option<SearchPage>>) -> Self {
+    fn new(key: &str, sender: watch::Sender<Option<Shared>>) -> Self {
         Self {
             key: key.to_owned(),
             sender,
@@ -126,7 +143,7 @@ impl Filler {
     }
 
     /// Hands the computed page to those waiting for it, and keeps it when `keep`.
-    pub(crate) fn fill(mut self, cache: &ResultCache, page: &SearchPage, keep: bool) -> Result<()> {
+    pub(crate) fn fill(mut self, cache: &ResultCache, page: &Shared, keep: bool) -> Result<()> {
         self.filled = true;
         {
             let mut slots = cache.lock()?;
@@ -135,7 +152,7 @@ impl Filler {
                     self.key.clone(),
                     Slot::Ready {
                         at: Instant::now(),
-                        page: page.clone(),
+                        page: Arc::clone(page),
                         refreshing: false,
                     },
                 );
@@ -144,7 +161,7 @@ impl Filler {
             }
         }
         // Nobody waiting is fine.
-        let _ = self.sender.send(Some(page.clone()));
+        let _ = self.sender.send(Some(Arc::clone(page)));
         Ok(())
     }
 
@@ -173,7 +190,7 @@ impl Filler {
 
 /// Waits for a page an identical search is computing; `None` when that computation failed or
 /// was cancelled.
-pub(crate) async fn wait(mut receiver: watch::Receiver<Option<SearchPage>>) -> Option<SearchPage> {
+pub(crate) async fn wait(mut receiver: watch::Receiver<Option<Shared>>) -> Option<Shared> {
     receiver
         .wait_for(Option::is_some)
         .await
@@ -186,14 +203,17 @@ mod tests {
     use super::*;
     use crate::api::SearchFacets;
 
-    fn page(total: i64) -> SearchPage {
-        SearchPage {
-            items: Vec::new(),
-            total,
-            page: 1,
-            limit: 20,
-            facets: SearchFacets::default(),
-        }
+    fn page(total: i64) -> Shared {
+        Arc::new(Computed {
+            page: SearchPage {
+                items: Vec::new(),
+                total,
+                page: 1,
+                limit: 20,
+                facets: SearchFacets::default(),
+            },
+            ranked: Vec::new(),
+        })
     }
 
     #[tokio::test]
@@ -209,17 +229,17 @@ mod tests {
         let waiter = tokio::spawn(wait(receiver));
         filler.fill(&cache, &page(7), true).unwrap();
         assert_eq!(waiter.await.unwrap(), Some(page(7)));
-        assert!(matches!(cache.lookup_at("q", start), Ok(Lookup::Hit(p)) if p.total == 7));
+        assert!(matches!(cache.lookup_at("q", start), Ok(Lookup::Hit(p)) if p.page.total == 7));
 
         // Past its freshness: the first caller refreshes, the others are served meanwhile.
         let later = start + FRESH + Duration::from_secs(1);
         let Ok(Lookup::Stale(stale, refresher)) = cache.lookup_at("q", later) else {
             panic!("a stale page is served and refreshed");
         };
-        assert_eq!(stale.total, 7);
+        assert_eq!(stale.page.total, 7);
         assert!(matches!(cache.lookup_at("q", later), Ok(Lookup::Hit(_))));
         refresher.fill(&cache, &page(8), true).unwrap();
-        assert!(matches!(cache.lookup("q"), Ok(Lookup::Hit(p)) if p.total == 8));
+        assert!(matches!(cache.lookup("q"), Ok(Lookup::Hit(p)) if p.page.total == 8));
 
         // Past its grace, a page is never served.
         let much_later = Instant::now() + FRESH + GRACE;

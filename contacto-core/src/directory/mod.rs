@@ -1098,31 +1098,38 @@ impl<'a> Directory<'a> {
     async fn search_inner(&self, query: &SearchQuery) -> Result<SearchPage> {
         let (spec, reference) = self.spec(query).await?;
         // The spec after validation and correction. The minute only matters to `open_now`
-        // filtering; as a flag on results, a cached page may lag it by the cache's lifetime.
-        let key = if spec.open_at.is_some() {
-            format!("{spec:?}")
-        } else {
-            format!(
-                "{:?}",
-                SearchSpec {
-                    now_minute: 0,
-                    ..spec.clone()
-                }
-            )
-        };
+        // filtering; as a flag on results, a cached page may lag it by the cache's lifetime. A
+        // page within the ranked window is served from its search's window, whatever the page.
+        let windowed = search::windowed(&spec);
+        let key = format!(
+            "{:?}",
+            SearchSpec {
+                now_minute: if spec.open_at.is_some() {
+                    spec.now_minute
+                } else {
+                    0
+                },
+                offset: if windowed { 0 } else { spec.offset },
+                limit: if windowed { 0 } else { spec.limit },
+                ..spec.clone()
+            }
+        );
         let cache = self.core.directory_results();
         let filler = loop {
             match cache.lookup(&key)? {
-                cache::Lookup::Hit(page) => return Ok(page),
-                cache::Lookup::Stale(page, filler) => {
+                cache::Lookup::Hit(computed) => {
+                    return self.serve(&spec, &reference, &computed).await;
+                }
+                cache::Lookup::Stale(computed, filler) => {
                     let core = self.core.clone();
+                    let (fresh_spec, fresh_reference) = (spec.clone(), Arc::clone(&reference));
                     tokio::spawn(async move {
                         let directory = core.directory();
                         let cache = core.directory_results();
-                        match directory.run_search(&spec, &reference).await {
+                        match directory.run_search(&fresh_spec, &fresh_reference).await {
                             Ok(fresh) => {
-                                let keep = fresh.total >= CACHED_RESULTS_MIN_TOTAL;
-                                if let Err(e) = filler.fill(cache, &fresh, keep) {
+                                let keep = fresh.page.total >= CACHED_RESULTS_MIN_TOTAL;
+                                if let Err(e) = filler.fill(cache, &Arc::new(fresh), keep) {
                                     tracing::warn!(error = %e, "refreshing a cached search");
                                 }
                             }
@@ -1132,11 +1139,11 @@ impl<'a> Directory<'a> {
                             }
                         }
                     });
-                    return Ok(page);
+                    return self.serve(&spec, &reference, &computed).await;
                 }
                 cache::Lookup::Wait(receiver) => {
-                    if let Some(page) = cache::wait(receiver).await {
-                        return Ok(page);
+                    if let Some(computed) = cache::wait(receiver).await {
+                        return self.serve(&spec, &reference, &computed).await;
                     }
                     // That computation failed or was cancelled: look again.
                 }
@@ -1144,9 +1151,11 @@ impl<'a> Directory<'a> {
             }
         };
         match self.run_search(&spec, &reference).await {
-            Ok(page) => {
-                filler.fill(cache, &page, page.total >= CACHED_RESULTS_MIN_TOTAL)?;
-                Ok(page)
+            Ok(computed) => {
+                let keep = computed.page.total >= CACHED_RESULTS_MIN_TOTAL;
+                let computed = Arc::new(computed);
+                filler.fill(cache, &computed, keep)?;
+                Ok(computed.page.clone())
             }
             Err(e) => {
                 filler.abandon(cache);
@@ -1155,7 +1164,58 @@ impl<'a> Directory<'a> {
         }
     }
 
-    async fn run_search(&self, spec: &SearchSpec, reference: &Reference) -> Result<SearchPage> {
+    /// The page `spec` asks for from a computed search of the same words and filters: the page
+    /// itself, or another page of its ranked window, whose rows are read by id.
+    async fn serve(
+        &self,
+        spec: &SearchSpec,
+        reference: &Reference,
+        computed: &cache::Computed,
+    ) -> Result<SearchPage> {
+        let asked = spec.offset / spec.limit + 1;
+        if computed.page.page == asked && computed.page.limit == spec.limit {
+            return Ok(computed.page.clone());
+        }
+        let ranked: Vec<(Uuid, Option<f64>)> = computed
+            .ranked
+            .iter()
+            .skip(usize::try_from(spec.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(spec.limit).unwrap_or_default())
+            .copied()
+            .collect();
+        let mut items = Vec::with_capacity(ranked.len());
+        if !ranked.is_empty() {
+            let statement =
+                search::hits_by_id(ranked.iter().map(|(id, _)| *id).collect(), spec.now_minute);
+            let rows = crate::db::read_on!(self.core.db(), None, |client| {
+                store::run(&***client, &statement).await
+            })?;
+            let mut hits: std::collections::HashMap<Uuid, store::HitRow> = rows
+                .iter()
+                .map(|row| store::hit_from_row(row).map(|hit| (hit.id, hit)))
+                .collect::<Result<_>>()?;
+            // A profile deleted since the ranking is left out.
+            for (id, distance_km) in ranked {
+                if let Some(mut hit) = hits.remove(&id) {
+                    hit.distance_km = distance_km;
+                    items.push(search_hit(reference, hit)?);
+                }
+            }
+        }
+        Ok(SearchPage {
+            items,
+            total: computed.page.total,
+            page: asked,
+            limit: spec.limit,
+            facets: computed.page.facets.clone(),
+        })
+    }
+
+    async fn run_search(
+        &self,
+        spec: &SearchSpec,
+        reference: &Reference,
+    ) -> Result<cache::Computed> {
         let statements = search::statements(spec);
         // Public and lag-tolerant: a replica may serve it. One round trip: the statements are
         // pipelined on the connection.
@@ -1167,12 +1227,20 @@ impl<'a> Directory<'a> {
             )
             .await
         })?;
-        let mut rows = Vec::new();
+        let mut items = Vec::new();
+        let mut ranked = Vec::new();
         let mut facet_rows = Vec::new();
         for row in results.into_iter().flatten() {
-            match store::facet_from_row(&row)? {
-                Some(facet) => facet_rows.push(facet),
-                None => rows.push(row),
+            if let Some(facet) = store::facet_from_row(&row)? {
+                facet_rows.push(facet);
+                continue;
+            }
+            let (ranked_id, hit) = store::result_from_row(&row)?;
+            if let Some(ranked_id) = ranked_id {
+                ranked.push(ranked_id);
+            }
+            if let Some(hit) = hit {
+                items.push(search_hit(reference, hit)?);
             }
         }
         let mut facets = SearchFacets::default();
@@ -1200,36 +1268,37 @@ impl<'a> Directory<'a> {
                 .category
                 .insert(reference.category(id)?.slug.clone(), n);
         }
-        let items = rows
-            .iter()
-            .map(|row| {
-                let hit = store::hit_from_row(row)?;
-                Ok(SearchHit {
-                    id: ProfessionalId(hit.id),
-                    slug: hit.slug,
-                    display_name: hit.display_name,
-                    business_name: hit.business_name,
-                    category: reference.category_ref(hit.category_id)?,
-                    wilaya: hit.wilaya_code,
-                    commune: hit.commune,
-                    latitude: hit.latitude,
-                    longitude: hit.longitude,
-                    distance_km: hit.distance_km.map(|km| (km * 100.0).round() / 100.0),
-                    languages: hit.languages,
-                    verified: hit.verified,
-                    open_now: hit.open_now,
-                    rating: hit.rating,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(SearchPage {
-            items,
-            total,
-            page: spec.offset / spec.limit + 1,
-            limit: spec.limit,
-            facets,
+        Ok(cache::Computed {
+            page: SearchPage {
+                items,
+                total,
+                page: spec.offset / spec.limit + 1,
+                limit: spec.limit,
+                facets,
+            },
+            ranked,
         })
     }
+}
+
+/// A result as the API shows it.
+fn search_hit(reference: &Reference, hit: store::HitRow) -> Result<SearchHit> {
+    Ok(SearchHit {
+        id: ProfessionalId(hit.id),
+        slug: hit.slug,
+        display_name: hit.display_name,
+        business_name: hit.business_name,
+        category: reference.category_ref(hit.category_id)?,
+        wilaya: hit.wilaya_code,
+        commune: hit.commune,
+        latitude: hit.latitude,
+        longitude: hit.longitude,
+        distance_km: hit.distance_km.map(|km| (km * 100.0).round() / 100.0),
+        languages: hit.languages,
+        verified: hit.verified,
+        open_now: hit.open_now,
+        rating: hit.rating,
+    })
 }
 
 /// A profile's key from a path segment: an id when it parses as one, else a slug (slugs never

@@ -6,6 +6,11 @@ use crate::api::SearchSort;
 use super::model::EARTH_RADIUS_KM;
 use super::text::{fold, skeleton};
 
+/// Results whose ids a search of text or filters returns in rank order beyond its page, when its
+/// page lies within them: five pages of 20. A broad search is cached with them, so its next pages
+/// read 20 rows by id instead of ranking thousands again.
+pub(crate) const RANKED_WINDOW: i64 = 100;
+
 /// Words of a query that count: more adds cost without making results better.
 pub(crate) const MAX_QUERY_TERMS: usize = 8;
 
@@ -115,6 +120,8 @@ pub(crate) enum Param {
     SmallInts(Vec<i16>),
     /// `text[]`.
     Texts(Vec<String>),
+    /// `uuid[]`.
+    Uuids(Vec<uuid::Uuid>),
     /// `integer`.
     Int(i32),
     /// `bigint`.
@@ -256,11 +263,22 @@ fn conditions(spec: &SearchSpec, binder: &mut Binder) -> String {
 /// Without text or filter (browsing everyone), nothing is filtered out: the page is an ordered
 /// index scan that stops after `limit` rows, and the facets an index-only count.
 pub(crate) fn statements(spec: &SearchSpec) -> Vec<Statement> {
-    if spec.terms.is_empty() && conditions(spec, &mut Binder::default()) == "true" {
+    if browsing(spec) {
         vec![page(spec), facets(spec)]
     } else {
         vec![page_and_facets(spec)]
     }
+}
+
+/// Whether `spec` browses everyone: no text, no filter.
+fn browsing(spec: &SearchSpec) -> bool {
+    spec.terms.is_empty() && conditions(spec, &mut Binder::default()) == "true"
+}
+
+/// Whether the search of `spec` returns the ids of its first [`RANKED_WINDOW`] results, so that
+/// any page among them can be served from one computation.
+pub(crate) fn windowed(spec: &SearchSpec) -> bool {
+    !browsing(spec) && spec.offset + spec.limit <= RANKED_WINDOW
 }
 
 /// The distance from the search centre in km, or NULL.
@@ -375,8 +393,10 @@ pub(crate) fn facets(spec: &SearchSpec) -> Statement {
     }
 }
 
-/// The page and the facet counts from one pass over the matches: page rows first, in order, then
-/// facet rows (those with `facet_n`).
+/// The page and the facet counts from one pass over the matches: result rows first, in rank
+/// order, then facet rows (those with `facet_n`). When the page lies within the first
+/// [`RANKED_WINDOW`] results, those are ranked, and the rows outside the page carry only their
+/// `ranked_id` and distance; every result row carries `ranked_id` and `ord`.
 pub(crate) fn page_and_facets(spec: &SearchSpec) -> Statement {
     let mut binder = Binder::default();
     let filter = conditions(spec, &mut binder);
@@ -384,29 +404,58 @@ pub(crate) fn page_and_facets(spec: &SearchSpec) -> Statement {
     let distance = distance(spec, &mut binder);
     let score = score(spec, &mut binder);
     let order = order(spec.sort);
-    let limit = binder.bind(Param::BigInt(spec.limit));
-    let offset = binder.bind(Param::BigInt(spec.offset));
+    let windowed = spec.offset + spec.limit <= RANKED_WINDOW;
+    let (ranked, skipped, first, last) = if windowed {
+        (RANKED_WINDOW, 0, spec.offset, spec.offset + spec.limit)
+    } else {
+        (spec.limit, spec.offset, 0, spec.limit)
+    };
+    let ranked = binder.bind(Param::BigInt(ranked));
+    let skipped = binder.bind(Param::BigInt(skipped));
+    let first = binder.bind(Param::BigInt(first));
+    let last = binder.bind(Param::BigInt(last));
     let columns = hit_columns(&now);
-    let nulls = vec!["NULL"; HIT_COLUMNS + 2].join(", ");
+    let hit_nulls = vec!["NULL"; HIT_COLUMNS].join(", ");
     let sql = format!(
         "WITH matched AS MATERIALIZED ( \
              SELECT id, category_id, wilaya_code, created_at, rating_average, rating_count, \
                     {distance} AS distance_km, {score} AS score \
                FROM professionals \
               WHERE {filter}), \
-         page AS ( \
+         page AS MATERIALIZED ( \
              SELECT id, distance_km, row_number() OVER () AS ord \
-               FROM (SELECT * FROM matched ORDER BY {order} LIMIT {limit} OFFSET {offset}) AS top) \
-         SELECT {columns}, page.distance_km, page.ord, NULL::smallint AS facet_category, \
-                NULL::text AS facet_wilaya, NULL::bigint AS facet_n \
+               FROM (SELECT * FROM matched ORDER BY {order} LIMIT {ranked} OFFSET {skipped}) \
+                    AS top) \
+         SELECT {columns}, page.distance_km, page.ord, page.id AS ranked_id, \
+                NULL::smallint AS facet_category, NULL::text AS facet_wilaya, \
+                NULL::bigint AS facet_n \
            FROM page JOIN professionals p ON p.id = page.id \
+          WHERE page.ord > {first} AND page.ord <= {last} \
          UNION ALL \
-         SELECT {nulls}, category_id, wilaya_code, count(*) \
+         SELECT {hit_nulls}, distance_km, ord, id, NULL, NULL, NULL \
+           FROM page WHERE page.ord <= {first} OR page.ord > {last} \
+         UNION ALL \
+         SELECT {hit_nulls}, NULL, NULL, NULL, category_id, wilaya_code, count(*) \
            FROM matched GROUP BY GROUPING SETS ((category_id), (wilaya_code)) \
          ORDER BY ord NULLS LAST"
     );
     Statement {
         sql,
+        params: binder.params,
+    }
+}
+
+/// Result rows by id, in no order, for a page of a ranked window.
+pub(crate) fn hits_by_id(ids: Vec<uuid::Uuid>, now_minute: i32) -> Statement {
+    let mut binder = Binder::default();
+    let ids = binder.bind(Param::Uuids(ids));
+    let now = binder.bind(Param::Int(now_minute));
+    let columns = hit_columns(&now);
+    Statement {
+        sql: format!(
+            "SELECT {columns}, NULL::float8 AS distance_km \
+               FROM professionals p WHERE p.id = ANY({ids}::uuid[])"
+        ),
         params: binder.params,
     }
 }

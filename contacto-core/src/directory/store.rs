@@ -696,7 +696,17 @@ pub(crate) async fn similar_words(
 
 /// Runs a search statement.
 pub(crate) async fn run(client: &impl GenericClient, statement: &Statement) -> Result<Vec<Row>> {
-    let params: Vec<(&(dyn ToSql + Sync), Type)> = statement
+    let (params, types) = bind(statement);
+    let params: Vec<(&(dyn ToSql + Sync), Type)> = params.into_iter().zip(types).collect();
+    client
+        .query_typed(&statement.sql, &params)
+        .await
+        .db("searching professionals")
+}
+
+/// A statement's values, and their types.
+fn bind(statement: &Statement) -> (Vec<&(dyn ToSql + Sync)>, Vec<Type>) {
+    statement
         .params
         .iter()
         .map(|param| -> (&(dyn ToSql + Sync), Type) {
@@ -704,6 +714,7 @@ pub(crate) async fn run(client: &impl GenericClient, statement: &Statement) -> R
                 Param::Text(value) => (value, Type::TEXT),
                 Param::SmallInts(value) => (value, Type::INT2_ARRAY),
                 Param::Texts(value) => (value, Type::TEXT_ARRAY),
+                Param::Uuids(value) => (value, Type::UUID_ARRAY),
                 Param::Int(value) => (value, Type::INT4),
                 Param::BigInt(value) => (value, Type::INT8),
                 Param::Float(value) => (value, Type::FLOAT8),
@@ -711,11 +722,7 @@ pub(crate) async fn run(client: &impl GenericClient, statement: &Statement) -> R
                 Param::Bool(value) => (value, Type::BOOL),
             }
         })
-        .collect();
-    client
-        .query_typed(&statement.sql, &params)
-        .await
-        .db("searching professionals")
+        .unzip()
 }
 
 /// Decodes one search result row's own columns (the caller adds category and rating).
@@ -754,6 +761,25 @@ pub(crate) fn hit_from_row(row: &Row) -> Result<HitRow> {
         distance_km: decode(row.try_get("distance_km"))?,
         rating: rating(row)?,
     })
+}
+
+/// A ranked result's id and distance.
+pub(crate) type Ranked = (Uuid, Option<f64>);
+
+/// Decodes a result row of a search: its `ranked_id` and distance when it has them (the rows of
+/// a ranked window), and its hit when it has one (the rows of the page).
+pub(crate) fn result_from_row(row: &Row) -> Result<(Option<Ranked>, Option<HitRow>)> {
+    let has = |name: &str| row.columns().iter().any(|column| column.name() == name);
+    let ranked = if has("ranked_id") {
+        let id: Option<Uuid> = decode(row.try_get("ranked_id"))?;
+        let distance: Option<f64> = decode(row.try_get("distance_km"))?;
+        id.map(|id| (id, distance))
+    } else {
+        None
+    };
+    let id: Option<Uuid> = decode(row.try_get("id"))?;
+    let hit = id.map(|_| hit_from_row(row)).transpose()?;
+    Ok((ranked, hit))
 }
 
 /// One facet count: by category (the first) or by wilaya (the second), and how many.

@@ -19,8 +19,8 @@ enum Owner {
     Wilaya(usize),
 }
 
-/// The words of every category and wilaya, folded, with their skeletons: what a profile's vector
-/// would hold for them. One sorted list, so a query word is one binary search, not one per
+/// The words of every category and wilaya, folded, with the skeletons of the categories' words
+/// (how `sebbek` finds `سباك`). One sorted list, so a query word is one binary search, not one per
 /// category.
 #[derive(Debug)]
 pub(crate) struct Topics {
@@ -32,8 +32,12 @@ impl Topics {
     /// Folds the reference data once.
     pub(crate) fn new(categories: &[CategoryRow], wilayas: &[Wilaya]) -> Self {
         let mut lexemes = Vec::new();
-        let mut add = |folded: &str, owner: Owner| {
-            let skeletons = skeletons(folded);
+        let mut add = |folded: &str, owner: Owner, with_skeletons: bool| {
+            let skeletons = if with_skeletons {
+                skeletons(folded)
+            } else {
+                String::new()
+            };
             for lexeme in folded.split(' ').chain(skeletons.split(' ')) {
                 if !lexeme.is_empty() {
                     lexemes.push((lexeme.to_owned(), owner));
@@ -44,10 +48,13 @@ impl Topics {
             add(
                 &category_text(categories, category.id),
                 Owner::Category(category.id),
+                true,
             );
         }
         for (i, wilaya) in wilayas.iter().enumerate() {
-            add(&wilaya_text(wilaya), Owner::Wilaya(i));
+            // Names only: both spellings are there already, and three consonants of a trade
+            // would name a wilaya (`boucher` and Béchar are both `bcr`).
+            add(&wilaya_text(wilaya), Owner::Wilaya(i), false);
         }
         lexemes.sort_unstable();
         lexemes.dedup();
@@ -156,11 +163,18 @@ mod tests {
             category(3, None, "artisans", "Artisans", ""),
             category(4, Some(3), "plombier", "Plombier", "سباك sebbak"),
         ];
-        let wilayas = [Wilaya {
-            code: "31".to_owned(),
-            name_fr: "Oran".to_owned(),
-            name_ar: "وهران".to_owned(),
-        }];
+        let wilayas = [
+            Wilaya {
+                code: "31".to_owned(),
+                name_fr: "Oran".to_owned(),
+                name_ar: "وهران".to_owned(),
+            },
+            Wilaya {
+                code: "08".to_owned(),
+                name_fr: "Béchar".to_owned(),
+                name_ar: "بشار".to_owned(),
+            },
+        ];
         let topics = Topics::new(&categories, &wilayas);
         let matching = |query: &str| topics.matching(&terms(query)[0]);
         assert_eq!(matching("santé").0, [1, 2], "a root finds its children");
@@ -170,6 +184,8 @@ mod tests {
         assert_eq!(matching("وهران").1, ["31"]);
         assert_eq!(matching("plomb"), (vec![4], vec![]));
         assert_eq!(matching("xyz"), (vec![], vec![]));
+        assert_eq!(matching("bechar").1, ["08"]);
+        assert!(matching("boucher").1.is_empty(), "no wilaya by skeleton");
         // `sbk`, the skeleton of `sebbek`, is also the skeleton of `sebbak` and `سباك`.
         assert_eq!(matching("sebbek").0, [4], "by skeleton");
         let mut misspelt = terms("plonbier").remove(0);

@@ -1041,11 +1041,9 @@ async fn search_finds_what_people_mean_in_arabic_french_and_transliteration() {
     }
 }
 
-#[tokio::test]
-async fn every_search_filter_is_served_by_an_index() {
-    let db = TestDatabase::create().await;
-    let core = db.contacto();
-    let client = sql(db.url()).await;
+/// Creates `n` professionals named `Professionnel <i> Benali` over eight categories and all
+/// wilayas, with varied communes, languages, coordinates and opening hours.
+async fn seed_benalis(core: &Contacto, client: &tokio_postgres::Client, n: usize) {
     let categories = [
         "plombier",
         "electricien",
@@ -1061,8 +1059,8 @@ async fn every_search_filter_is_served_by_an_index() {
             "INSERT INTO users (id, email, full_name, role, password_hash) \
              SELECT gen_random_uuid(), 'seed' || i || '@example.dz', 'Seed ' || i, 'professional', \
                     '$argon2id$v=19$m=19456,t=2,p=1$c2VlZA$c2VlZA' \
-               FROM generate_series(1, 3000) AS i RETURNING id",
-            &[],
+               FROM generate_series(1, $1::int) AS i RETURNING id",
+            &[&i32::try_from(n).unwrap()],
         )
         .await
         .unwrap();
@@ -1103,6 +1101,14 @@ async fn every_search_filter_is_served_by_an_index() {
     while let Some(task) = tasks.join_next().await {
         task.unwrap();
     }
+}
+
+#[tokio::test]
+async fn every_search_filter_is_served_by_an_index() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let client = sql(db.url()).await;
+    seed_benalis(&core, &client, 3000).await;
     let name: String = client
         .query_one("SELECT current_database()", &[])
         .await
@@ -1384,4 +1390,96 @@ async fn vectors_of_the_older_format_are_found_alike_and_rebuilt_smaller() {
         let total = core.directory().search(&query).await.unwrap().total;
         assert_eq!(total, expected, "{q:?} after the rebuild");
     }
+}
+
+#[tokio::test]
+async fn the_pages_of_a_broad_search_come_from_one_ranking_and_fresh_rows() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let client = sql(db.url()).await;
+    // Broad enough to be cached (1,000 matches or more).
+    seed_benalis(&core, &client, 1200).await;
+    let page = |page: i64| SearchQuery {
+        q: Some("benali".into()),
+        page: Some(page),
+        ..SearchQuery::default()
+    };
+    let ids = |found: &contacto_core::api::SearchPage| -> Vec<uuid::Uuid> {
+        found.items.iter().map(|hit| hit.id.0).collect()
+    };
+    // Each page computed on its own, by handles that share nothing.
+    let mut alone = Vec::new();
+    for number in 1..=5 {
+        let fresh = Contacto::builder(contacto_core::testing::test_config(db.url()))
+            .build()
+            .unwrap();
+        alone.push(fresh.directory().search(&page(number)).await.unwrap());
+    }
+    assert!(
+        alone
+            .iter()
+            .all(|found| found.items.len() == 20 && found.total == 1200)
+    );
+
+    let first = core.directory().search(&page(1)).await.unwrap();
+    assert_eq!(first, alone[0]);
+    // A better match arrives after the ranking, and a ranked profile changes its name.
+    professional(
+        &core,
+        "late@example.dz",
+        &pro("Benali Benali", "plombier", "16", "Benali"),
+    )
+    .await;
+    let recomputed = Contacto::builder(contacto_core::testing::test_config(db.url()))
+        .build()
+        .unwrap()
+        .directory()
+        .search(&page(2))
+        .await
+        .unwrap();
+    assert_ne!(
+        ids(&recomputed),
+        ids(&alone[1]),
+        "the newcomer moves the ranking"
+    );
+    let renamed = alone[2].items[3].id.0;
+    client
+        .execute(
+            "UPDATE professionals SET display_name = 'Renamed Benali' WHERE id = $1",
+            &[&renamed],
+        )
+        .await
+        .unwrap();
+    for number in 2..=5 {
+        let found = core.directory().search(&page(number)).await.unwrap();
+        let expected = &alone[usize::try_from(number - 1).unwrap()];
+        assert_eq!(
+            ids(&found),
+            ids(expected),
+            "page {number}: the same ranking"
+        );
+        assert_eq!(
+            (found.total, &found.facets),
+            (expected.total, &expected.facets)
+        );
+        assert_eq!(found.page, number);
+        let shown = found.items.iter().find(|hit| hit.id.0 == renamed);
+        if number == 3 {
+            assert_eq!(
+                shown.unwrap().display_name,
+                "Renamed Benali",
+                "rows are read fresh"
+            );
+        }
+    }
+    // Past the ranked window, pages are computed: the newcomer shifts them by one.
+    let deep = core
+        .directory()
+        .search(&SearchQuery {
+            limit: Some(100),
+            ..page(2)
+        })
+        .await
+        .unwrap();
+    assert_eq!(deep.total, 1201);
 }
