@@ -95,6 +95,12 @@ impl Db {
         self.primary.get().await.map_err(from_pool)
     }
 
+    /// Whether statements may be prepared once per connection and reused
+    /// ([`crate::DatabaseConfig::prepared_statements`]).
+    pub(crate) fn prepared_statements(&self) -> bool {
+        self.prepared_statements
+    }
+
     /// A connection to the primary for one of the ledger's batches (`super::hot`); `small` says
     /// whether the batch may use prepared statements.
     pub(crate) async fn hot(&self, small: bool) -> Result<super::hot::Hot> {

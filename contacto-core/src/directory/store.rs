@@ -704,6 +704,30 @@ pub(crate) async fn run(client: &impl GenericClient, statement: &Statement) -> R
         .db("searching professionals")
 }
 
+/// Runs a search statement prepared once per connection, so that PostgreSQL may reuse a generic
+/// plan instead of planning it again: the planning of a search costs as much as running one of
+/// a few hundred matches. Only for searches without text (docs/DIRECTORY.md, "Plans").
+pub(crate) async fn run_prepared(
+    client: &deadpool_postgres::ClientWrapper,
+    statement: &Statement,
+) -> Result<Vec<Row>> {
+    /// Statements kept per connection: each holds a plan in its server process. Searches have a
+    /// few hundred shapes at most (filters present, sort); past this the cache starts over.
+    const MAX_PREPARED: usize = 256;
+    if client.statement_cache.size() >= MAX_PREPARED {
+        client.statement_cache.clear();
+    }
+    let (params, types) = bind(statement);
+    let prepared = client
+        .prepare_typed_cached(&statement.sql, &types)
+        .await
+        .db("preparing a search")?;
+    client
+        .query(&prepared, &params)
+        .await
+        .db("searching professionals")
+}
+
 /// A statement's values, and their types.
 fn bind(statement: &Statement) -> (Vec<&(dyn ToSql + Sync)>, Vec<Type>) {
     statement

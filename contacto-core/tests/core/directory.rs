@@ -1144,9 +1144,17 @@ async fn every_search_filter_is_served_by_an_index() {
             },
         ),
         (
-            "words naming a category and a wilaya",
+            "words naming a category and a wilaya, and a name",
             SearchQuery {
                 q: Some("plombier benali oran".into()),
+                ..base()
+            },
+        ),
+        (
+            "only words naming a category and a wilaya",
+            SearchQuery {
+                q: Some("plombier oran".into()),
+                verified: Some(true),
                 ..base()
             },
         ),
