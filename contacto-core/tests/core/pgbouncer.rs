@@ -5,7 +5,9 @@
 //!
 //! `CONTACTO_TEST_PGBOUNCER=transaction` runs the whole wallet and directory suites the same way.
 
-use contacto_core::api::{ProfessionalRequest, ReviewRequest, ReviewSort, Role, SearchQuery};
+use contacto_core::api::{
+    ProfessionalRequest, ReviewRequest, ReviewSort, Role, SearchQuery, SearchSort,
+};
 use contacto_core::testing::{PgBouncer, PgBouncerOptions, PoolMode, TestDatabase, test_config};
 use contacto_core::{Contacto, HistoryQuery};
 use tokio_postgres::types::Type;
@@ -163,24 +165,47 @@ async fn directory_flow(mode: PoolMode) {
         .unwrap();
 
     // Searches run several statements pipelined on one connection outside a transaction; run
-    // a few at once so that they share PgBouncer's server connections.
-    let query = SearchQuery {
-        q: Some("plombier".to_owned()),
-        ..SearchQuery::default()
-    };
+    // a few at once so that they share PgBouncer's server connections. Different searches:
+    // identical ones in flight share one computation. Those without text run prepared
+    // statements where the mode keeps them.
+    let sorts = [
+        None,
+        Some(SearchSort::Rating),
+        Some(SearchSort::Newest),
+        Some(SearchSort::Relevance),
+    ];
+    let queries: Vec<SearchQuery> = sorts
+        .iter()
+        .flat_map(|sort| {
+            [
+                SearchQuery {
+                    q: Some("plombier".to_owned()),
+                    sort: *sort,
+                    ..SearchQuery::default()
+                },
+                SearchQuery {
+                    category: Some("plombier".to_owned()),
+                    sort: *sort,
+                    ..SearchQuery::default()
+                },
+            ]
+        })
+        .collect();
     let directory = core.directory();
-    let searches = (0..8).map(|_| directory.search(&query));
-    for found in futures_util::future::join_all(searches).await {
-        let found = found.unwrap();
-        assert_eq!(found.total, 2, "{mode}");
-        let mut names: Vec<&str> = found
-            .items
-            .iter()
-            .map(|hit| hit.display_name.as_str())
-            .collect();
-        names.sort_unstable();
-        assert_eq!(names, ["Hakim Plomberie", "Karim Benali"], "{mode}");
-        assert_eq!(found.facets.wilaya["16"], 1, "{mode}");
+    for _ in 0..2 {
+        let searches = queries.iter().map(|query| directory.search(query));
+        for found in futures_util::future::join_all(searches).await {
+            let found = found.unwrap();
+            assert_eq!(found.total, 2, "{mode}");
+            let mut names: Vec<&str> = found
+                .items
+                .iter()
+                .map(|hit| hit.display_name.as_str())
+                .collect();
+            names.sort_unstable();
+            assert_eq!(names, ["Hakim Plomberie", "Karim Benali"], "{mode}");
+            assert_eq!(found.facets.wilaya["16"], 1, "{mode}");
+        }
     }
     let reviews = core
         .directory()
