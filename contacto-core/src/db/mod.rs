@@ -3,8 +3,9 @@
 //!
 //! Stores run their statements through `query_typed` (one round trip, unnamed statement), so they
 //! do not rely on a named prepared statement outliving its transaction: the same code runs on a
-//! direct connection and behind PgBouncer in transaction-pooling mode. The one exception is the
-//! ledger's batches (`hot`), which prepare their statements once per connection unless
+//! direct connection and behind PgBouncer in transaction-pooling mode. The exceptions are the
+//! ledger's batches (`hot`) and directory searches without text, which prepare their statements
+//! once per connection unless
 //! [`DatabaseConfig::prepared_statements`](crate::DatabaseConfig::prepared_statements) is off.
 
 pub(crate) mod error;
