@@ -578,7 +578,9 @@ impl<'a> Directory<'a> {
             .await
             .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
         let ids = store::older_search_format(&*tx, limit).await?;
+        let mut rebuilt = Vec::with_capacity(ids.len());
         let mut texts = Vec::with_capacity(ids.len());
+        let mut kept = Vec::new();
         for id in &ids {
             let row = store::profile(&*tx, ProfileKey::Id(*id), 0, false)
                 .await?
@@ -590,12 +592,21 @@ impl<'a> Directory<'a> {
                 .into_iter()
                 .map(|service| service.name)
                 .collect();
-            let fields = Self::fields(&reference, &request_of(&reference, &row)?, &services)?;
-            texts.push(fields.search);
+            match Self::fields(&reference, &request_of(&reference, &row)?, &services) {
+                Ok(fields) => {
+                    rebuilt.push(*id);
+                    texts.push(fields.search);
+                }
+                // Stored before a rule it breaks: its older vector still matches what it should
+                // (only larger), and the rebuild must not stop at it.
+                Err(e) => {
+                    tracing::warn!(profile = %id.0, error = %e, "kept an older search vector");
+                    kept.push(*id);
+                }
+            }
         }
-        if !ids.is_empty() {
-            store::rewrite_search_vectors(&*tx, &ids, &texts).await?;
-        }
+        store::rewrite_search_vectors(&*tx, &rebuilt, &texts).await?;
+        store::mark_search_format(&*tx, &kept).await?;
         tx.commit()
             .await
             .map_err(|e| crate::db::error::from_pg(e, "committing rebuilt search text"))?;

@@ -286,12 +286,34 @@ pub(crate) async fn older_search_format(
     Ok(rows.iter().map(|row| ProfessionalId(row.get(0))).collect())
 }
 
+/// Marks `ids` as of the current format, keeping their vectors.
+pub(crate) async fn mark_search_format(
+    client: &impl GenericClient,
+    ids: &[ProfessionalId],
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    client
+        .query_typed(
+            &format!("UPDATE professionals SET search_format = {SEARCH_FORMAT} WHERE id = ANY($1)"),
+            &[(&ids, Type::UUID_ARRAY)],
+        )
+        .await
+        .db("marking search vectors")?;
+    Ok(())
+}
+
 /// Replaces the search vectors of `ids` with ones built from `texts`, in the current format.
 pub(crate) async fn rewrite_search_vectors(
     client: &impl GenericClient,
     ids: &[ProfessionalId],
     texts: &[SearchText],
 ) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
     let column = |part: fn(&SearchText) -> &String| -> Vec<&str> {
         texts.iter().map(|text| part(text).as_str()).collect()
