@@ -547,11 +547,7 @@ impl<'a> Directory<'a> {
             Some(request) => request,
             None => request_of(&reference, &row)?,
         };
-        let services: Vec<String> = store::services(&*tx, row.id)
-            .await?
-            .into_iter()
-            .map(|service| service.name)
-            .collect();
+        let services = service_names(&*tx, row.id).await?;
         let fields = Self::fields(&reference, &request, &services)?;
         store::write_profile(&*tx, row.id, None, &fields).await?;
         tx.commit()
@@ -587,11 +583,7 @@ impl<'a> Directory<'a> {
                 .ok_or_else(|| {
                     Error::internal("rebuilding search text", "a locked row vanished")
                 })?;
-            let services: Vec<String> = store::services(&*tx, *id)
-                .await?
-                .into_iter()
-                .map(|service| service.name)
-                .collect();
+            let services = service_names(&*tx, *id).await?;
             match Self::fields(&reference, &request_of(&reference, &row)?, &services) {
                 Ok(fields) => {
                     rebuilt.push(*id);
@@ -1303,6 +1295,18 @@ impl<'a> Directory<'a> {
             ranked,
         })
     }
+}
+
+/// The names of a profile's services: what its search text holds of them.
+async fn service_names(
+    client: &impl tokio_postgres::GenericClient,
+    professional: ProfessionalId,
+) -> Result<Vec<String>> {
+    Ok(store::services(client, professional)
+        .await?
+        .into_iter()
+        .map(|service| service.name)
+        .collect())
 }
 
 /// A result as the API shows it.
