@@ -297,25 +297,16 @@ async fn maintenance(core: Contacto) {
     }
 }
 
-/// Rebuilds search vectors stored in an older format (migration V10), a batch per short
-/// transaction, until none is left; searches are right meanwhile, only slower. Gives up for this
-/// run on an error (the next start resumes).
+/// Rebuilds search vectors stored in an older format (migration V10) until none is left;
+/// searches are right meanwhile, only slower. Gives up for this run on an error (the next start
+/// resumes).
 async fn rebuild_search_text(core: Contacto) {
-    /// Profiles per transaction: each holds their row locks for a few tens of milliseconds.
+    /// Profiles per transaction.
     const BATCH: i64 = 200;
-    let mut rebuilt = 0;
-    loop {
-        match core.directory().rebuild_search_text(BATCH).await {
-            Ok(0) => break,
-            Ok(n) => rebuilt += n,
-            Err(err) => {
-                tracing::warn!(error = %err, rebuilt, "rebuilding search vectors");
-                return;
-            }
-        }
-    }
-    if rebuilt > 0 {
-        tracing::info!(rebuilt, "search vectors rebuilt in the current format");
+    match core.directory().rebuild_all_search_text(BATCH).await {
+        Ok(0) => {}
+        Ok(rebuilt) => tracing::info!(rebuilt, "search vectors rebuilt in the current format"),
+        Err(err) => tracing::warn!(error = %err, "rebuilding search vectors"),
     }
 }
 

@@ -143,23 +143,13 @@ async fn run(args: &Args, cluster: &ManagedPostgres) -> Result<(), BoxError> {
 /// measure the current format.
 async fn rebuild_search_text(core: &Contacto, url: &str) -> Result<(), BoxError> {
     let started = Instant::now();
-    let mut rebuilt = 0;
-    loop {
-        match core.directory().rebuild_search_text(500).await? {
-            0 => break,
-            n => rebuilt += n,
-        }
-    }
+    let rebuilt = core.directory().rebuild_all_search_text(500).await?;
     if rebuilt > 0 {
         eprintln!(
             "rebuilt {rebuilt} search vectors of an older format in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        eprintln!("VACUUM FULL ANALYZE after rebuilding ...");
-        connect(url)
-            .await?
-            .batch_execute("VACUUM (FULL, ANALYZE) professionals")
-            .await?;
+        vacuum(url, "VACUUM (FULL, ANALYZE) professionals").await?;
     }
     Ok(())
 }
@@ -245,11 +235,17 @@ async fn mark_seeded(url: &str, database: &str) -> Result<(), BoxError> {
 /// After a bulk load, what autovacuum would soon do anyway: fresh statistics for the planner and
 /// GIN pending lists merged, so the measurement sees the steady state, not the load's aftermath.
 async fn settle(url: &str) -> Result<(), BoxError> {
-    eprintln!("VACUUM ANALYZE after seeding ...");
-    connect(url)
-        .await?
-        .batch_execute("VACUUM (ANALYZE) users, professionals, professional_services, reviews")
-        .await?;
+    vacuum(
+        url,
+        "VACUUM (ANALYZE) users, professionals, professional_services, reviews",
+    )
+    .await
+}
+
+/// Runs one `VACUUM` statement, saying so.
+async fn vacuum(url: &str, statement: &str) -> Result<(), BoxError> {
+    eprintln!("{statement} ...");
+    connect(url).await?.batch_execute(statement).await?;
     Ok(())
 }
 

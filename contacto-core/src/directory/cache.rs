@@ -74,7 +74,6 @@ pub(crate) enum Lookup {
 pub(crate) struct Filler {
     key: String,
     sender: watch::Sender<Option<Shared>>,
-    filled: bool,
 }
 
 /// Cached result pages, by search.
@@ -138,13 +137,11 @@ impl Filler {
         Self {
             key: key.to_owned(),
             sender,
-            filled: false,
         }
     }
 
     /// Hands the computed page to those waiting for it, and keeps it when `keep`.
-    pub(crate) fn fill(mut self, cache: &ResultCache, page: &Shared, keep: bool) -> Result<()> {
-        self.filled = true;
+    pub(crate) fn fill(self, cache: &ResultCache, page: &Shared, keep: bool) -> Result<()> {
         {
             let mut slots = cache.lock()?;
             if keep {
@@ -165,9 +162,10 @@ impl Filler {
         Ok(())
     }
 
-    /// Gives the slot up: the next caller computes the page. For a stale page being refreshed,
-    /// the stale page stays until its grace ends, and the next caller may refresh it.
-    fn give_up(&self, cache: &ResultCache) {
+    /// Gives the slot up, when the computation failed: the next caller computes the page. For a
+    /// stale page being refreshed, the stale page stays until its grace ends, and the next caller
+    /// may refresh it.
+    pub(crate) fn abandon(self, cache: &ResultCache) {
         let Ok(mut slots) = cache.lock() else {
             return;
         };
@@ -177,13 +175,6 @@ impl Filler {
             }
             Some(Slot::Ready { refreshing, .. }) => *refreshing = false,
             _ => {}
-        }
-    }
-
-    /// Gives the slot up unless it was filled; call when the computation failed.
-    pub(crate) fn abandon(self, cache: &ResultCache) {
-        if !self.filled {
-            self.give_up(cache);
         }
     }
 }

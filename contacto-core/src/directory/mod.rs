@@ -558,10 +558,27 @@ impl<'a> Directory<'a> {
         Ok(value)
     }
 
+    /// Rebuilds the search vectors of every profile stored in an older format (migration V10),
+    /// `batch` profiles per transaction, each holding its row locks for tens of milliseconds;
+    /// returns how many. The server runs it in the background at start.
+    ///
+    /// # Errors
+    ///
+    /// As [`Directory::rebuild_search_text`]; the batches before the failure stay rebuilt.
+    pub async fn rebuild_all_search_text(&self, batch: i64) -> Result<usize> {
+        let mut rebuilt = 0;
+        loop {
+            match self.rebuild_search_text(batch).await? {
+                0 => return Ok(rebuilt),
+                n => rebuilt += n,
+            }
+        }
+    }
+
     /// Rebuilds the search vectors of up to `limit` profiles stored in an older format (migration
     /// V10), in one transaction; returns how many. Searches find the same profiles before and
-    /// after; the new format is smaller and faster to search. The server calls it in the
-    /// background until it returns 0; concurrent callers take different profiles.
+    /// after; the new format is smaller and faster to search. Concurrent callers take different
+    /// profiles.
     ///
     /// # Errors
     ///
@@ -1127,19 +1144,12 @@ impl<'a> Directory<'a> {
                     let core = self.core.clone();
                     let (fresh_spec, fresh_reference) = (spec.clone(), Arc::clone(&reference));
                     tokio::spawn(async move {
-                        let directory = core.directory();
-                        let cache = core.directory_results();
-                        match directory.run_search(&fresh_spec, &fresh_reference).await {
-                            Ok(fresh) => {
-                                let keep = fresh.page.total >= CACHED_RESULTS_MIN_TOTAL;
-                                if let Err(e) = filler.fill(cache, &Arc::new(fresh), keep) {
-                                    tracing::warn!(error = %e, "refreshing a cached search");
-                                }
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "refreshing a cached search");
-                                filler.abandon(cache);
-                            }
+                        let refreshed = core
+                            .directory()
+                            .compute(&fresh_spec, &fresh_reference, filler)
+                            .await;
+                        if let Err(e) = refreshed {
+                            tracing::warn!(error = %e, "refreshing a cached search");
                         }
                     });
                     return self.serve(&spec, &reference, &computed).await;
@@ -1153,12 +1163,24 @@ impl<'a> Directory<'a> {
                 cache::Lookup::Miss(filler) => break filler,
             }
         };
-        match self.run_search(&spec, &reference).await {
+        Ok(self.compute(&spec, &reference, filler).await?.page.clone())
+    }
+
+    /// Runs a search for the cache: hands the result to those waiting for it, and keeps it when
+    /// it is broad; gives the slot up when the search fails.
+    async fn compute(
+        &self,
+        spec: &SearchSpec,
+        reference: &Reference,
+        filler: cache::Filler,
+    ) -> Result<cache::Shared> {
+        let cache = self.core.directory_results();
+        match self.run_search(spec, reference).await {
             Ok(computed) => {
                 let keep = computed.page.total >= CACHED_RESULTS_MIN_TOTAL;
                 let computed = Arc::new(computed);
                 filler.fill(cache, &computed, keep)?;
-                Ok(computed.page.clone())
+                Ok(computed)
             }
             Err(e) => {
                 filler.abandon(cache);
@@ -1193,11 +1215,7 @@ impl<'a> Directory<'a> {
             // One shape whatever the ids: its generic plan (the primary key) is always right.
             let prepared = self.core.db().prepared_statements();
             let rows = crate::db::read_on!(self.core.db(), None, |client| {
-                if prepared {
-                    store::run_prepared(client, &statement).await
-                } else {
-                    store::run(&***client, &statement).await
-                }
+                store::search(client, &statement, prepared).await
             })?;
             let mut hits: std::collections::HashMap<Uuid, store::HitRow> = rows
                 .iter()
@@ -1234,13 +1252,11 @@ impl<'a> Directory<'a> {
         // Public and lag-tolerant: a replica may serve it. One round trip: the statements are
         // pipelined on the connection.
         let results = crate::db::read_on!(self.core.db(), None, |client| {
-            futures_util::future::try_join_all(statements.iter().map(|statement| async move {
-                if prepared {
-                    store::run_prepared(client, statement).await
-                } else {
-                    store::run(&***client, statement).await
-                }
-            }))
+            futures_util::future::try_join_all(
+                statements
+                    .iter()
+                    .map(|statement| store::search(client, statement, prepared)),
+            )
             .await
         })?;
         let mut items = Vec::new();

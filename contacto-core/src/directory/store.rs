@@ -257,13 +257,13 @@ const WORDS: &str = "WITH words AS (INSERT INTO search_words (word) \
 /// How search vectors are built now (migration V10 explains the formats).
 pub(crate) const SEARCH_FORMAT: i16 = 2;
 
-/// The weighted vector of a profile's search texts `$a`..`$d`.
-fn search_vector(a: usize, b: usize, c: usize, d: usize) -> String {
+/// The weighted vector of a profile's search texts, given as SQL expressions.
+fn search_vector([a, b, c, d]: [&str; 4]) -> String {
     format!(
-        "setweight(to_tsvector('simple', ${a}), 'A') \
-         || setweight(to_tsvector('simple', ${b}), 'B') \
-         || setweight(to_tsvector('simple', ${c}), 'C') \
-         || setweight(to_tsvector('simple', ${d}), 'D')"
+        "setweight(to_tsvector('simple', {a}), 'A') \
+         || setweight(to_tsvector('simple', {b}), 'B') \
+         || setweight(to_tsvector('simple', {c}), 'C') \
+         || setweight(to_tsvector('simple', {d}), 'D')"
     )
 }
 
@@ -324,14 +324,14 @@ pub(crate) async fn rewrite_search_vectors(
         column(|t| &t.c),
         column(|t| &t.d),
     );
-    let vector = search_vector(2, 3, 4, 5).replace('$', "u.t");
+    let vector = search_vector(["u.a", "u.b", "u.c", "u.d"]);
     client
         .query_typed(
             &format!(
                 "UPDATE professionals p SET search_vector = {vector}, \
                         search_format = {SEARCH_FORMAT} \
                    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) \
-                        AS u (id, t2, t3, t4, t5) \
+                        AS u (id, a, b, c, d) \
                   WHERE p.id = u.id"
             ),
             &[
@@ -385,7 +385,7 @@ pub(crate) async fn write_profile(
         (&f.search.c, Type::TEXT),
         (&f.search.d, Type::TEXT),
     ];
-    let search_vector = search_vector(23, 24, 25, 26);
+    let search_vector = search_vector(["$23", "$24", "$25", "$26"]);
     let location = "CASE WHEN $14::float8[] IS NULL THEN NULL ELSE cube($14::float8[]) END";
     if let Some(slug) = slug {
         let mut params = values.to_vec();
@@ -726,13 +726,18 @@ pub(crate) async fn run(client: &impl GenericClient, statement: &Statement) -> R
         .db("searching professionals")
 }
 
-/// Runs a search statement prepared once per connection, so that PostgreSQL may reuse a generic
-/// plan instead of planning it again: the planning of a search costs as much as running one of
-/// a few hundred matches. Only for searches without text (docs/DIRECTORY.md, "Plans").
-pub(crate) async fn run_prepared(
+/// Runs a search statement, prepared once per connection when `prepared`, so that PostgreSQL
+/// may reuse a generic plan instead of planning it again: the planning of a search costs as much
+/// as running one of a few hundred matches. Callers prepare only searches without text
+/// (docs/DIRECTORY.md, "Plans").
+pub(crate) async fn search(
     client: &deadpool_postgres::ClientWrapper,
     statement: &Statement,
+    prepared: bool,
 ) -> Result<Vec<Row>> {
+    if !prepared {
+        return run(&**client, statement).await;
+    }
     /// Statements kept per connection: each holds a plan in its server process. Searches have a
     /// few hundred shapes at most (filters present, sort); past this the cache starts over.
     const MAX_PREPARED: usize = 256;
