@@ -74,6 +74,10 @@ struct Args {
     /// connection (always so with `--pgbouncer transaction`, for both ways of `--compare-direct`).
     #[arg(long)]
     no_prepared_statements: bool,
+    /// Load `pg_stat_statements` and print the statements PostgreSQL spent the measured load's
+    /// time on, per transfer.
+    #[arg(long)]
+    statements: bool,
 }
 
 impl Args {
@@ -91,7 +95,16 @@ const START_BALANCE_MINOR: i64 = 1_000_000_000;
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args = Args::parse();
     let root = std::env::temp_dir().join(format!("contacto-bench-{}", std::process::id()));
-    let options = contacto_benches::bench_cluster_options(&root, 200);
+    let mut options = contacto_benches::bench_cluster_options(&root, 200);
+    if args.statements {
+        options.settings.extend([
+            (
+                "shared_preload_libraries".into(),
+                "pg_stat_statements".into(),
+            ),
+            ("pg_stat_statements.track_planning".into(), "on".into()),
+        ]);
+    }
     let cluster = ManagedPostgres::open(PgBinaries::locate(None)?, options)?;
     cluster.start()?;
     let outcome = run(&args, &cluster).await;
@@ -134,8 +147,7 @@ async fn run(
     };
     eprintln!("creating and funding {} wallets ...", args.wallets);
     let owners = Arc::new(setup(&url, args.wallets).await?);
-    let relations_before = ledger_relations(&url).await?;
-    let size_before = total(&relations_before);
+    let size_before = LedgerSize::of(&url).await?;
 
     let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
     let (idle, load, comparison) = if args.compare_direct {
@@ -149,38 +161,46 @@ async fn run(
         eprintln!("one idle client ...");
         let idle = median(idle_latency(&core, &owners, 300).await?);
         eprintln!("{} callers for {} s ...", args.concurrency, args.seconds);
+        if args.statements {
+            connect(&url)
+                .await?
+                .batch_execute(
+                    "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; \
+                     SELECT pg_stat_statements_reset()",
+                )
+                .await?;
+        }
         let load = load(&core, &owners, args, pgbouncer_pid).await?;
         (idle, load, None)
     };
-    let relations_after = ledger_relations(&url).await?;
-    let size_after = total(&relations_after);
+    let size_after = LedgerSize::of(&url).await?;
 
     eprintln!("pgbench bracket 2 ...");
     let after = pgbench.bracket()?;
     let report = core.wallet().reconcile(None).await?;
 
-    let mut ledger_growth = size_after - size_before;
-    if let Some(ab) = &comparison {
-        // The warm-up is left out, and the direct windows wrote to the same ledger: count
-        // PgBouncer's share of what the measured windows wrote.
-        let share =
-            ab.through.transfers as f64 / (ab.through.transfers + ab.direct.transfers) as f64;
-        ledger_growth = ((size_after - ab.ledger_bytes_before) as f64 * share) as i64;
-    }
+    // Against every transaction written in between, the warm-ups and idle transfers included,
+    // not only those counted in the measured window; with --compare-direct, from the end of the
+    // warm-up window (both ways write the same rows).
+    let since = comparison
+        .as_ref()
+        .map_or(&size_before, |ab| &ab.ledger_before);
     report_figures(
         args,
         &before,
         &after,
         &load,
         idle,
-        ledger_growth,
+        size_after.bytes_per_transaction_since(since),
         report.balanced,
     );
-    if comparison.is_none() {
-        println!(
-            "  of which, per transfer   {}",
-            growth_per_transfer(&relations_before, &relations_after, load.transfers)
-        );
+    println!(
+        "  of which, per transfer   {}",
+        size_after.growth_per_transaction(since)
+    );
+    println!("  where the bytes go       {}", density(&url).await?);
+    if args.statements && comparison.is_none() {
+        statements(&url, load.transfers).await?;
     }
     if let Some(ab) = comparison {
         ab::report_comparison(args, &ab);
@@ -269,58 +289,149 @@ async fn setup(
         .collect())
 }
 
-/// The size of each of the ledger's tables and indexes, every fork (and a table's TOAST)
-/// included: together, `pg_total_relation_size` of both tables.
-async fn ledger_relations(
+/// PostgreSQL's time per statement over the measured load (and its warm-up), per transfer.
+async fn statements(
     url: &str,
-) -> Result<Vec<(String, i64)>, Box<dyn std::error::Error + Send + Sync>> {
-    let client = connect(url).await?;
-    let rows = client
+    transfers: u64,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let rows = connect(url)
+        .await?
         .query(
-            "SELECT c.relname::text, pg_table_size(c.oid) \
-             FROM pg_class c \
-             WHERE c.relname IN ('ledger_entries', 'ledger_transactions') \
-                OR c.oid IN (SELECT indexrelid FROM pg_index \
-                             WHERE indrelid IN ('ledger_entries'::regclass, \
-                                                'ledger_transactions'::regclass)) \
-             ORDER BY c.relname",
+            "SELECT calls, total_plan_time, total_exec_time, rows, \
+                    (shared_blks_hit + shared_blks_read) / greatest(calls, 1), \
+                    left(regexp_replace(query, '\\s+', ' ', 'g'), 90) \
+             FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 15",
             &[],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    let per = |ms: f64| ms * 1000.0 / transfers.max(1) as f64;
+    println!(
+        "statements, per transfer counted (us: planning + execution; calls; rows; buffers per call):"
+    );
+    for row in rows {
+        let (calls, plan, exec, rows, buffers, query): (i64, f64, f64, i64, i64, String) = (
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            row.get(3),
+            row.get(4),
+            row.get(5),
+        );
+        println!(
+            "  {:>7.1} + {:>7.1}  {calls:>8} {rows:>9} {buffers:>7}  {query}",
+            per(plan),
+            per(exec)
+        );
+    }
+    Ok(())
 }
 
-/// What each relation grew by per transfer, largest first.
-fn growth_per_transfer(
-    before: &[(String, i64)],
-    after: &[(String, i64)],
-    transfers: u64,
-) -> String {
-    let mut growth: Vec<(String, f64)> = after
-        .iter()
-        .map(|(name, size)| {
-            let was = before
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or(0, |(_, s)| *s);
-            (name.clone(), (size - was) as f64 / transfers.max(1) as f64)
+/// How full each ledger relation is (`pgstattuple`): a table's average tuple with its line
+/// pointer and its free space; a B-tree's leaf density. It tells rows that are too wide from pages
+/// left half empty.
+async fn density(url: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let client = connect(url).await?;
+    client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        .await?;
+    let mut parts = Vec::new();
+    for table in ["ledger_entries", "ledger_transactions"] {
+        let row = client
+            .query_one(
+                "SELECT tuple_count, tuple_len::float8 / greatest(tuple_count, 1) + 4, \
+                        free_percent, dead_tuple_count FROM pgstattuple($1::text::regclass)",
+                &[&table],
+            )
+            .await?;
+        let (live, bytes, free, dead): (i64, f64, f64, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        parts.push(format!(
+            "{table}: {live} rows of {bytes:.0} B, {free:.0}% free, {dead} dead"
+        ));
+    }
+    for index in ["ledger_entries_pkey", "ledger_transactions_pkey"] {
+        let row = client
+            .query_one(
+                "SELECT avg_leaf_density, leaf_pages FROM pgstatindex($1::text::regclass)",
+                &[&index],
+            )
+            .await?;
+        let (density, leaves): (f64, i64) = (row.get(0), row.get(1));
+        parts.push(format!(
+            "{index}: leaves {density:.0}% full ({leaves} pages)"
+        ));
+    }
+    Ok(parts.join("; "))
+}
+
+/// The ledger's tables and indexes, each in bytes, every fork (and a table's TOAST) included,
+/// and how many transactions it holds.
+pub(crate) struct LedgerSize {
+    relations: Vec<(String, i64)>,
+    transactions: i64,
+}
+
+impl LedgerSize {
+    async fn of(url: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let client = connect(url).await?;
+        let rows = client
+            .query(
+                "SELECT c.relname::text, pg_table_size(c.oid) \
+                 FROM pg_class c \
+                 WHERE c.relname IN ('ledger_entries', 'ledger_transactions') \
+                    OR c.oid IN (SELECT indexrelid FROM pg_index \
+                                 WHERE indrelid IN ('ledger_entries'::regclass, \
+                                                    'ledger_transactions'::regclass)) \
+                 ORDER BY c.relname",
+                &[],
+            )
+            .await?;
+        let transactions = client
+            .query_one("SELECT count(*) FROM ledger_transactions", &[])
+            .await?
+            .get(0);
+        Ok(Self {
+            relations: rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
+            transactions,
         })
-        .collect();
-    growth.sort_by(|a, b| b.1.total_cmp(&a.1));
-    growth
-        .iter()
-        .map(|(name, bytes)| format!("{name} {bytes:.0}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+    }
 
-/// The ledger's tables and their indexes, in bytes.
-async fn ledger_bytes(url: &str) -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(total(&ledger_relations(url).await?))
-}
+    fn bytes(&self) -> i64 {
+        self.relations.iter().map(|(_, size)| size).sum()
+    }
 
-fn total(relations: &[(String, i64)]) -> i64 {
-    relations.iter().map(|(_, size)| size).sum()
+    fn transactions_since(&self, before: &Self) -> f64 {
+        (self.transactions - before.transactions).max(1) as f64
+    }
+
+    fn bytes_per_transaction_since(&self, before: &Self) -> f64 {
+        (self.bytes() - before.bytes()) as f64 / self.transactions_since(before)
+    }
+
+    /// What each relation grew by per transaction, largest first.
+    fn growth_per_transaction(&self, before: &Self) -> String {
+        let mut growth: Vec<(&str, f64)> = self
+            .relations
+            .iter()
+            .map(|(name, size)| {
+                let was = before
+                    .relations
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(0, |(_, s)| *s);
+                (
+                    name.as_str(),
+                    (size - was) as f64 / self.transactions_since(before),
+                )
+            })
+            .collect();
+        growth.sort_by(|a, b| b.1.total_cmp(&a.1));
+        growth
+            .iter()
+            .map(|(name, bytes)| format!("{name} {bytes:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn principal(user: UserId) -> Principal {
@@ -490,7 +601,7 @@ fn report_figures(
     after: &Baseline,
     load: &Load,
     idle_p50_ms: f64,
-    ledger_bytes: i64,
+    bytes_per_transfer: f64,
     balanced: bool,
 ) {
     let p = median(vec![before.p.tps, after.p.tps]);
@@ -548,8 +659,9 @@ fn report_figures(
         "idle client p50 (ms)       {idle_p50_ms:>10.2}   = {:.2} x L_1 (target <= 1.3 x L_1)",
         idle_p50_ms / l_1
     );
-    let per_transfer = ledger_bytes as f64 / load.transfers.max(1) as f64;
-    println!("ledger bytes per transfer  {per_transfer:>10.0}   (target <= 350; includes indexes)");
+    println!(
+        "ledger bytes per transfer  {bytes_per_transfer:>10.0}   (target <= 350; includes indexes)"
+    );
     println!(
         "reconciliation after load  {}",
         if balanced { "balanced" } else { "NOT BALANCED" }

@@ -7,7 +7,7 @@ use contacto_benches::baseline::median;
 use contacto_core::Contacto;
 use contacto_core::api::{UserId, WalletId};
 
-use super::{Args, Load, idle_latency, ledger_bytes, load};
+use super::{Args, LedgerSize, Load, idle_latency, load};
 
 impl Load {
     /// Two windows as one.
@@ -34,8 +34,8 @@ pub(super) struct Comparison {
     pub(super) through_idle: Vec<f64>,
     /// Each window's transfers/s, in order, and whether it went through PgBouncer.
     pub(super) windows: Vec<(bool, f64)>,
-    /// The ledger's size after the warm-up, before the measured windows.
-    pub(super) ledger_bytes_before: i64,
+    /// The ledger after the warm-up, before the measured windows.
+    pub(super) ledger_before: LedgerSize,
 }
 
 /// Load windows in ABBA order, each after 150 idle transfers the same way: drift in the machine's
@@ -54,7 +54,7 @@ pub(super) async fn compare(
     let mut windows = Vec::new();
     eprintln!("warming up, not measured: {} s ...", args.seconds);
     load(direct, owners, args, None).await?;
-    let ledger_bytes_before = ledger_bytes(url).await?;
+    let ledger_before = LedgerSize::of(url).await?;
     for via_pgbouncer in [false, true, true, false] {
         let (core, pid) = if via_pgbouncer {
             (through, pgbouncer_pid)
@@ -84,7 +84,7 @@ pub(super) async fn compare(
         direct_idle,
         through_idle,
         windows,
-        ledger_bytes_before,
+        ledger_before,
     })
 }
 
