@@ -15,7 +15,9 @@ use std::time::Instant;
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
 
 use crate::db::Db;
 use crate::error::{Error, ErrorKind, Result};
@@ -37,6 +39,7 @@ pub(crate) struct Metrics {
     amounts: IntCounterVec,
     batch_size: Histogram,
     commit_duration: Histogram,
+    batch_retries: IntCounter,
     discrepancies: IntGauge,
 }
 
@@ -101,6 +104,12 @@ impl Metrics {
             .buckets(QUERY_BUCKETS.to_vec()),
         )
         .map_err(metric_error)?;
+        let batch_retries = IntCounter::new(
+            "contacto_ledger_batch_retries_total",
+            "Ledger batches rolled back and posted again because another batch had recorded one \
+             of their idempotency keys (a replay, or the same key on two instances at once).",
+        )
+        .map_err(metric_error)?;
         let discrepancies = IntGauge::new(
             "contacto_reconciliation_discrepancies",
             "Discrepancies found by the last reconciliation.",
@@ -113,6 +122,7 @@ impl Metrics {
             amounts: register(&registry, amounts)?,
             batch_size: register(&registry, batch_size)?,
             commit_duration: register(&registry, commit_duration)?,
+            batch_retries: register(&registry, batch_retries)?,
             discrepancies: register(&registry, discrepancies)?,
             registry,
         };
@@ -147,6 +157,12 @@ impl Metrics {
         self.commit_duration.observe(seconds);
     }
 
+    /// Counts a ledger batch rolled back and posted again because another batch had recorded one
+    /// of its idempotency keys.
+    pub(crate) fn ledger_batch_retried(&self) {
+        self.batch_retries.inc();
+    }
+
     /// Counts money moved.
     pub(crate) fn amount_moved(&self, kind: &str, currency: &str, amount: i64) {
         self.amounts
@@ -174,6 +190,8 @@ impl Metrics {
         if let Err(err) = &result {
             let kind = match err {
                 Error::SchemaOutdated | Error::SchemaAhead(_) => Some("schema"),
+                // Not a failure: the batch is posted again (`contacto_ledger_batch_retries_total`).
+                _ if crate::wallet::store::is_key_taken(err) => None,
                 _ if err.kind() == ErrorKind::Unavailable => Some("unavailable"),
                 _ if err.kind() == ErrorKind::Internal => Some("internal"),
                 _ => None,

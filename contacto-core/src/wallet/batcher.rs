@@ -34,6 +34,22 @@ pub(crate) const MAX_BATCH: usize = 8192;
 /// (docs/PERFORMANCE.md).
 const PREPARED_BATCH_MAX: usize = 16;
 
+/// Most operations in a batch that always looks its idempotency keys up before posting. A larger
+/// batch posts without looking (a key is new nearly always, and the lookup was about a fifth of
+/// PostgreSQL's time per transfer under load: docs/PERFORMANCE.md) and lets the keys' unique index
+/// catch a replay: the batch is then rolled back and posted again, looking its keys up, and so
+/// are all batches for [`LOOK_UP_AFTER_CONFLICT`]. A small batch looks them up in the same round
+/// trip as its locks, at no cost in latency.
+const ALWAYS_LOOK_UP_MAX: usize = 16;
+
+/// How long batches look their keys up first after one found a key already recorded: replays
+/// come in bursts (clients retrying after a timeout or an outage).
+const LOOK_UP_AFTER_CONFLICT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Most times a batch is posted again because another batch recorded one of its keys meanwhile
+/// (another instance posting the same key at the same moment).
+const KEY_CONFLICT_RETRIES: u32 = 3;
+
 /// Operations waiting for the worker; senders wait (backpressure) beyond it.
 const QUEUE_CAPACITY: usize = 65_536;
 
@@ -188,6 +204,7 @@ impl Ledger {
 }
 
 async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits: DailyLimits) {
+    let mut look_up_until = Instant::now();
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -198,7 +215,19 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
         }
         let started = Instant::now();
         let size = jobs.len();
-        match post_batch(&db, &metrics, limits, &jobs).await {
+        let mut retries = 0;
+        let posted = loop {
+            let look_up = size <= ALWAYS_LOOK_UP_MAX || retries > 0 || started < look_up_until;
+            match post_batch(&db, &metrics, limits, &jobs, look_up).await {
+                Err(err) if store::is_key_taken(&err) && retries < KEY_CONFLICT_RETRIES => {
+                    retries += 1;
+                    look_up_until = Instant::now() + LOOK_UP_AFTER_CONFLICT;
+                    metrics.ledger_batch_retried();
+                }
+                posted => break posted,
+            }
+        };
+        match posted {
             Ok(results) => {
                 metrics.ledger_batch(size, started.elapsed().as_secs_f64());
                 for (job, result) in jobs.into_iter().zip(results) {
@@ -238,6 +267,7 @@ async fn post_batch(
     metrics: &Metrics,
     limits: DailyLimits,
     jobs: &[Job],
+    look_up_keys: bool,
 ) -> Result<Vec<Result<Outcome>>> {
     let mut tx = db.hot(jobs.len() <= PREPARED_BATCH_MAX).await?;
     tx.prepare(store::BATCH_STATEMENTS)
@@ -250,10 +280,13 @@ async fn post_batch(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let keys: Vec<(Uuid, &str)> = jobs
-        .iter()
-        .filter_map(|job| job.key.as_ref().map(|k| (k.caller, k.key.as_str())))
-        .collect();
+    let keys: Vec<(Uuid, &str)> = if look_up_keys {
+        jobs.iter()
+            .filter_map(|job| job.key.as_ref().map(|k| (k.caller, k.key.as_str())))
+            .collect()
+    } else {
+        Vec::new()
+    };
     // Pipelined: the transaction starts and the three reads leave in one round trip, and the
     // server runs them in this order (`crate::db::hot`).
     let ((), mut states, now, stored) = tokio::try_join!(

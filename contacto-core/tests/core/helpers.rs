@@ -1,4 +1,4 @@
-//! What the core tests share: users, wallets, funded wallets, raw SQL, request builders.
+//! What the core tests share: users, wallets, funded wallets, raw SQL, request builders, metrics.
 
 use contacto_core::api::{
     OpenWalletRequest, RegisterRequest, Role, TransferRequest, WalletId, WalletType,
@@ -85,4 +85,17 @@ pub(crate) async fn customers(core: &Contacto) -> (Principal, WalletId, Principa
     let karim = user(core, "karim@example.dz", Role::Customer).await;
     let (a, k) = (wallet(core, &amina).await, wallet(core, &karim).await);
     (amina, a, karim, k)
+}
+
+/// The sum of a metric's samples over its labels, read from the text exposition.
+pub(crate) fn metric(core: &Contacto, name: &str) -> f64 {
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&core.registry().gather())
+        .unwrap();
+    text.lines()
+        .filter(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }

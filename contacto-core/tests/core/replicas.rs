@@ -12,7 +12,7 @@ use contacto_core::managed::{ClusterOptions, ManagedPostgres, PgBinaries};
 use contacto_core::testing::test_config;
 use contacto_core::{Contacto, HistoryQuery, Principal};
 
-use crate::helpers::{sql, top_up, transfer, user, wallet};
+use crate::helpers::{metric, sql, top_up, transfer, user, wallet};
 
 /// A primary and its replica in one temporary directory, both stopped and removed on drop, even
 /// when the test fails.
@@ -331,19 +331,6 @@ async fn reads_use_the_replica_see_own_writes_and_survive_its_outage() {
     assert_eq!(metric(&core, "contacto_db_replica_up"), 1.0);
     let (_, writes_on_replica) = replica_statements(&pair).await;
     assert_eq!(writes_on_replica, 0);
-}
-
-/// The sum of a metric's samples over its labels, read from the text exposition.
-fn metric(core: &Contacto, name: &str) -> f64 {
-    let text = prometheus::TextEncoder::new()
-        .encode_to_string(&core.registry().gather())
-        .unwrap();
-    text.lines()
-        .filter(|line| {
-            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 #[tokio::test]

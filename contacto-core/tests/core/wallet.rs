@@ -5,7 +5,7 @@ use contacto_core::api::{
 };
 use contacto_core::testing::TestDatabase;
 
-use crate::helpers::{admin, customers, sign, top_up, transfer, user, wallet};
+use crate::helpers::{admin, customers, metric, sign, top_up, transfer, user, wallet};
 
 #[tokio::test]
 async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
@@ -164,6 +164,91 @@ async fn an_idempotency_key_posts_once_and_replays_the_answer() {
         (broke.code(), broke.to_string()),
         (replayed.code(), replayed.to_string())
     );
+}
+
+/// A batch too large to look its keys up first posts without looking, and the keys' unique index
+/// catches a replay or a key another instance recorded meanwhile: the batch is rolled back and
+/// posted again, looking them up. Every caller gets the one answer, the rest of the batch posts,
+/// and nothing is written twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once() {
+    let db = TestDatabase::create().await;
+    let (one, two) = (db.contacto(), db.contacto());
+    // Yacine's wallet is created first, so its id sorts first: a batch waiting for its lock
+    // holds no other wallet.
+    let yacine = user(&one, "yacine@example.dz", Role::Customer).await;
+    let y = wallet(&one, &yacine).await;
+    let (amina, a, _karim, k) = customers(&one).await;
+    assert!(y.0 < a.0 && y.0 < k.0);
+    top_up(&one, &yacine, y, 1_000).await;
+    top_up(&one, &amina, a, 100_000).await;
+    let first = one
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 100), Some("first"))
+        .await
+        .unwrap();
+
+    // Instance one's worker waits on Yacine's wallet while the next batch gathers.
+    let mut blocker = crate::helpers::sql(db.url()).await;
+    let hold = blocker.transaction().await.unwrap();
+    hold.execute("SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE", &[&y.0])
+        .await
+        .unwrap();
+    let stalled = {
+        let one = one.clone();
+        tokio::spawn(async move {
+            one.wallet()
+                .transfer(&yacine, &transfer(y, a, 1_000), None)
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let post = |amount: i64, key: String| {
+        let one = one.clone();
+        tokio::spawn(async move {
+            one.wallet()
+                .transfer(&amina, &transfer(a, k, amount), Some(&key))
+                .await
+        })
+    };
+    let fresh: Vec<_> = (0..30).map(|i| post(1, format!("fresh-{i}"))).collect();
+    let replay = post(100, "first".into());
+    let reused = post(5, "first".into());
+    let shared = post(7, "shared".into());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Meanwhile instance two posts "shared" and commits first.
+    let shared_on_two = two
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 7), Some("shared"))
+        .await
+        .unwrap();
+    hold.commit().await.unwrap();
+
+    stalled.await.unwrap().unwrap();
+    let mut ids = Vec::new();
+    for task in fresh {
+        ids.push(task.await.unwrap().unwrap().id);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "each fresh key posted its own transfer");
+    assert_eq!(
+        serde_json::to_vec(&replay.await.unwrap().unwrap()).unwrap(),
+        serde_json::to_vec(&first).unwrap(),
+        "the replay got the first answer"
+    );
+    assert_eq!(
+        reused.await.unwrap().unwrap_err().code(),
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+    assert_eq!(shared.await.unwrap().unwrap().id, shared_on_two.id);
+    assert!(
+        metric(&one, "contacto_ledger_batch_retries_total") >= 1.0,
+        "the batch met the recorded keys at their unique index, not in a lookup"
+    );
+    // 100 000 + 1 000 from Yacine - 100 (first) - 30 x 1 (fresh) - 7 (shared, once).
+    assert_eq!(one.wallet().get(&amina, a).await.unwrap().posted, 100_863);
+    assert!(one.wallet().reconcile(None).await.unwrap().balanced);
 }
 
 #[tokio::test]
