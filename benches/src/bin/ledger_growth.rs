@@ -241,7 +241,8 @@ async fn generate(client: &tokio_postgres::Client, args: &Args) -> Result<(), Bo
     )
     .await?;
     // Keys are built after the load (a sorted build, packed at the default fill factor) and the
-    // foreign-key triggers are skipped: the rows reference their transactions by construction.
+    // checking triggers are skipped: the rows balance and reference their transactions by
+    // construction.
     step(
         client,
         "ledger_entries (single table as migrated)",

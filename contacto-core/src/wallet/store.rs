@@ -326,7 +326,7 @@ pub(crate) async fn insert_postings(
     ];
     let entries_written = client.query(INSERT_ENTRIES.0, &entry_params);
     // Pipelined: both statements leave in one round trip, and the server runs them in order, so
-    // the entries' foreign keys find their transactions.
+    // the check of the entries (migration V13) finds their transactions.
     let (transactions, entries) = tokio::join!(transactions_written, entries_written);
     transactions.db("writing transactions")?;
     entries.db("writing entries")?;
