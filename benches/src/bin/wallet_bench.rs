@@ -198,7 +198,11 @@ async fn run(
         "  of which, per transfer   {}",
         size_after.growth_per_transaction(since)
     );
-    println!("  where the bytes go       {}", density(&url).await?);
+    println!(
+        "  where the bytes go       {}; {}",
+        density(&url).await?,
+        size_after.hot_share_since(since)
+    );
     if args.statements && comparison.is_none() {
         statements(&url, load.transfers).await?;
     }
@@ -369,6 +373,8 @@ async fn density(url: &str) -> Result<String, Box<dyn std::error::Error + Send +
 pub(crate) struct LedgerSize {
     relations: Vec<(String, i64)>,
     transactions: i64,
+    /// Wallet row updates so far, and those of them that were HOT (no index touched).
+    wallet_updates: (i64, i64),
 }
 
 impl LedgerSize {
@@ -390,10 +396,30 @@ impl LedgerSize {
             .query_one("SELECT count(*) FROM ledger_transactions", &[])
             .await?
             .get(0);
+        // The statistics collector publishes a backend's counts when its transaction ends, at
+        // most every half second: give the last batches' counts that long.
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        let updates = client
+            .query_one(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'wallets'",
+                &[],
+            )
+            .await?;
         Ok(Self {
             relations: rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
             transactions,
+            wallet_updates: (updates.get(0), updates.get(1)),
         })
+    }
+
+    /// The share of wallet updates since `before` that were HOT.
+    fn hot_share_since(&self, before: &Self) -> String {
+        let updated = self.wallet_updates.0 - before.wallet_updates.0;
+        let hot = self.wallet_updates.1 - before.wallet_updates.1;
+        format!(
+            "wallets: {updated} row updates, {:.0}% of them HOT (no index touched)",
+            hot as f64 * 100.0 / updated.max(1) as f64
+        )
     }
 
     fn bytes(&self) -> i64 {
