@@ -79,6 +79,22 @@ pub(crate) async fn sql(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// Holds `wallet`'s row lock in a transaction on `client` until the transaction ends: a ledger
+/// batch touching the wallet waits for it, and operations arriving meanwhile gather behind it.
+pub(crate) async fn lock_wallet(
+    client: &mut tokio_postgres::Client,
+    wallet: WalletId,
+) -> tokio_postgres::Transaction<'_> {
+    let hold = client.transaction().await.unwrap();
+    hold.execute(
+        "SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE",
+        &[&wallet.0],
+    )
+    .await
+    .unwrap();
+    hold
+}
+
 /// Amina and Karim, two customers with a wallet each: `(amina, her wallet, karim, his wallet)`.
 pub(crate) async fn customers(core: &Contacto) -> (Principal, WalletId, Principal, WalletId) {
     let amina = user(core, "amina@example.dz", Role::Customer).await;

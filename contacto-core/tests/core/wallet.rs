@@ -190,10 +190,7 @@ async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once()
 
     // Instance one's worker waits on Yacine's wallet while the next batch gathers.
     let mut blocker = crate::helpers::sql(db.url()).await;
-    let hold = blocker.transaction().await.unwrap();
-    hold.execute("SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE", &[&y.0])
-        .await
-        .unwrap();
+    let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
     let stalled = {
         let one = one.clone();
         tokio::spawn(async move {
@@ -778,10 +775,7 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
     // to Amina's wallet and commits; then the first batch gets its locks and posts to Amina's
     // wallet too, after the second.
     let mut blocker = crate::helpers::sql(db.url()).await;
-    let hold = blocker.transaction().await.unwrap();
-    hold.execute("SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE", &[&y.0])
-        .await
-        .unwrap();
+    let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
     let first = {
         let one = one.clone();
         tokio::spawn(async move {
