@@ -74,9 +74,9 @@ struct Args {
     /// connection (always so with `--pgbouncer transaction`, for both ways of `--compare-direct`).
     #[arg(long)]
     no_prepared_statements: bool,
-    /// Load `pg_stat_statements` and print the statements PostgreSQL spent the measured load's
-    /// time on, per transfer.
-    #[arg(long)]
+    /// Load `pg_stat_statements` and print the statements PostgreSQL spent the idle client's and
+    /// the load's time on, per transfer written.
+    #[arg(long, conflicts_with = "compare_direct")]
     statements: bool,
 }
 
@@ -148,6 +148,15 @@ async fn run(
     eprintln!("creating and funding {} wallets ...", args.wallets);
     let owners = Arc::new(setup(&url, args.wallets).await?);
     let size_before = LedgerSize::of(&url).await?;
+    if args.statements {
+        connect(&url)
+            .await?
+            .batch_execute(
+                "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; \
+                 SELECT pg_stat_statements_reset()",
+            )
+            .await?;
+    }
 
     let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
     let (idle, load, comparison) = if args.compare_direct {
@@ -161,19 +170,16 @@ async fn run(
         eprintln!("one idle client ...");
         let idle = median(idle_latency(&core, &owners, 300).await?);
         eprintln!("{} callers for {} s ...", args.concurrency, args.seconds);
-        if args.statements {
-            connect(&url)
-                .await?
-                .batch_execute(
-                    "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; \
-                     SELECT pg_stat_statements_reset()",
-                )
-                .await?;
-        }
         let load = load(&core, &owners, args, pgbouncer_pid).await?;
         (idle, load, None)
     };
     let size_after = LedgerSize::of(&url).await?;
+    // Before pgbench and the reconciliation add theirs.
+    let statement_report = if args.statements {
+        Some(statements(&url, size_after.transactions_since(&size_before)).await?)
+    } else {
+        None
+    };
 
     eprintln!("pgbench bracket 2 ...");
     let after = pgbench.bracket()?;
@@ -203,8 +209,8 @@ async fn run(
         density(&url).await?,
         size_after.hot_share_since(since)
     );
-    if args.statements && comparison.is_none() {
-        statements(&url, load.transfers).await?;
+    if let Some(report) = statement_report {
+        print!("{report}");
     }
     if let Some(ab) = comparison {
         ab::report_comparison(args, &ab);
@@ -293,24 +299,25 @@ async fn setup(
         .collect())
 }
 
-/// PostgreSQL's time per statement over the measured load (and its warm-up), per transfer.
+/// PostgreSQL's time per statement since the ledger's `transfers` began (the idle client, the
+/// warm-up and the load), per transfer, as lines to print.
 async fn statements(
     url: &str,
-    transfers: u64,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    transfers: f64,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     let rows = connect(url)
         .await?
         .query(
             "SELECT calls, total_plan_time, total_exec_time, rows, \
                     (shared_blks_hit + shared_blks_read) / greatest(calls, 1), \
                     left(regexp_replace(query, '\\s+', ' ', 'g'), 90) \
-             FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 15",
+             FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 12",
             &[],
         )
         .await?;
-    let per = |ms: f64| ms * 1000.0 / transfers.max(1) as f64;
-    println!(
-        "statements, per transfer counted (us: planning + execution; calls; rows; buffers per call):"
+    let per = |ms: f64| ms * 1000.0 / transfers;
+    let mut report = String::from(
+        "statements, per transfer written (us: planning + execution; calls; rows; buffers per call):\n",
     );
     for row in rows {
         let (calls, plan, exec, rows, buffers, query): (i64, f64, f64, i64, i64, String) = (
@@ -321,13 +328,13 @@ async fn statements(
             row.get(4),
             row.get(5),
         );
-        println!(
-            "  {:>7.1} + {:>7.1}  {calls:>8} {rows:>9} {buffers:>7}  {query}",
+        report.push_str(&format!(
+            "  {:>7.1} + {:>7.1}  {calls:>8} {rows:>9} {buffers:>7}  {query}\n",
             per(plan),
             per(exec)
-        );
+        ));
     }
-    Ok(())
+    Ok(report)
 }
 
 /// How full each ledger relation is (`pgstattuple`): a table's average tuple with its line
