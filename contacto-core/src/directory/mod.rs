@@ -24,6 +24,7 @@ use crate::api::{
     ReviewRequest, ReviewSort, Role, SearchFacets, SearchHit, SearchPage, SearchQuery, SearchSort,
     Service, ServiceId, ServiceRequest, ServiceUpdate, Wilaya,
 };
+use crate::db::error::PgResultExt;
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::identity::Principal;
 
@@ -586,10 +587,7 @@ impl<'a> Directory<'a> {
     pub async fn rebuild_search_text(&self, limit: i64) -> Result<usize> {
         let reference = self.reference().await?;
         let mut client = self.core.db().primary().await?;
-        let tx = client
-            .transaction()
-            .await
-            .map_err(|e| crate::db::error::from_pg(e, "starting a transaction"))?;
+        let tx = client.transaction().await.db("starting a transaction")?;
         let ids = store::older_search_format(&*tx, limit).await?;
         let mut rebuilt = Vec::with_capacity(ids.len());
         let mut texts = Vec::with_capacity(ids.len());
@@ -616,9 +614,7 @@ impl<'a> Directory<'a> {
         }
         store::rewrite_search_vectors(&*tx, &rebuilt, &texts).await?;
         store::mark_search_format(&*tx, &kept).await?;
-        tx.commit()
-            .await
-            .map_err(|e| crate::db::error::from_pg(e, "committing rebuilt search text"))?;
+        tx.commit().await.db("committing rebuilt search text")?;
         Ok(ids.len())
     }
 

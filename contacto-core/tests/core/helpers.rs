@@ -103,6 +103,26 @@ pub(crate) async fn customers(core: &Contacto) -> (Principal, WalletId, Principa
     (amina, a, karim, k)
 }
 
+/// Yacine with a wallet, then Amina and Karim as [`customers`] gives them: Yacine's wallet was
+/// created first, so its id sorts first and every batch locks it first. A batch waiting for its
+/// lock ([`lock_wallet`]) holds no other wallet. `(yacine, y, amina, a, karim, k)`.
+pub(crate) async fn customers_after_yacine(
+    core: &Contacto,
+) -> (
+    Principal,
+    WalletId,
+    Principal,
+    WalletId,
+    Principal,
+    WalletId,
+) {
+    let yacine = user(core, "yacine@example.dz", Role::Customer).await;
+    let y = wallet(core, &yacine).await;
+    let (amina, a, karim, k) = customers(core).await;
+    assert!(y.0 < a.0 && y.0 < k.0, "UUIDv7 ids sort by creation");
+    (yacine, y, amina, a, karim, k)
+}
+
 /// The sum of a metric's samples over its labels, read from the text exposition.
 pub(crate) fn metric(core: &Contacto, name: &str) -> f64 {
     let text = prometheus::TextEncoder::new()

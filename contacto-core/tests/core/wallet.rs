@@ -174,12 +174,7 @@ async fn an_idempotency_key_posts_once_and_replays_the_answer() {
 async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once() {
     let db = TestDatabase::create().await;
     let (one, two) = (db.contacto(), db.contacto());
-    // Yacine's wallet is created first, so its id sorts first: a batch waiting for its lock
-    // holds no other wallet.
-    let yacine = user(&one, "yacine@example.dz", Role::Customer).await;
-    let y = wallet(&one, &yacine).await;
-    let (amina, a, _karim, k) = customers(&one).await;
-    assert!(y.0 < a.0 && y.0 < k.0);
+    let (yacine, y, amina, a, _karim, k) = crate::helpers::customers_after_yacine(&one).await;
     top_up(&one, &yacine, y, 1_000).await;
     top_up(&one, &amina, a, 100_000).await;
     let first = one
@@ -761,11 +756,7 @@ async fn the_balance_at_a_past_moment_is_read_back_from_the_entries() {
 async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
     let db = TestDatabase::create().await;
     let (one, two) = (db.contacto(), db.contacto());
-    // Yacine's wallet is created first, so its id sorts first and batches lock it first.
-    let yacine = user(&one, "yacine@example.dz", Role::Customer).await;
-    let y = wallet(&one, &yacine).await;
-    let (amina, a, karim, k) = crate::helpers::customers(&one).await;
-    assert!(y.0 < a.0 && y.0 < k.0);
+    let (yacine, y, amina, a, karim, k) = crate::helpers::customers_after_yacine(&one).await;
     top_up(&one, &yacine, y, 1_000_000).await;
     top_up(&one, &amina, a, 1_000_000).await;
     top_up(&one, &karim, k, 1_000_000).await;
