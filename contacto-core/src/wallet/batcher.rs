@@ -289,7 +289,7 @@ async fn post_batch(
     };
     // Pipelined: the transaction starts and the three reads leave in one round trip, and the
     // server runs them in this order (`crate::db::hot`).
-    let ((), mut states, now, stored) = tokio::try_join!(
+    let ((), locked, now, stored) = tokio::try_join!(
         async { tx.begin().await.db("starting a ledger batch") },
         metrics.query("wallet.lock_wallets", store::lock_wallets(tx, &ids)),
         store::transaction_time(tx),
@@ -298,6 +298,7 @@ async fn post_batch(
             store::idempotency_records(tx, &keys),
         ),
     )?;
+    let store::LockedWallets { mut states, rows } = locked;
     let before = states.clone();
     let today = now.to_offset(ALGIERS).date();
 
@@ -588,7 +589,10 @@ async fn post_batch(
             "wallet.insert_postings",
             store::insert_postings(tx, &new_transactions, now)
         ),
-        metrics.query("wallet.update_wallets", store::update_wallets(tx, &changed)),
+        metrics.query(
+            "wallet.update_wallets",
+            store::update_wallets(tx, &rows, &changed)
+        ),
         metrics.query(
             "wallet.insert_idempotency_records",
             store::insert_idempotency_records(tx, &records),

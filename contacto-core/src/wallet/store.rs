@@ -37,7 +37,7 @@ pub(crate) const BATCH_STATEMENTS: &[HotStatement] = &[
 
 const LOCK_WALLETS: HotStatement = (
     "SELECT id, currency, posted, pending, may_go_negative, frozen, verification_level, \
-            entry_count, outgoing_day, outgoing_minor, owner_id \
+            entry_count, outgoing_day, outgoing_minor, owner_id, ctid::text \
      FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     &[Type::UUID_ARRAY],
 );
@@ -74,13 +74,12 @@ const INSERT_ENTRIES: HotStatement = (
     ],
 );
 
+/// Writes the changed wallets where their lock found them (V15), checking that every one was
+/// written.
 const UPDATE_WALLETS: HotStatement = (
-    "UPDATE wallets w SET posted = v.posted, pending = v.pending, entry_count = v.entry_count, \
-       outgoing_day = v.outgoing_day, outgoing_minor = v.outgoing_minor \
-     FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::date[], $6::int8[]) \
-       AS v(id, posted, pending, entry_count, outgoing_day, outgoing_minor) \
-     WHERE w.id = v.id",
+    "SELECT ledger_update_wallets($1, $2, $3, $4, $5, $6, $7)",
     &[
+        Type::TEXT_ARRAY,
         Type::UUID_ARRAY,
         Type::INT8_ARRAY,
         Type::INT8_ARRAY,
@@ -227,35 +226,42 @@ pub(crate) async fn system_wallet(
     Ok(row.map(|r| WalletId(r.get(0))))
 }
 
+/// The wallets a batch locked: their states, and each row's address (`ctid`, as text), where
+/// [`update_wallets`] writes it back without looking it up again.
+pub(crate) struct LockedWallets {
+    pub(crate) states: BTreeMap<WalletId, WalletState>,
+    pub(crate) rows: BTreeMap<WalletId, String>,
+}
+
 /// Locks `ids` (sorted, so concurrent batches always lock in the same order and cannot deadlock)
 /// and returns their states; unknown ids are simply absent.
-pub(crate) async fn lock_wallets(
-    client: &Hot,
-    ids: &[Uuid],
-) -> Result<BTreeMap<WalletId, WalletState>> {
+pub(crate) async fn lock_wallets(client: &Hot, ids: &[Uuid]) -> Result<LockedWallets> {
     let rows = client
         .query(LOCK_WALLETS.0, &[(&ids, Type::UUID_ARRAY)])
         .await
         .db("locking wallets")?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                WalletId(decode(row.try_get(0))?),
-                WalletState {
-                    owner: decode(row.try_get(10))?,
-                    currency: decode(row.try_get(1))?,
-                    posted: decode(row.try_get(2))?,
-                    pending: decode(row.try_get(3))?,
-                    may_go_negative: decode(row.try_get(4))?,
-                    frozen: decode(row.try_get(5))?,
-                    verification_level: decode(row.try_get(6))?,
-                    entry_count: decode(row.try_get(7))?,
-                    outgoing_day: decode(row.try_get::<_, Option<Date>>(8))?,
-                    outgoing_minor: decode(row.try_get(9))?,
-                },
-            ))
-        })
-        .collect()
+    let mut locked = LockedWallets {
+        states: BTreeMap::new(),
+        rows: BTreeMap::new(),
+    };
+    for row in &rows {
+        let id = WalletId(decode(row.try_get(0))?);
+        let state = WalletState {
+            owner: decode(row.try_get(10))?,
+            currency: decode(row.try_get(1))?,
+            posted: decode(row.try_get(2))?,
+            pending: decode(row.try_get(3))?,
+            may_go_negative: decode(row.try_get(4))?,
+            frozen: decode(row.try_get(5))?,
+            verification_level: decode(row.try_get(6))?,
+            entry_count: decode(row.try_get(7))?,
+            outgoing_day: decode(row.try_get::<_, Option<Date>>(8))?,
+            outgoing_minor: decode(row.try_get(9))?,
+        };
+        locked.states.insert(id, state);
+        locked.rows.insert(id, decode(row.try_get(11))?);
+    }
+    Ok(locked)
 }
 
 /// The batch's posting time: every row of a batch carries it. Read after [`lock_wallets`] on the
@@ -331,14 +337,27 @@ pub(crate) async fn insert_postings(
     Ok(())
 }
 
-/// Writes the new states of the wallets a batch changed, in one statement.
+/// Writes the new states of the wallets a batch changed, in one statement, at the addresses their
+/// lock returned (`rows`, from [`lock_wallets`] in the same transaction).
 pub(crate) async fn update_wallets(
     client: &Hot,
+    rows: &BTreeMap<WalletId, String>,
     states: &[(WalletId, &WalletState)],
 ) -> Result<()> {
     if states.is_empty() {
         return Ok(());
     }
+    let addresses = states
+        .iter()
+        .map(|(id, _)| {
+            rows.get(id).map(String::as_str).ok_or_else(|| {
+                Error::internal(
+                    "updating balances",
+                    format!("wallet {} was not locked", id.0),
+                )
+            })
+        })
+        .collect::<Result<Vec<&str>>>()?;
     let ids: Vec<Uuid> = states.iter().map(|(id, _)| id.0).collect();
     let posted: Vec<i64> = states.iter().map(|(_, s)| s.posted).collect();
     let pending: Vec<i64> = states.iter().map(|(_, s)| s.pending).collect();
@@ -349,6 +368,7 @@ pub(crate) async fn update_wallets(
         .query(
             UPDATE_WALLETS.0,
             &[
+                (&addresses, Type::TEXT_ARRAY),
                 (&ids, Type::UUID_ARRAY),
                 (&posted, Type::INT8_ARRAY),
                 (&pending, Type::INT8_ARRAY),

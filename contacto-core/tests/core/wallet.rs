@@ -386,6 +386,62 @@ async fn ledger_rows_cannot_be_changed_or_deleted() {
     }
 }
 
+/// A batch writes its wallets back at the addresses its lock returned (migration V15); the database
+/// refuses an update that would leave one of them unwritten.
+#[tokio::test]
+async fn a_wallet_not_found_where_its_lock_found_it_fails_the_batch() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _, k) = customers(&core).await;
+    let client = crate::helpers::sql(db.url()).await;
+    let update = |address: &str| {
+        format!(
+            "BEGIN; \
+             SELECT ledger_update_wallets(ARRAY['{address}', (SELECT ctid::text FROM wallets WHERE id = '{k}')], \
+               ARRAY['{a}', '{k}']::uuid[], ARRAY[500, 500]::int8[], ARRAY[0, 0]::int8[], \
+               ARRAY[0, 0]::int8[], ARRAY[NULL, NULL]::date[], ARRAY[0, 0]::int8[]);",
+            a = a.0,
+            k = k.0
+        )
+    };
+    // Another row's address (Karim's, for Amina), then an address holding no row: a balance left
+    // unwritten would be a silent loss, so the statement raises and nothing is written.
+    let karims = client
+        .query_one("SELECT ctid::text FROM wallets WHERE id = $1", &[&k.0])
+        .await
+        .unwrap()
+        .get::<_, String>(0);
+    for address in [karims.as_str(), "(4294967295,1)"] {
+        let err = client.batch_execute(&update(address)).await.unwrap_err();
+        let db_error = err.as_db_error().expect("a database error");
+        assert_eq!(
+            db_error.code(),
+            &tokio_postgres::error::SqlState::INTERNAL_ERROR
+        );
+        assert!(
+            db_error.message().contains("updated 1 of 2 wallets"),
+            "{address}: {db_error:?}"
+        );
+        client.batch_execute("ROLLBACK").await.unwrap();
+    }
+    // Both at their own addresses: both written (and rolled back).
+    let aminas = client
+        .query_one("SELECT ctid::text FROM wallets WHERE id = $1", &[&a.0])
+        .await
+        .unwrap()
+        .get::<_, String>(0);
+    client.batch_execute(&update(&aminas)).await.unwrap();
+    let written: i64 = client
+        .query_one("SELECT posted FROM wallets WHERE id = $1", &[&a.0])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(written, 500);
+    client.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 0);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
 /// The database checks each statement's entries: every entry names an existing transaction (a
 /// foreign key), and a transaction gets two or more entries that sum to zero (migration V9).
 #[tokio::test]
