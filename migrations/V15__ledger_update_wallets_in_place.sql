@@ -12,8 +12,10 @@
 -- wallet) would otherwise be a balance silently left unwritten, so any count short of the
 -- number of wallets raises, and the batch, which sends this before its `COMMIT`, is rolled back.
 --
--- The plan is pinned to the TID scan, as V13 and V14 pin theirs: it is cached for the
--- connection's life, whatever the batch's size or the table's statistics when it was made.
+-- The plan is pinned to the TID scan: with sequential, index and bitmap scans and hash and merge
+-- joins off, a nested loop probing each address is the only plan left without a penalty, so the
+-- plan PL/pgSQL caches for the connection (until the table's statistics change) is that one,
+-- whatever the batch's size or the table's size when it was made.
 
 CREATE FUNCTION ledger_update_wallets(
     p_rows text[], p_ids uuid[], p_posted bigint[], p_pending bigint[], p_entry_counts bigint[],
@@ -23,6 +25,9 @@ LANGUAGE plpgsql
 SET enable_hashjoin = off
 SET enable_mergejoin = off
 SET enable_seqscan = off
+SET enable_indexscan = off
+SET enable_indexonlyscan = off
+SET enable_bitmapscan = off
 AS $$
 DECLARE
     written bigint;
@@ -35,7 +40,7 @@ BEGIN
         AS v(row_address, id, posted, pending, entry_count, outgoing_day, outgoing_minor)
     WHERE w.ctid = v.row_address AND w.id = v.id;
     GET DIAGNOSTICS written = ROW_COUNT;
-    IF written <> cardinality(p_ids) THEN
+    IF written IS DISTINCT FROM cardinality(p_ids) THEN
         RAISE EXCEPTION 'updated % of % wallets at the addresses their lock returned',
             written, cardinality(p_ids)
             USING ERRCODE = 'internal_error';

@@ -64,7 +64,9 @@ pub(crate) struct KeyedRequest {
     pub(crate) request_hash: [u8; 32],
 }
 
-/// Something to change in the same transaction as the posting.
+/// Something to change in the same transaction as the posting. No effect writes a `wallets` row:
+/// the batch writes its wallets once, at the addresses their lock returned
+/// (`store::update_wallets`).
 #[derive(Debug, Clone)]
 pub(crate) enum Effect {
     None,

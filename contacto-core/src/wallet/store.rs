@@ -19,11 +19,11 @@ use crate::error::{Error, Result};
 /// The statements of a ledger batch, prepared once per connection when prepared statements are on
 /// (`crate::db::hot`).
 ///
-/// The lookup of idempotency keys calls a function (V14) whose plan is pinned to the primary key:
-/// prepared as a plain join, it settled on a generic plan costed with the table's size at the
-/// time, and on a young table that plan read every key (5,262 buffers per lookup of a few keys,
-/// measured while the table grew to 169,000 keys); planned with its keys every time, it paid its
-/// planning on every batch.
+/// The lookup of idempotency keys calls a function (V14) that probes the primary key once per key
+/// whatever the table's statistics: prepared as a plain join, it settled on a generic plan costed
+/// with the table's size at the time, and on a young table that plan read every key (5,262
+/// buffers per lookup of a few keys, measured while the table grew to 169,000 keys); planned
+/// with its keys every time, it paid its planning on every batch.
 pub(crate) const BATCH_STATEMENTS: &[HotStatement] = &[
     LOCK_WALLETS,
     IDEMPOTENCY_RECORDS,
@@ -339,6 +339,10 @@ pub(crate) async fn insert_postings(
 
 /// Writes the new states of the wallets a batch changed, in one statement, at the addresses their
 /// lock returned (`rows`, from [`lock_wallets`] in the same transaction).
+///
+/// The addresses hold only because nothing else in a batch writes a wallet row: an effect that
+/// did would move the row, and this statement would then fail the whole batch (V15 raises rather
+/// than leave a balance unwritten). Such a change belongs in the wallet's state, written here.
 pub(crate) async fn update_wallets(
     client: &Hot,
     rows: &BTreeMap<WalletId, String>,

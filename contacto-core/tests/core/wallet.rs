@@ -386,10 +386,11 @@ async fn ledger_rows_cannot_be_changed_or_deleted() {
     }
 }
 
-/// A batch writes its wallets back at the addresses its lock returned (migration V15); the database
-/// refuses an update that would leave one of them unwritten.
+/// A batch writes its wallets back at the addresses its lock returned, through
+/// `ledger_update_wallets` (migration V15), which refuses an update that would leave one of them
+/// unwritten; its error fails the batch's statements before their `COMMIT`.
 #[tokio::test]
-async fn a_wallet_not_found_where_its_lock_found_it_fails_the_batch() {
+async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
     let (amina, a, _, k) = customers(&core).await;
