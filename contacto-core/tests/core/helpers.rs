@@ -95,6 +95,32 @@ pub(crate) async fn lock_wallet(
     hold
 }
 
+/// Returns once a session of the test's database waits for a lock, such as a ledger batch behind
+/// [`lock_wallet`]'s `hold`: what the test sends next then gathers behind that batch, however long
+/// the batch took to get there on a loaded machine.
+pub(crate) async fn until_a_session_waits_for_a_lock(hold: &tokio_postgres::Transaction<'_>) {
+    for _ in 0..2_000 {
+        // The activity view is read once per transaction unless its snapshot is cleared.
+        hold.execute("SELECT pg_stat_clear_snapshot()", &[])
+            .await
+            .unwrap();
+        let waiting: i64 = hold
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no session waited for a lock within 20 s");
+}
+
 /// Amina and Karim, two customers with a wallet each: `(amina, her wallet, karim, his wallet)`.
 pub(crate) async fn customers(core: &Contacto) -> (Principal, WalletId, Principal, WalletId) {
     let amina = user(core, "amina@example.dz", Role::Customer).await;

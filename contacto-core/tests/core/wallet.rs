@@ -194,7 +194,7 @@ async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once()
                 .await
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    crate::helpers::until_a_session_waits_for_a_lock(&hold).await;
     let post = |amount: i64, key: String| {
         let one = one.clone();
         tokio::spawn(async move {
@@ -833,7 +833,7 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
                 .unwrap()
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    crate::helpers::until_a_session_waits_for_a_lock(&hold).await;
     two.wallet()
         .transfer(&karim, &transfer(k, a, 22), None)
         .await
