@@ -395,10 +395,22 @@ async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
     let core = db.contacto();
     let (amina, a, _, k) = customers(&core).await;
     let client = crate::helpers::sql(db.url()).await;
+    let address = |wallet: WalletId| {
+        let client = &client;
+        async move {
+            client
+                .query_one("SELECT ctid::text FROM wallets WHERE id = $1", &[&wallet.0])
+                .await
+                .unwrap()
+                .get::<_, String>(0)
+        }
+    };
+    let (aminas, karims) = (address(a).await, address(k).await);
+    // Amina's new state at `address`, Karim's at his own.
     let update = |address: &str| {
         format!(
             "BEGIN; \
-             SELECT ledger_update_wallets(ARRAY['{address}', (SELECT ctid::text FROM wallets WHERE id = '{k}')], \
+             SELECT ledger_update_wallets(ARRAY['{address}', '{karims}'], \
                ARRAY['{a}', '{k}']::uuid[], ARRAY[500, 500]::int8[], ARRAY[0, 0]::int8[], \
                ARRAY[0, 0]::int8[], ARRAY[NULL, NULL]::date[], ARRAY[0, 0]::int8[]);",
             a = a.0,
@@ -407,11 +419,6 @@ async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
     };
     // Another row's address (Karim's, for Amina), then an address holding no row: a balance left
     // unwritten would be a silent loss, so the statement raises and nothing is written.
-    let karims = client
-        .query_one("SELECT ctid::text FROM wallets WHERE id = $1", &[&k.0])
-        .await
-        .unwrap()
-        .get::<_, String>(0);
     for address in [karims.as_str(), "(4294967295,1)"] {
         let err = client.batch_execute(&update(address)).await.unwrap_err();
         let db_error = err.as_db_error().expect("a database error");
@@ -426,11 +433,6 @@ async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
         client.batch_execute("ROLLBACK").await.unwrap();
     }
     // Both at their own addresses: both written (and rolled back).
-    let aminas = client
-        .query_one("SELECT ctid::text FROM wallets WHERE id = $1", &[&a.0])
-        .await
-        .unwrap()
-        .get::<_, String>(0);
     client.batch_execute(&update(&aminas)).await.unwrap();
     let written: i64 = client
         .query_one("SELECT posted FROM wallets WHERE id = $1", &[&a.0])
