@@ -228,14 +228,33 @@ async fn generate(client: &tokio_postgres::Client, args: &Args) -> Result<(), Bo
         ),
     )
     .await?;
+    // The wallets exist, with their owners, so that the store's statements find their numbers
+    // (entries name their wallet by `wallets.number` since V16; the funding account is migrated).
+    step(
+        client,
+        "wallets",
+        &format!(
+            "INSERT INTO users (id, email, full_name, role, password_hash)
+             SELECT bench_wallet(w), 'bench' || w || '@example.dz', 'Bench ' || w, 'customer',
+                    '$argon2id$not-a-login'
+             FROM generate_series(1, {wallets}::int8) w;
+             INSERT INTO wallets (id, owner_id, kind, currency)
+             SELECT bench_wallet(w), bench_wallet(w), 'personal', 'DZD'
+             FROM generate_series(1, {wallets}::int8) w;",
+            wallets = merchants + personal
+        ),
+    )
+    .await?;
     step(
         client,
         "entries with seq and running balance (staging)",
         "CREATE UNLOGGED TABLE bench_entries AS
-         SELECT bench_wallet(w) AS wallet_id, w, n, side, id, amount, created_at,
+         SELECT bench_wallet(w) AS wallet_id, wl.number AS wallet_number, w, n, side, moves.id,
+                amount, moves.created_at,
                 row_number() OVER win AS seq, (sum(amount) OVER win)::int8 AS balance_after
          FROM (SELECT n, 0 AS side, from_w AS w, id, -amount AS amount, created_at FROM bench_tx
                UNION ALL SELECT n, 1, to_w, id, amount, created_at FROM bench_tx) moves
+           JOIN wallets wl ON wl.id = bench_wallet(moves.w)
          WINDOW win AS (PARTITION BY w ORDER BY n, side)
          ORDER BY n, side;",
     )
@@ -249,10 +268,10 @@ async fn generate(client: &tokio_postgres::Client, args: &Args) -> Result<(), Bo
         "ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_pkey;
          DROP INDEX ledger_entries_transaction_brin;
          SET session_replication_role = replica;
-         INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after)
-         SELECT wallet_id, seq, id, amount, balance_after FROM bench_entries;
+         INSERT INTO ledger_entries (wallet_number, seq, transaction_id, amount, balance_after)
+         SELECT wallet_number, seq, id, amount, balance_after FROM bench_entries;
          SET session_replication_role = origin;
-         ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_pkey PRIMARY KEY (wallet_id, seq);
+         ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_pkey PRIMARY KEY (wallet_number, seq);
          CREATE INDEX ledger_entries_transaction_brin ON ledger_entries USING brin (transaction_id);",
     )
     .await?;
@@ -286,7 +305,7 @@ async fn generate(client: &tokio_postgres::Client, args: &Args) -> Result<(), Bo
         "ANALYZE bench_entries",
         // The wallets the insert-cost test appends to: the credited wallet of evenly spaced
         // transactions, so busy wallets get their share, as in production.
-        "CREATE TABLE bench_targets AS SELECT row_number() OVER (ORDER BY n) AS k, wallet_id \
+        "CREATE TABLE bench_targets AS SELECT row_number() OVER (ORDER BY n) AS k, wallet_id, wallet_number \
          FROM bench_entries WHERE side = 1 AND n % (SELECT greatest(max(n) / 100000, 1) FROM bench_tx) = 0",
         "CREATE UNIQUE INDEX ON bench_targets (k)",
     ] {
@@ -442,14 +461,16 @@ const LAYOUTS: [Layout; 4] = [
         history: "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
-             WHERE e.wallet_id = $1 AND ($2::int8 IS NULL OR e.seq < $2) \
+             WHERE e.wallet_number = (SELECT number FROM wallets WHERE id = $1) \
+               AND ($2::int8 IS NULL OR e.seq < $2) \
                AND ($3::text IS NULL OR t.kind = $3) \
                AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
                AND ($5::timestamptz IS NULL OR t.created_at < $5) \
              ORDER BY e.seq DESC LIMIT $6",
         balance_at: "SELECT e.balance_after FROM ledger_entries e \
              JOIN ledger_transactions t ON t.id = e.transaction_id \
-             WHERE e.wallet_id = $1 AND t.created_at <= $2 ORDER BY e.seq DESC LIMIT 1",
+             WHERE e.wallet_number = (SELECT number FROM wallets WHERE id = $1) \
+               AND t.created_at <= $2 ORDER BY e.seq DESC LIMIT 1",
         history_in_range: None,
     },
     Layout {
@@ -645,12 +666,15 @@ async fn measure(
 
 /// 100 statements of 1,000 entries appended to existing wallets (past their last `seq`, as the
 /// write path appends), in one transaction that is rolled back: the index and constraint work of
-/// each layout, without the commit's flush, which is the same for all.
+/// each layout, without the commit's flush, which is the same for all. The entries of a statement
+/// alternate +1 and -1 on one transaction, so they balance as the migrated table's check (V9)
+/// requires.
 async fn insert_cost(client: &tokio_postgres::Client, layout: &Layout) -> Result<String, BoxError> {
-    let posted = if layout.name == "single" {
-        ""
+    // `single` is the migrated table, whose entries name their wallet by number.
+    let (wallet, posted) = if layout.name == "single" {
+        ("wallet_number", "")
     } else {
-        ", posted_at"
+        ("wallet_id", ", posted_at")
     };
     let posted_value = if layout.name == "single" {
         ""
@@ -658,9 +682,10 @@ async fn insert_cost(client: &tokio_postgres::Client, layout: &Layout) -> Result
         ", now()"
     };
     let sql = format!(
-        "INSERT INTO {table} (wallet_id, seq, transaction_id, amount, balance_after{posted}) \
-         SELECT wallet_id, 1000000000 + k, \
-                (SELECT id FROM ledger_transactions ORDER BY id DESC LIMIT 1), 1, 0{posted_value} \
+        "INSERT INTO {table} ({wallet}, seq, transaction_id, amount, balance_after{posted}) \
+         SELECT {wallet}, 1000000000 + k, \
+                (SELECT id FROM ledger_transactions ORDER BY id DESC LIMIT 1), \
+                CASE k % 2 WHEN 0 THEN 1 ELSE -1 END, 0{posted_value} \
          FROM bench_targets WHERE k > $1::int8 * {INSERT_BATCH} AND k <= ($1::int8 + 1) * {INSERT_BATCH}",
         table = layout.table
     );

@@ -274,10 +274,10 @@ async fn setup(
              BEGIN;
              INSERT INTO ledger_transactions (id, kind, currency, amount, description) \
                VALUES ('00000000-0000-7000-8000-0000000000ff', 'adjustment', 'DZD', {total}, 'benchmark funding');
-             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
-               SELECT id, 1, '00000000-0000-7000-8000-0000000000ff'::uuid, {each}, {each} FROM wallets WHERE kind = 'personal' \
+             INSERT INTO ledger_entries (wallet_number, seq, transaction_id, amount, balance_after) \
+               SELECT number, 1, '00000000-0000-7000-8000-0000000000ff'::uuid, {each}, {each} FROM wallets WHERE kind = 'personal' \
                UNION ALL \
-               SELECT id, entry_count + 1, '00000000-0000-7000-8000-0000000000ff'::uuid, -{total}, posted - {total} \
+               SELECT number, entry_count + 1, '00000000-0000-7000-8000-0000000000ff'::uuid, -{total}, posted - {total} \
                FROM wallets WHERE kind = 'system' AND system_role = 'funding' AND currency = 'DZD';
              UPDATE wallets SET posted = {each}, entry_count = 1 WHERE kind = 'personal';
              UPDATE wallets SET posted = posted - {total}, entry_count = entry_count + 1 \

@@ -589,7 +589,7 @@ async fn post_batch(
     tokio::try_join!(
         metrics.query(
             "wallet.insert_postings",
-            store::insert_postings(tx, &new_transactions, now)
+            store::insert_postings(tx, &new_transactions, &rows, now)
         ),
         metrics.query(
             "wallet.update_wallets",

@@ -37,7 +37,7 @@ pub(crate) const BATCH_STATEMENTS: &[HotStatement] = &[
 
 const LOCK_WALLETS: HotStatement = (
     "SELECT id, currency, posted, pending, may_go_negative, frozen, verification_level, \
-            entry_count, outgoing_day, outgoing_minor, owner_id, ctid::text \
+            entry_count, outgoing_day, outgoing_minor, owner_id, ctid::text, number \
      FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
     &[Type::UUID_ARRAY],
 );
@@ -63,10 +63,10 @@ const INSERT_TRANSACTIONS: HotStatement = (
 );
 
 const INSERT_ENTRIES: HotStatement = (
-    "INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
-     SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::int8[], $5::int8[])",
+    "INSERT INTO ledger_entries (wallet_number, seq, transaction_id, amount, balance_after) \
+     SELECT * FROM unnest($1::int8[], $2::int8[], $3::uuid[], $4::int8[], $5::int8[])",
     &[
-        Type::UUID_ARRAY,
+        Type::INT8_ARRAY,
         Type::INT8_ARRAY,
         Type::UUID_ARRAY,
         Type::INT8_ARRAY,
@@ -226,11 +226,28 @@ pub(crate) async fn system_wallet(
     Ok(row.map(|r| WalletId(r.get(0))))
 }
 
-/// The wallets a batch locked: their states, and each row's address (`ctid`, as text), where
-/// [`update_wallets`] writes it back without looking it up again.
+/// The wallets a batch locked: their states, and each one's row.
 pub(crate) struct LockedWallets {
     pub(crate) states: BTreeMap<WalletId, WalletState>,
-    pub(crate) rows: BTreeMap<WalletId, String>,
+    pub(crate) rows: BTreeMap<WalletId, LockedRow>,
+}
+
+/// Where a locked wallet is, for the batch's writes.
+pub(crate) struct LockedRow {
+    /// The row's address (`ctid`, as text), where [`update_wallets`] writes the wallet back
+    /// without looking it up again.
+    pub(crate) address: String,
+    /// The wallet's number (`wallets.number`), which its entries carry instead of its id (V16).
+    pub(crate) number: i64,
+}
+
+fn locked_row<'a>(
+    rows: &'a BTreeMap<WalletId, LockedRow>,
+    wallet: WalletId,
+    context: &'static str,
+) -> Result<&'a LockedRow> {
+    rows.get(&wallet)
+        .ok_or_else(|| Error::internal(context, format!("wallet {} was not locked", wallet.0)))
 }
 
 /// Locks `ids` (sorted, so concurrent batches always lock in the same order and cannot deadlock)
@@ -259,7 +276,11 @@ pub(crate) async fn lock_wallets(client: &Hot, ids: &[Uuid]) -> Result<LockedWal
             outgoing_minor: decode(row.try_get(9))?,
         };
         locked.states.insert(id, state);
-        locked.rows.insert(id, decode(row.try_get(11))?);
+        let row = LockedRow {
+            address: decode(row.try_get(11))?,
+            number: decode(row.try_get(12))?,
+        };
+        locked.rows.insert(id, row);
     }
     Ok(locked)
 }
@@ -287,9 +308,11 @@ pub(crate) struct NewTransaction<'a> {
 }
 
 /// Writes transactions and their entries with two set-based statements, whatever their number.
+/// Every entry's wallet is one of `rows` (from [`lock_wallets`] in the same transaction).
 pub(crate) async fn insert_postings(
     client: &Hot,
     transactions: &[NewTransaction<'_>],
+    rows: &BTreeMap<WalletId, LockedRow>,
     posted_at: OffsetDateTime,
 ) -> Result<()> {
     if transactions.is_empty() {
@@ -315,14 +338,14 @@ pub(crate) async fn insert_postings(
     let (mut wallets, mut seqs, mut txns, mut entry_amounts, mut balances) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (txn, entry) in entries {
-        wallets.push(entry.wallet_id.0);
+        wallets.push(locked_row(rows, entry.wallet_id, "writing entries")?.number);
         seqs.push(entry.seq);
         txns.push(txn);
         entry_amounts.push(entry.amount);
         balances.push(entry.balance_after);
     }
     let entry_params: [(&(dyn ToSql + Sync), Type); 5] = [
-        (&wallets, Type::UUID_ARRAY),
+        (&wallets, Type::INT8_ARRAY),
         (&seqs, Type::INT8_ARRAY),
         (&txns, Type::UUID_ARRAY),
         (&entry_amounts, Type::INT8_ARRAY),
@@ -345,7 +368,7 @@ pub(crate) async fn insert_postings(
 /// than leave a balance unwritten). Such a change belongs in the wallet's state, written here.
 pub(crate) async fn update_wallets(
     client: &Hot,
-    rows: &BTreeMap<WalletId, String>,
+    rows: &BTreeMap<WalletId, LockedRow>,
     states: &[(WalletId, &WalletState)],
 ) -> Result<()> {
     if states.is_empty() {
@@ -353,14 +376,7 @@ pub(crate) async fn update_wallets(
     }
     let addresses = states
         .iter()
-        .map(|(id, _)| {
-            rows.get(id).map(String::as_str).ok_or_else(|| {
-                Error::internal(
-                    "updating balances",
-                    format!("wallet {} was not locked", id.0),
-                )
-            })
-        })
+        .map(|(id, _)| Ok(locked_row(rows, *id, "updating balances")?.address.as_str()))
         .collect::<Result<Vec<&str>>>()?;
     let ids: Vec<Uuid> = states.iter().map(|(id, _)| id.0).collect();
     let posted: Vec<i64> = states.iter().map(|(_, s)| s.posted).collect();
@@ -504,9 +520,10 @@ pub(crate) async fn transaction_by_id(
     let rows = client
         .query_typed(
             "SELECT t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
-                    e.wallet_id, e.amount, e.balance_after \
+                    w.id, e.amount, e.balance_after \
              FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id \
-             WHERE t.id = $1 ORDER BY e.amount, e.wallet_id",
+               JOIN wallets w ON w.number = e.wallet_number \
+             WHERE t.id = $1 ORDER BY e.amount, w.id",
             &[(&id.0, Type::UUID)],
         )
         .await
@@ -543,16 +560,21 @@ pub(crate) struct HistoryFilter<'a> {
 
 /// A page of a wallet's history: `$1` wallet, `$2` before this `seq`, `$3` kind, `$4`/`$5` the
 /// time range, `$6` the limit. Times bound the `seq` range by binary search (`ledger_seq_before`,
-/// migration V8); the `created_at` conditions stay as the exact test.
+/// migrations V8 and V16); the `created_at` conditions stay as the exact test. The wallet's number
+/// is looked up in scalar subqueries, each run once before the scan, so the scan walks the
+/// `(wallet_number, seq)` key backwards from a constant and needs no sort (a join with `wallets`
+/// would sort every entry of the wallet before the limit).
 pub(crate) const HISTORY_SQL: &str = "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
-             WHERE e.wallet_id = $1 \
+             WHERE e.wallet_number = (SELECT number FROM wallets WHERE id = $1) \
                AND e.seq < LEAST(coalesce($2::int8, 9223372036854775807), \
                      CASE WHEN $5::timestamptz IS NULL THEN 9223372036854775807 \
-                          ELSE ledger_seq_before($1, $5) + 1 END) \
+                          ELSE ledger_seq_before((SELECT number FROM wallets WHERE id = $1), $5) + 1 \
+                     END) \
                AND e.seq > CASE WHEN $4::timestamptz IS NULL THEN 0 \
-                                ELSE ledger_seq_before($1, $4) END \
+                                ELSE ledger_seq_before((SELECT number FROM wallets WHERE id = $1), $4) \
+                           END \
                AND ($3::text IS NULL OR t.kind = $3) \
                AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
                AND ($5::timestamptz IS NULL OR t.created_at < $5) \
@@ -560,10 +582,11 @@ pub(crate) const HISTORY_SQL: &str = "SELECT e.seq, t.id, t.kind, t.currency, t.
 
 /// A wallet's posted balance at `$2`: the `balance_after` of its last entry at or before it.
 pub(crate) const BALANCE_AT_SQL: &str = "SELECT e.balance_after FROM ledger_entries e \
-             WHERE e.wallet_id = $1 \
-               AND e.seq = ledger_seq_before($1, $2 + interval '1 microsecond')";
+             WHERE e.wallet_number = (SELECT number FROM wallets WHERE id = $1) \
+               AND e.seq = ledger_seq_before((SELECT number FROM wallets WHERE id = $1), \
+                                             $2 + interval '1 microsecond')";
 
-/// A wallet's entries newest first, walking its `(wallet_id, seq)` key from a cursor, with the
+/// A wallet's entries newest first, walking its `(wallet_number, seq)` key from a cursor, with the
 /// transactions they belong to. Returns `(seq, view)` pairs.
 pub(crate) async fn history(
     client: &impl GenericClient,
@@ -749,9 +772,9 @@ pub(crate) async fn mismatched_wallets(
             "SELECT w.id, w.posted, coalesce(e.total, 0)::int8, coalesce(e.last_balance, 0)::int8, \
                     w.entry_count, coalesce(e.entries, 0)::int8, count(*) OVER () \
              FROM wallets w LEFT JOIN ( \
-               SELECT wallet_id, sum(amount) AS total, count(*) AS entries, \
+               SELECT wallet_number, sum(amount) AS total, count(*) AS entries, \
                       (array_agg(balance_after ORDER BY seq DESC))[1] AS last_balance \
-               FROM ledger_entries GROUP BY wallet_id) e ON e.wallet_id = w.id",
+               FROM ledger_entries GROUP BY wallet_number) e ON e.wallet_number = w.number",
             &[],
         )
         .await

@@ -152,3 +152,144 @@ async fn concurrent_migrations_of_a_fresh_database_apply_each_migration_once() {
     assert!(core.pending_migrations().await.unwrap().is_empty());
     assert!(table_exists(&client, "users").await && table_exists(&client, "wallets").await);
 }
+
+/// The migration files up to and including `last`, in version order.
+fn migration_files(last: u32) -> Vec<(u32, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let mut files: Vec<(u32, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?.to_owned();
+            let version: u32 = name.strip_prefix('V')?.split("__").next()?.parse().ok()?;
+            (version <= last).then(|| (version, std::fs::read_to_string(&path).unwrap()))
+        })
+        .collect();
+    files.sort_unstable_by_key(|(version, _)| *version);
+    assert_eq!(files.len(), last as usize, "V1 to V{last}");
+    files
+}
+
+/// V16 moves every entry of a populated ledger to its wallet's number: the same entries, the
+/// same balances, and the checks of V2, V9 and V13 and the binary search of V8 in place on the
+/// new table.
+#[tokio::test]
+async fn v16_keeps_every_entry_of_a_populated_ledger_under_its_wallets_number() {
+    let (_db, client) = empty_database().await;
+    for (_, sql) in migration_files(15) {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    // A funding adjustment to two customers, then a transfer between them, as V15 stored them.
+    client
+        .batch_execute(
+            "INSERT INTO users (id, email, full_name, role, password_hash) VALUES \
+               ('00000000-0000-7000-8000-00000000000a', 'amina@example.dz', 'Amina', 'customer', '$argon2id$not-a-login'), \
+               ('00000000-0000-7000-8000-00000000000b', 'karim@example.dz', 'Karim', 'customer', '$argon2id$not-a-login'); \
+             INSERT INTO wallets (id, owner_id, kind, currency, posted, entry_count) VALUES \
+               ('00000000-0000-7000-8000-0000000000a1', '00000000-0000-7000-8000-00000000000a', 'personal', 'DZD', 900, 2), \
+               ('00000000-0000-7000-8000-0000000000b1', '00000000-0000-7000-8000-00000000000b', 'personal', 'DZD', 1100, 2); \
+             UPDATE wallets SET posted = -2000, entry_count = 2 WHERE system_role = 'funding'; \
+             INSERT INTO ledger_transactions (id, kind, currency, amount, created_at) VALUES \
+               ('00000000-0000-7000-8000-0000000000f1', 'adjustment', 'DZD', 2000, '2026-01-01T00:00:00Z'), \
+               ('00000000-0000-7000-8000-0000000000f2', 'transfer', 'DZD', 100, '2026-02-01T00:00:00Z'); \
+             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) VALUES \
+               ('00000000-0000-7000-8000-000000000001', 1, '00000000-0000-7000-8000-0000000000f1', -1000, -1000), \
+               ('00000000-0000-7000-8000-000000000001', 2, '00000000-0000-7000-8000-0000000000f1', -1000, -2000), \
+               ('00000000-0000-7000-8000-0000000000a1', 1, '00000000-0000-7000-8000-0000000000f1', 1000, 1000), \
+               ('00000000-0000-7000-8000-0000000000b1', 1, '00000000-0000-7000-8000-0000000000f1', 1000, 1000); \
+             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) VALUES \
+               ('00000000-0000-7000-8000-0000000000a1', 2, '00000000-0000-7000-8000-0000000000f2', -100, 900), \
+               ('00000000-0000-7000-8000-0000000000b1', 2, '00000000-0000-7000-8000-0000000000f2', 100, 1100);",
+        )
+        .await
+        .unwrap();
+    let entries = "SELECT w.id::text, e.seq, e.transaction_id::text, e.amount, e.balance_after \
+                   FROM ledger_entries e JOIN wallets w ON {join} ORDER BY 1, 2";
+    let read = |join: &str| {
+        let sql = entries.replace("{join}", join);
+        let client = &client;
+        async move {
+            client
+                .query(&sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let row: (String, i64, String, i64, i64) =
+                        (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+                    row
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = read("w.id = e.wallet_id").await;
+    assert_eq!(before.len(), 6);
+
+    let (_, v16) = migration_files(16).pop().unwrap();
+    client.batch_execute(&v16).await.unwrap();
+
+    assert_eq!(read("w.number = e.wallet_number").await, before);
+    let numbers: Vec<i64> = client
+        .query("SELECT number FROM wallets ORDER BY number", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        numbers,
+        (1..=6).collect::<Vec<i64>>(),
+        "every wallet numbered once"
+    );
+    // The binary search over the new key: Amina's last entry before March, and before February.
+    for (at, seq) in [("2026-03-01T00:00:00Z", 2_i64), ("2026-02-01T00:00:00Z", 1)] {
+        let found: i64 = client
+            .query_one(
+                &format!(
+                    "SELECT ledger_seq_before((SELECT number FROM wallets \
+                       WHERE id = '00000000-0000-7000-8000-0000000000a1'), '{at}')"
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(found, seq, "{at}");
+    }
+    // The checks came back with the table: an unbalanced statement, an entry of a missing
+    // transaction, a change and a deletion are refused.
+    let amina = "(SELECT number FROM wallets WHERE id = '00000000-0000-7000-8000-0000000000a1')";
+    for (sql, constraint) in [
+        (
+            format!(
+                "INSERT INTO ledger_entries VALUES ({amina}, 3, '00000000-0000-7000-8000-0000000000f2', 5, 905)"
+            ),
+            "ledger_transaction_balanced",
+        ),
+        (
+            format!(
+                "INSERT INTO ledger_entries VALUES ({amina}, 3, '00000000-0000-7000-8000-0000000000f9', 5, 905), \
+                   ({amina}, 4, '00000000-0000-7000-8000-0000000000f9', -5, 900)"
+            ),
+            "ledger_entries_transaction_fkey",
+        ),
+        (
+            "UPDATE ledger_entries SET amount = amount + 1".to_owned(),
+            "ledger_immutable",
+        ),
+        ("DELETE FROM ledger_entries".to_owned(), "ledger_immutable"),
+        ("TRUNCATE ledger_entries".to_owned(), "ledger_immutable"),
+        (
+            format!(
+                "INSERT INTO ledger_entries VALUES ({amina}, 2, '00000000-0000-7000-8000-0000000000f2', 5, 905), \
+                   ({amina}, 9, '00000000-0000-7000-8000-0000000000f2', -5, 900)"
+            ),
+            "ledger_entries_pkey",
+        ),
+    ] {
+        let err = client.batch_execute(&sql).await.unwrap_err();
+        let hit = err.as_db_error().and_then(|e| e.constraint());
+        assert_eq!(hit, Some(constraint), "{sql}: {err:?}");
+    }
+    assert_eq!(read("w.number = e.wallet_number").await, before);
+}

@@ -103,8 +103,10 @@ async fn ledger(url: &str) -> Ledger {
         wallets: rows("SELECT row_to_json(w)::text FROM wallets w ORDER BY id").await,
         transactions: rows("SELECT row_to_json(t)::text FROM ledger_transactions t ORDER BY id")
             .await,
-        entries: rows("SELECT row_to_json(e)::text FROM ledger_entries e ORDER BY wallet_id, seq")
-            .await,
+        entries: rows(
+            "SELECT row_to_json(e)::text FROM ledger_entries e ORDER BY wallet_number, seq",
+        )
+        .await,
     }
 }
 

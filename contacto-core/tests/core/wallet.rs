@@ -458,13 +458,16 @@ async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction
             "BEGIN; \
              INSERT INTO ledger_transactions (id, kind, currency, amount) \
                VALUES ('00000000-0000-7000-8000-0000000000aa', 'transfer', 'DZD', 100); \
-             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+             INSERT INTO ledger_entries (wallet_number, seq, transaction_id, amount, balance_after) \
                VALUES {entries}; \
              ROLLBACK;"
         )
     };
     let txn = "'00000000-0000-7000-8000-0000000000aa'";
-    let (a, k) = (format!("'{}'", a.0), format!("'{}'", k.0));
+    // Entries name their wallet by number (V16).
+    let number =
+        |wallet: WalletId| format!("(SELECT number FROM wallets WHERE id = '{}')", wallet.0);
+    let (a, k) = (number(a), number(k));
     for (entries, constraint) in [
         (
             format!("({a}, 1, {txn}, -100, -100), ({k}, 1, {txn}, 90, 90)"),
@@ -502,7 +505,7 @@ async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction
     client
         .batch_execute(&format!(
             "SET session_replication_role = replica; \
-             INSERT INTO ledger_entries (wallet_id, seq, transaction_id, amount, balance_after) \
+             INSERT INTO ledger_entries (wallet_number, seq, transaction_id, amount, balance_after) \
                VALUES ({a}, 1, {txn}, -100, -100), ({k}, 1, {txn}, 100, 100); \
              SET session_replication_role = origin;"
         ))
@@ -867,7 +870,7 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
         .query(
             "SELECT e.seq, t.created_at, e.balance_after FROM ledger_entries e \
              JOIN ledger_transactions t ON t.id = e.transaction_id \
-             WHERE e.wallet_id = $1 ORDER BY e.seq",
+             WHERE e.wallet_number = (SELECT number FROM wallets WHERE id = $1) ORDER BY e.seq",
             &[&a.0],
         )
         .await
