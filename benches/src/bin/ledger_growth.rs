@@ -223,7 +223,8 @@ async fn generate(client: &tokio_postgres::Client, args: &Args) -> Result<(), Bo
                         1 + floor({merchants} * power(random(), 3))::int8 AS m
                  FROM generate_series(1, {transactions}::int8) n) g) k;
              INSERT INTO ledger_transactions (id, kind, currency, amount, description, created_at)
-             SELECT id, kind, 'DZD', amount, CASE kind WHEN 'payment' THEN 'order ' || n END, created_at
+             SELECT id, kind::ledger_transaction_kind, 'DZD', amount,
+                    CASE kind WHEN 'payment' THEN 'order ' || n END, created_at
              FROM bench_tx ORDER BY n;"
         ),
     )
@@ -458,12 +459,12 @@ const LAYOUTS: [Layout; 4] = [
     Layout {
         name: "single, V7 reads",
         table: "ledger_entries",
-        history: "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+        history: "SELECT e.seq, t.id, t.kind::text, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
              WHERE e.wallet_number = (SELECT number FROM wallets WHERE id = $1) \
                AND ($2::int8 IS NULL OR e.seq < $2) \
-               AND ($3::text IS NULL OR t.kind = $3) \
+               AND ($3::text IS NULL OR t.kind::text = $3) \
                AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
                AND ($5::timestamptz IS NULL OR t.created_at < $5) \
              ORDER BY e.seq DESC LIMIT $6",
@@ -476,11 +477,11 @@ const LAYOUTS: [Layout; 4] = [
     Layout {
         name: "by_month",
         table: "ledger_entries_by_month",
-        history: "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+        history: "SELECT e.seq, t.id, t.kind::text, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries_by_month e JOIN ledger_transactions t ON t.id = e.transaction_id \
              WHERE e.wallet_id = $1 AND ($2::int8 IS NULL OR e.seq < $2) \
-               AND ($3::text IS NULL OR t.kind = $3) \
+               AND ($3::text IS NULL OR t.kind::text = $3) \
                AND ($4::timestamptz IS NULL OR e.posted_at >= $4) \
                AND ($5::timestamptz IS NULL OR e.posted_at < $5) \
              ORDER BY e.seq DESC LIMIT $6",
@@ -491,11 +492,11 @@ const LAYOUTS: [Layout; 4] = [
     Layout {
         name: "single+posted_at",
         table: "ledger_entries_posted",
-        history: "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+        history: "SELECT e.seq, t.id, t.kind::text, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries_posted e JOIN ledger_transactions t ON t.id = e.transaction_id \
              WHERE e.wallet_id = $1 AND ($2::int8 IS NULL OR e.seq < $2) \
-               AND ($3::text IS NULL OR t.kind = $3) \
+               AND ($3::text IS NULL OR t.kind::text = $3) \
                AND ($4::timestamptz IS NULL OR e.posted_at >= $4) \
                AND ($5::timestamptz IS NULL OR e.posted_at < $5) \
              ORDER BY e.seq DESC LIMIT $6",
@@ -505,11 +506,11 @@ const LAYOUTS: [Layout; 4] = [
         // In a range, walk the time index from the range's end: the same entries, newest first,
         // without reading the wallet's newer history.
         history_in_range: Some(
-            "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, \
+            "SELECT e.seq, t.id, t.kind::text, t.currency, t.amount, t.description, \
                     t.created_at, e.amount, e.balance_after \
              FROM ledger_entries_posted e JOIN ledger_transactions t ON t.id = e.transaction_id \
              WHERE e.wallet_id = $1 AND ($2::int8 IS NULL OR e.seq < $2) \
-               AND ($3::text IS NULL OR t.kind = $3) \
+               AND ($3::text IS NULL OR t.kind::text = $3) \
                AND ($4::timestamptz IS NULL OR e.posted_at >= $4) \
                AND ($5::timestamptz IS NULL OR e.posted_at < $5) \
              ORDER BY e.posted_at DESC, e.seq DESC LIMIT $6",

@@ -124,6 +124,19 @@ pub enum TransactionKind {
 }
 
 impl TransactionKind {
+    /// Every kind, in the order of the database's `ledger_transaction_kind` enum (V16).
+    pub const ALL: [TransactionKind; 9] = [
+        TransactionKind::Transfer,
+        TransactionKind::Payment,
+        TransactionKind::Refund,
+        TransactionKind::Deposit,
+        TransactionKind::Withdrawal,
+        TransactionKind::WithdrawalCompletion,
+        TransactionKind::WithdrawalRelease,
+        TransactionKind::HoldCapture,
+        TransactionKind::Adjustment,
+    ];
+
     /// The kind's name on the wire and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -141,20 +154,7 @@ impl TransactionKind {
 
     /// The kind named `name`, if any.
     pub fn from_name(name: &str) -> Option<Self> {
-        use TransactionKind::*;
-        [
-            Transfer,
-            Payment,
-            Refund,
-            Deposit,
-            Withdrawal,
-            WithdrawalCompletion,
-            WithdrawalRelease,
-            HoldCapture,
-            Adjustment,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == name)
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 }
 

@@ -51,7 +51,9 @@ const IDEMPOTENCY_RECORDS: HotStatement = (
 
 const INSERT_TRANSACTIONS: HotStatement = (
     "INSERT INTO ledger_transactions (id, kind, currency, amount, description, created_at) \
-     SELECT u.*, $6 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[]) u",
+     SELECT u.id, u.kind::ledger_transaction_kind, u.currency, u.amount, u.description, $6 \
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::text[]) \
+       AS u(id, kind, currency, amount, description)",
     &[
         Type::UUID_ARRAY,
         Type::TEXT_ARRAY,
@@ -519,7 +521,7 @@ pub(crate) async fn transaction_by_id(
 ) -> Result<Option<TransactionView>> {
     let rows = client
         .query_typed(
-            "SELECT t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+            "SELECT t.id, t.kind::text, t.currency, t.amount, t.description, t.created_at, \
                     w.id, e.amount, e.balance_after \
              FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id \
                JOIN wallets w ON w.number = e.wallet_number \
@@ -564,7 +566,7 @@ pub(crate) struct HistoryFilter<'a> {
 /// is looked up in scalar subqueries, each run once before the scan, so the scan walks the
 /// `(wallet_number, seq)` key backwards from a constant and needs no sort (a join with `wallets`
 /// would sort every entry of the wallet before the limit).
-pub(crate) const HISTORY_SQL: &str = "SELECT e.seq, t.id, t.kind, t.currency, t.amount, t.description, t.created_at, \
+pub(crate) const HISTORY_SQL: &str = "SELECT e.seq, t.id, t.kind::text, t.currency, t.amount, t.description, t.created_at, \
                     e.amount, e.balance_after \
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
              WHERE e.wallet_number = (SELECT number FROM wallets WHERE id = $1) \
@@ -575,7 +577,7 @@ pub(crate) const HISTORY_SQL: &str = "SELECT e.seq, t.id, t.kind, t.currency, t.
                AND e.seq > CASE WHEN $4::timestamptz IS NULL THEN 0 \
                                 ELSE ledger_seq_before((SELECT number FROM wallets WHERE id = $1), $4) \
                            END \
-               AND ($3::text IS NULL OR t.kind = $3) \
+               AND ($3::text IS NULL OR t.kind::text = $3) \
                AND ($4::timestamptz IS NULL OR t.created_at >= $4) \
                AND ($5::timestamptz IS NULL OR t.created_at < $5) \
              ORDER BY e.seq DESC LIMIT $6";

@@ -170,9 +170,9 @@ fn migration_files(last: u32) -> Vec<(u32, String)> {
     files
 }
 
-/// V16 moves every entry of a populated ledger to its wallet's number: the same entries, the
-/// same balances, and the checks of V2, V9 and V13 and the binary search of V8 in place on the
-/// new table.
+/// V16 moves every entry of a populated ledger to its wallet's number and every transaction's kind
+/// to an enum: the same entries, the same balances, the same kinds, and the checks of V2, V9 and
+/// V13 and the binary search of V8 in place on the new table.
 #[tokio::test]
 async fn v16_keeps_every_entry_of_a_populated_ledger_under_its_wallets_number() {
     let (_db, client) = empty_database().await;
@@ -224,11 +224,39 @@ async fn v16_keeps_every_entry_of_a_populated_ledger_under_its_wallets_number() 
     };
     let before = read("w.id = e.wallet_id").await;
     assert_eq!(before.len(), 6);
+    let transactions = || async {
+        client
+            .query(
+                "SELECT id::text, kind::text, amount FROM ledger_transactions ORDER BY id",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let row: (String, String, i64) = (r.get(0), r.get(1), r.get(2));
+                row
+            })
+            .collect::<Vec<_>>()
+    };
+    let transactions_before = transactions().await;
+    assert_eq!(transactions_before.len(), 2);
 
     let (_, v16) = migration_files(16).pop().unwrap();
     client.batch_execute(&v16).await.unwrap();
 
     assert_eq!(read("w.number = e.wallet_number").await, before);
+    // The kinds became the enum's values, unchanged as text.
+    assert_eq!(transactions().await, transactions_before);
+    let kind_type: String = client
+        .query_one(
+            "SELECT pg_typeof(kind)::text FROM ledger_transactions LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kind_type, "ledger_transaction_kind");
     let numbers: Vec<i64> = client
         .query("SELECT number FROM wallets ORDER BY number", &[])
         .await

@@ -445,6 +445,28 @@ async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
 
+/// The database's kinds of transaction (an enum since V16) are exactly core's, in the same order.
+#[tokio::test]
+async fn the_database_knows_every_kind_of_transaction_core_writes() {
+    let db = TestDatabase::create().await;
+    let client = crate::helpers::sql(db.url()).await;
+    let labels: Vec<String> = client
+        .query(
+            "SELECT unnest(enum_range(NULL::ledger_transaction_kind))::text",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let names: Vec<&str> = contacto_core::api::TransactionKind::ALL
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect();
+    assert_eq!(labels, names);
+}
+
 /// The database checks each statement's entries: every entry names an existing transaction (a
 /// foreign key), and a transaction gets two or more entries that sum to zero (migration V9).
 #[tokio::test]
