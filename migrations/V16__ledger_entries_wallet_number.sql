@@ -21,10 +21,37 @@
 -- are created again on the new one under the same names. The copy rewrites the whole ledger:
 -- docs/OPERATIONS.md says what that costs an existing deployment.
 
+-- The copy and the key's build take about 4 s per million entries: no statement time limit, whether
+-- core's (`CONTACTO_DB_STATEMENT_TIMEOUT_MS`) or one set on the role, may cancel them (core
+-- migrates in one transaction, so this lasts until it commits).
+SET LOCAL statement_timeout = 0;
+
 -- No posting may run during the copy: an entry committed after the copy's snapshot would be
 -- dropped with the old table. Batches lock wallets first, then write transactions and entries;
 -- these locks are taken in the same order, wait for the batches in flight, and hold every other
--- writer until the migration commits (core migrates in one transaction).
+-- writer until the migration commits. That needs each statement's own snapshot (read committed):
+-- under repeatable read, a snapshot taken by an earlier migration of the same run would miss
+-- entries committed before the lock. And the old table must carry nothing that dropping it would
+-- silently lose: grants, publication membership, row security policies, extended statistics
+-- (none of which the migrations create; an operator who added some re-creates them after).
+DO $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'V16 must run at read committed, not %',
+            current_setting('transaction_isolation');
+    END IF;
+    IF (SELECT relacl FROM pg_class WHERE oid = 'ledger_entries'::regclass) IS NOT NULL
+        OR EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid = 'ledger_entries'::regclass)
+        OR EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = 'ledger_entries'::regclass)
+        OR EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxrelid = 'ledger_entries'::regclass)
+    THEN
+        RAISE EXCEPTION 'ledger_entries has grants, a publication, policies or extended statistics '
+            'that V16 would drop with the table: remove them, migrate, then add them again '
+            '(docs/OPERATIONS.md, "The entries'' wallet number (V16)")';
+    END IF;
+END;
+$$;
+
 LOCK TABLE wallets, ledger_transactions, ledger_entries IN ACCESS EXCLUSIVE MODE;
 
 ALTER TABLE wallets ADD COLUMN number bigint GENERATED ALWAYS AS IDENTITY;

@@ -321,3 +321,36 @@ async fn v16_keeps_every_entry_of_a_populated_ledger_under_its_wallets_number() 
     }
     assert_eq!(read("w.number = e.wallet_number").await, before);
 }
+
+/// V16 drops and re-creates the entries' table: it refuses to run, and changes nothing, when the
+/// table carries something an operator added that the drop would silently lose (here a grant).
+#[tokio::test]
+async fn v16_refuses_to_drop_grants_on_the_entries() {
+    let (_db, client) = empty_database().await;
+    for (_, sql) in migration_files(15) {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    client
+        .batch_execute("GRANT SELECT ON ledger_entries TO PUBLIC")
+        .await
+        .unwrap();
+    let (_, v16) = migration_files(16).pop().unwrap();
+    let err = client.batch_execute(&v16).await.unwrap_err();
+    let message = err.as_db_error().map(|e| e.message().to_owned());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("that V16 would drop")),
+        "{err:?}"
+    );
+    let numbered: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
+             WHERE table_name = 'wallets' AND column_name = 'number')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!numbered, "nothing of V16 stayed");
+}
