@@ -170,15 +170,22 @@ fn migration_files(last: u32) -> Vec<(u32, String)> {
     files
 }
 
+/// An empty database brought to version `last` by the migration files themselves, without
+/// refinery's history (the version before a migration under test).
+async fn database_at(last: u32) -> (TestDatabase, tokio_postgres::Client) {
+    let (db, client) = empty_database().await;
+    for (_, sql) in migration_files(last) {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    (db, client)
+}
+
 /// V16 moves every entry of a populated ledger to its wallet's number and every transaction's kind
 /// to an enum: the same entries, the same balances, the same kinds, and the checks of V2, V9 and
 /// V13 and the binary search of V8 in place on the new table.
 #[tokio::test]
 async fn v16_keeps_every_entry_of_a_populated_ledger_under_its_wallets_number() {
-    let (_db, client) = empty_database().await;
-    for (_, sql) in migration_files(15) {
-        client.batch_execute(&sql).await.unwrap();
-    }
+    let (_db, client) = database_at(15).await;
     // A funding adjustment to two customers, then a transfer between them, as V15 stored them.
     client
         .batch_execute(
@@ -326,10 +333,7 @@ async fn v16_keeps_every_entry_of_a_populated_ledger_under_its_wallets_number() 
 /// table carries something an operator added that the drop would silently lose (here a grant).
 #[tokio::test]
 async fn v16_refuses_to_drop_grants_on_the_entries() {
-    let (_db, client) = empty_database().await;
-    for (_, sql) in migration_files(15) {
-        client.batch_execute(&sql).await.unwrap();
-    }
+    let (_db, client) = database_at(15).await;
     client
         .batch_execute("GRANT SELECT ON ledger_entries TO PUBLIC")
         .await
