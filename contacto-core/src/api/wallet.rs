@@ -308,8 +308,8 @@ pub struct DepositWebhook {
 pub struct ReconciliationReport {
     /// True when no discrepancy was found.
     pub balanced: bool,
-    /// Transactions whose entries do not sum to zero or are fewer than two, and the ids that
-    /// entries name without a transaction behind them.
+    /// Transactions whose entries do not sum to zero, are fewer than two or name a wallet that
+    /// does not exist, and the ids that entries name without a transaction behind them.
     pub unbalanced_transactions: Vec<TransactionId>,
     /// Wallets whose stored balance differs from the sum of their entries (or whose last entry's
     /// balance differs from the stored balance).

@@ -740,8 +740,10 @@ pub(crate) async fn settle_deposit(
     Ok(!rows.is_empty())
 }
 
-/// Transactions whose entries do not sum to zero or are fewer than two, and entries naming a
-/// transaction that does not exist (listed under that id); and how many transactions were checked.
+/// Transactions whose entries do not sum to zero or are fewer than two, or name a wallet number no
+/// wallet has, and entries naming a transaction that does not exist (listed under that id); and
+/// how many transactions were checked. (No key ties an entry to its wallet: the write path takes
+/// the numbers from the wallets it has locked, and a per-entry check would cost every posting.)
 pub(crate) async fn unbalanced_transactions(
     client: &impl GenericClient,
 ) -> Result<(Vec<TransactionId>, i64)> {
@@ -749,8 +751,11 @@ pub(crate) async fn unbalanced_transactions(
         .query_typed(
             "SELECT coalesce(t.id, e.transaction_id), coalesce(sum(e.amount), 0)::int8 AS total, \
                     count(e.*) AS entries, bool_or(t.id IS NULL) AS orphaned, \
-                    sum((NOT bool_or(t.id IS NULL))::int4) OVER ()::int8 AS checked \
+                    sum((NOT bool_or(t.id IS NULL))::int4) OVER ()::int8 AS checked, \
+                    coalesce(bool_or(e.wallet_number IS NOT NULL AND w.number IS NULL), false) \
+                      AS walletless \
              FROM ledger_transactions t FULL JOIN ledger_entries e ON e.transaction_id = t.id \
+               LEFT JOIN wallets w ON w.number = e.wallet_number \
              GROUP BY coalesce(t.id, e.transaction_id)",
             &[],
         )
@@ -759,7 +764,12 @@ pub(crate) async fn unbalanced_transactions(
     let checked = rows.first().map_or(0, |r| r.get::<_, i64>(4));
     let unbalanced = rows
         .iter()
-        .filter(|r| r.get::<_, i64>(1) != 0 || r.get::<_, i64>(2) < 2 || r.get::<_, bool>(3))
+        .filter(|r| {
+            r.get::<_, i64>(1) != 0
+                || r.get::<_, i64>(2) < 2
+                || r.get::<_, bool>(3)
+                || r.get::<_, bool>(5)
+        })
         .map(|r| TransactionId(r.get(0)))
         .collect();
     Ok((unbalanced, checked))

@@ -544,6 +544,35 @@ async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction
     assert_eq!(report.transactions_checked, 0);
 }
 
+/// No key ties an entry to its wallet (V16 numbers them; the write path takes the numbers from the
+/// wallets it locked): a balanced transaction of an existing kind whose entries name wallet
+/// numbers no wallet has moves money nowhere, and reconciliation reports it.
+#[tokio::test]
+async fn reconciliation_reports_entries_naming_no_wallet() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let client = crate::helpers::sql(db.url()).await;
+    client
+        .batch_execute(
+            "INSERT INTO ledger_transactions (id, kind, currency, amount) \
+               VALUES ('00000000-0000-7000-8000-0000000000cc', 'transfer', 'DZD', 100); \
+             INSERT INTO ledger_entries (wallet_number, seq, transaction_id, amount, balance_after) \
+               VALUES (900001, 1, '00000000-0000-7000-8000-0000000000cc', -100, -100), \
+                      (900002, 1, '00000000-0000-7000-8000-0000000000cc', 100, 100);",
+        )
+        .await
+        .unwrap();
+    let report = core.wallet().reconcile(None).await.unwrap();
+    assert!(!report.balanced);
+    assert_eq!(
+        report.unbalanced_transactions,
+        [contacto_core::api::TransactionId(
+            "00000000-0000-7000-8000-0000000000cc".parse().unwrap()
+        )]
+    );
+    assert!(report.mismatched_wallets.is_empty(), "{report:?}");
+}
+
 /// Batches that fail, with `BEGIN` sent with their reads and `COMMIT` with their writes
 /// (`db::hot`): a write refused after the commit was sent, and reads refused before it. Nothing of
 /// them stays, no connection goes back to the pool inside a transaction (a pooled connection left
