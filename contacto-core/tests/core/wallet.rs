@@ -533,15 +533,25 @@ async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction
         ))
         .await
         .unwrap();
+    let report = reconciliation_naming_only(&core, "00000000-0000-7000-8000-0000000000aa").await;
+    assert_eq!(report.transactions_checked, 0);
+}
+
+/// Reconciles, checking that the report is unbalanced and names `transaction`, and only it, among
+/// the transactions.
+async fn reconciliation_naming_only(
+    core: &contacto_core::Contacto,
+    transaction: &str,
+) -> contacto_core::api::ReconciliationReport {
     let report = core.wallet().reconcile(None).await.unwrap();
     assert!(!report.balanced);
     assert_eq!(
         report.unbalanced_transactions,
         [contacto_core::api::TransactionId(
-            "00000000-0000-7000-8000-0000000000aa".parse().unwrap()
+            transaction.parse().unwrap()
         )]
     );
-    assert_eq!(report.transactions_checked, 0);
+    report
 }
 
 /// No key ties an entry to its wallet (V16 numbers them; the write path takes the numbers from the
@@ -562,14 +572,7 @@ async fn reconciliation_reports_entries_naming_no_wallet() {
         )
         .await
         .unwrap();
-    let report = core.wallet().reconcile(None).await.unwrap();
-    assert!(!report.balanced);
-    assert_eq!(
-        report.unbalanced_transactions,
-        [contacto_core::api::TransactionId(
-            "00000000-0000-7000-8000-0000000000cc".parse().unwrap()
-        )]
-    );
+    let report = reconciliation_naming_only(&core, "00000000-0000-7000-8000-0000000000cc").await;
     assert!(report.mismatched_wallets.is_empty(), "{report:?}");
 }
 
