@@ -1,21 +1,27 @@
-//! The cache of broad search results. Three rules, each for a measured reason
+//! The cache of broad search results. Five rules, each for a measured reason
 //! (docs/PERFORMANCE.md, "Directory search"):
 //!
 //! - Identical searches in flight share one computation: when a popular broad search expires,
 //!   every searcher asking it at that moment used to rank the same thousands of rows again.
-//! - A cached page is fresh for [`FRESH`]; for [`GRACE`] after that it is still served, while one
+//! - A cached page is fresh for [`FRESH`]; for [`GRACE`] after that it is still served, while a
 //!   background task computes its replacement, so that a search people keep asking never makes
 //!   anyone wait for its recomputation. Nothing served is ever older than `FRESH + GRACE`.
+//! - At most [`REFRESHES_AT_ONCE`] such background recomputations run at a time. Pages computed
+//!   together go stale together: without the bound, every broad search was recomputed at once
+//!   every [`FRESH`], each holding a pooled connection, and the searches people were waiting for
+//!   queued behind them. A stale page whose refresh finds no free turn is served as it is, and
+//!   the next caller tries again.
 //! - Only pages worth keeping are stored (the caller decides, by the number of matches); others
 //!   are computed fresh each time, but still shared between identical searches in flight.
+//! - When the cache is full, pages past their grace go first, then the least recently served,
+//!   down to three quarters of [`CAPACITY`]. (It used to start over: every popular page was
+//!   computed again at once whenever one-off searches, such as maps around a point, filled it.)
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use uuid::Uuid;
 
 use crate::api::SearchPage;
@@ -41,16 +47,21 @@ pub(crate) const FRESH: Duration = Duration::from_secs(30);
 /// How long after [`FRESH`] a cached page is still served while it is being recomputed.
 pub(crate) const GRACE: Duration = Duration::from_secs(30);
 
-/// Pages kept; past this the cache starts over (a page is a few kilobytes).
+/// Background recomputations of stale pages running at once.
+pub(crate) const REFRESHES_AT_ONCE: usize = 1;
+
+/// Pages kept; past this the least recently served go (a page is a few kilobytes).
 const CAPACITY: usize = 2000;
 
 /// What the cache holds for one search.
 enum Slot {
     /// Being computed; the receiver yields the page once it is there.
     Pending(watch::Receiver<Option<Shared>>),
-    /// Computed at `at`; `refreshing` while a background task recomputes it.
+    /// Computed at `at`, last served at `used`; `refreshing` while a background task
+    /// recomputes it.
     Ready {
         at: Instant,
+        used: Instant,
         page: Shared,
         refreshing: bool,
     },
@@ -74,12 +85,23 @@ pub(crate) enum Lookup {
 pub(crate) struct Filler {
     key: String,
     sender: watch::Sender<Option<Shared>>,
+    /// A background refresh's turn, given back when the filler is done.
+    _turn: Option<OwnedSemaphorePermit>,
 }
 
 /// Cached result pages, by search.
-#[derive(Default)]
 pub(crate) struct ResultCache {
     slots: Mutex<HashMap<String, Slot>>,
+    refreshes: Arc<Semaphore>,
+}
+
+impl Default for ResultCache {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::default(),
+            refreshes: Arc::new(Semaphore::new(REFRESHES_AT_ONCE)),
+        }
+    }
 }
 
 impl ResultCache {
@@ -98,10 +120,14 @@ impl ResultCache {
                 Slot::Pending(_) => {}
                 Slot::Ready {
                     at,
+                    used,
                     page,
                     refreshing,
                 } => {
                     let age = now.saturating_duration_since(*at);
+                    if age < FRESH + GRACE {
+                        *used = now;
+                    }
                     if age < FRESH {
                         return Ok(Lookup::Hit(page.clone()));
                     }
@@ -109,20 +135,24 @@ impl ResultCache {
                         if *refreshing {
                             return Ok(Lookup::Hit(page.clone()));
                         }
+                        let Ok(turn) = Arc::clone(&self.refreshes).try_acquire_owned() else {
+                            // Other pages are being refreshed: this one waits for a later caller.
+                            return Ok(Lookup::Hit(page.clone()));
+                        };
                         *refreshing = true;
                         let page = page.clone();
                         let (sender, _) = watch::channel(None);
-                        return Ok(Lookup::Stale(page, Filler::new(key, sender)));
+                        return Ok(Lookup::Stale(page, Filler::new(key, sender, Some(turn))));
                     }
                 }
             }
         }
         if slots.len() >= CAPACITY {
-            slots.clear();
+            evict(&mut slots, now);
         }
         let (sender, receiver) = watch::channel(None);
         slots.insert(key.to_owned(), Slot::Pending(receiver));
-        Ok(Lookup::Miss(Filler::new(key, sender)))
+        Ok(Lookup::Miss(Filler::new(key, sender, None)))
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Slot>>> {
@@ -132,11 +162,48 @@ impl ResultCache {
     }
 }
 
+/// Makes room in a full cache: pages past their grace go first, then the least recently
+/// served, down to three quarters of [`CAPACITY`]. Searches being computed stay: others wait
+/// for them.
+fn evict(slots: &mut HashMap<String, Slot>, now: Instant) {
+    slots.retain(|_, slot| match slot {
+        Slot::Pending(_) => true,
+        Slot::Ready { at, .. } => now.saturating_duration_since(*at) < FRESH + GRACE,
+    });
+    let target = CAPACITY * 3 / 4;
+    if slots.len() <= target {
+        return;
+    }
+    let mut served: Vec<Instant> = slots
+        .values()
+        .filter_map(|slot| match slot {
+            Slot::Ready { used, .. } => Some(*used),
+            Slot::Pending(_) => None,
+        })
+        .collect();
+    let excess = slots.len() - target;
+    if excess >= served.len() {
+        slots.retain(|_, slot| matches!(slot, Slot::Pending(_)));
+        return;
+    }
+    // The excess-th oldest use: everything served before it goes.
+    let (_, &mut cutoff, _) = served.select_nth_unstable(excess);
+    slots.retain(|_, slot| match slot {
+        Slot::Pending(_) => true,
+        Slot::Ready { used, .. } => *used >= cutoff,
+    });
+}
+
 impl Filler {
-    fn new(key: &str, sender: watch::Sender<Option<Shared>>) -> Self {
+    fn new(
+        key: &str,
+        sender: watch::Sender<Option<Shared>>,
+        turn: Option<OwnedSemaphorePermit>,
+    ) -> Self {
         Self {
             key: key.to_owned(),
             sender,
+            _turn: turn,
         }
     }
 
@@ -145,10 +212,12 @@ impl Filler {
         {
             let mut slots = cache.lock()?;
             if keep {
+                let now = Instant::now();
                 slots.insert(
                     self.key.clone(),
                     Slot::Ready {
-                        at: Instant::now(),
+                        at: now,
+                        used: now,
                         page: Arc::clone(page),
                         refreshing: false,
                     },
@@ -266,5 +335,79 @@ mod tests {
 
         // A computation dropped without a word (its request cancelled) frees the slot too.
         assert!(matches!(cache.lookup_at("q", now), Ok(Lookup::Miss(_))));
+    }
+
+    #[tokio::test]
+    async fn stale_pages_are_refreshed_one_at_a_time() {
+        let cache = ResultCache::default();
+        let start = Instant::now();
+        for key in ["a", "b"] {
+            let Ok(Lookup::Miss(filler)) = cache.lookup_at(key, start) else {
+                panic!("an empty cache misses");
+            };
+            filler.fill(&cache, &page(1), true).unwrap();
+        }
+        let later = Instant::now() + FRESH + Duration::from_secs(1);
+        let Ok(Lookup::Stale(_, refreshing_a)) = cache.lookup_at("a", later) else {
+            panic!("the first stale page is refreshed");
+        };
+        assert!(
+            matches!(cache.lookup_at("b", later), Ok(Lookup::Hit(p)) if p.page.total == 1),
+            "while `a` is refreshed, stale `b` is served as it is"
+        );
+        refreshing_a.fill(&cache, &page(2), true).unwrap();
+        let Ok(Lookup::Stale(_, refreshing_b)) = cache.lookup_at("b", later) else {
+            panic!("once `a` is done, `b` gets its turn");
+        };
+        // A refresh that fails gives its turn back too.
+        refreshing_b.abandon(&cache);
+        assert!(matches!(cache.lookup_at("b", later), Ok(Lookup::Stale(..))));
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_drops_expired_then_least_recently_served_pages() {
+        let cache = ResultCache::default();
+        let start = Instant::now();
+        for i in 0..CAPACITY {
+            let Ok(Lookup::Miss(filler)) = cache.lookup_at(&i.to_string(), start) else {
+                panic!("an empty cache misses");
+            };
+            filler.fill(&cache, &page(1), true).unwrap();
+        }
+        // Every tenth page is asked again a little later.
+        let soon = Instant::now() + Duration::from_secs(1);
+        for i in (0..CAPACITY).step_by(10) {
+            assert!(matches!(
+                cache.lookup_at(&i.to_string(), soon),
+                Ok(Lookup::Hit(_))
+            ));
+        }
+        let Ok(Lookup::Miss(_pending)) = cache.lookup_at("new", soon) else {
+            panic!("a new search misses");
+        };
+        let kept = cache.lock().unwrap().len();
+        assert!(kept <= CAPACITY * 3 / 4 + 1, "{kept} pages kept");
+        for i in (0..CAPACITY).step_by(10) {
+            assert!(
+                matches!(cache.lookup_at(&i.to_string(), soon), Ok(Lookup::Hit(_))),
+                "page {i}, served recently, is kept"
+            );
+        }
+        assert!(matches!(cache.lookup_at("new", soon), Ok(Lookup::Wait(_))));
+
+        // Past their grace, pages go first, whatever their use.
+        let much_later = Instant::now() + FRESH + GRACE;
+        let Ok(Lookup::Miss(_)) = cache.lookup_at("0", much_later) else {
+            panic!("an expired page is computed again");
+        };
+        let filled = cache.lock().unwrap().len();
+        for i in 0..CAPACITY {
+            let _ = cache.lookup_at(&format!("more {i}"), much_later);
+            if cache.lock().unwrap().len() < filled {
+                break;
+            }
+        }
+        let left = cache.lock().unwrap().len();
+        assert!(left < CAPACITY / 2, "expired pages dropped: {left} left");
     }
 }
