@@ -262,12 +262,24 @@ fn conditions(spec: &SearchSpec, binder: &mut Binder) -> String {
 ///
 /// Without text or filter (browsing everyone), nothing is filtered out: the page is an ordered
 /// index scan that stops after `limit` rows, and the facets an index-only count.
+///
+/// Nearest first around a point, without text, the page is read from the location index in
+/// distance order, stopping after the ranked window (the index's nearest-neighbour order), and
+/// the facets are counted apart: 25 km around Algiers is ten thousand matches, and ranking them
+/// all cost more than counting them.
 pub(crate) fn statements(spec: &SearchSpec) -> Vec<Statement> {
     if browsing(spec) {
         vec![page(spec), facets(spec)]
+    } else if nearest_first(spec) {
+        vec![nearest(spec), facets(spec)]
     } else {
         vec![page_and_facets(spec)]
     }
+}
+
+/// Whether `spec` asks the nearest matches of a point first, without text.
+fn nearest_first(spec: &SearchSpec) -> bool {
+    spec.sort == SearchSort::Distance && spec.near.is_some() && spec.terms.is_empty()
 }
 
 /// Whether `spec` browses everyone: no text, no filter.
@@ -278,7 +290,7 @@ fn browsing(spec: &SearchSpec) -> bool {
 /// Whether the search of `spec` returns the ids of its first [`RANKED_WINDOW`] results, so that
 /// any page among them can be served from one computation.
 pub(crate) fn windowed(spec: &SearchSpec) -> bool {
-    !browsing(spec) && spec.offset + spec.limit <= RANKED_WINDOW
+    !browsing(spec) && windowed_page(spec)
 }
 
 /// The distance from the search centre in km, or NULL.
@@ -404,17 +416,8 @@ pub(crate) fn page_and_facets(spec: &SearchSpec) -> Statement {
     let distance = distance(spec, &mut binder);
     let score = score(spec, &mut binder);
     let order = order(spec.sort);
-    let windowed = spec.offset + spec.limit <= RANKED_WINDOW;
-    let (ranked, skipped, first, last) = if windowed {
-        (RANKED_WINDOW, 0, spec.offset, spec.offset + spec.limit)
-    } else {
-        (spec.limit, spec.offset, 0, spec.limit)
-    };
-    let ranked = binder.bind(Param::BigInt(ranked));
-    let skipped = binder.bind(Param::BigInt(skipped));
-    let first = binder.bind(Param::BigInt(first));
-    let last = binder.bind(Param::BigInt(last));
-    let columns = hit_columns(&now);
+    let (ranked, skipped) = window_bounds(spec, &mut binder);
+    let rows = ranked_rows(spec, &now, &mut binder);
     let hit_nulls = vec!["NULL"; HIT_COLUMNS].join(", ");
     let sql = format!(
         "WITH matched AS MATERIALIZED ( \
@@ -426,14 +429,7 @@ pub(crate) fn page_and_facets(spec: &SearchSpec) -> Statement {
              SELECT id, distance_km, row_number() OVER () AS ord \
                FROM (SELECT * FROM matched ORDER BY {order} LIMIT {ranked} OFFSET {skipped}) \
                     AS top) \
-         SELECT {columns}, page.distance_km, page.ord, page.id AS ranked_id, \
-                NULL::smallint AS facet_category, NULL::text AS facet_wilaya, \
-                NULL::bigint AS facet_n \
-           FROM page JOIN professionals p ON p.id = page.id \
-          WHERE page.ord > {first} AND page.ord <= {last} \
-         UNION ALL \
-         SELECT {hit_nulls}, distance_km, ord, id, NULL, NULL, NULL \
-           FROM page WHERE page.ord <= {first} OR page.ord > {last} \
+         {rows} \
          UNION ALL \
          SELECT {hit_nulls}, NULL, NULL, NULL, category_id, wilaya_code, count(*) \
            FROM matched GROUP BY GROUPING SETS ((category_id), (wilaya_code)) \
@@ -443,6 +439,81 @@ pub(crate) fn page_and_facets(spec: &SearchSpec) -> Statement {
         sql,
         params: binder.params,
     }
+}
+
+/// The page of a search nearest first without text, as [`page_and_facets`] returns it but
+/// without facets ([`facets`] counts them): the location index yields the matches in distance
+/// order and the scan stops after the ranked window. Matches at exactly the same distance come
+/// in the index's order.
+pub(crate) fn nearest(spec: &SearchSpec) -> Statement {
+    let Some((centre, _)) = spec.near else {
+        return page_and_facets(spec);
+    };
+    let mut binder = Binder::default();
+    let filter = conditions(spec, &mut binder);
+    let now = binder.bind(Param::Int(spec.now_minute));
+    let distance = distance(spec, &mut binder);
+    let centre = binder.bind(Param::Floats(centre.to_vec()));
+    let (ranked, skipped) = window_bounds(spec, &mut binder);
+    let rows = ranked_rows(spec, &now, &mut binder);
+    let sql = format!(
+        "WITH page AS MATERIALIZED ( \
+             SELECT id, distance_km, row_number() OVER () AS ord \
+               FROM (SELECT id, {distance} AS distance_km \
+                       FROM professionals \
+                      WHERE {filter} \
+                      ORDER BY location <-> cube({centre}::float8[]) \
+                      LIMIT {ranked} OFFSET {skipped}) AS top) \
+         {rows} \
+         ORDER BY ord"
+    );
+    Statement {
+        sql,
+        params: binder.params,
+    }
+}
+
+/// How many results to rank and how many to skip first: the whole [`RANKED_WINDOW`] when the
+/// page lies within it, else just the page.
+fn window_bounds(spec: &SearchSpec, binder: &mut Binder) -> (String, String) {
+    let (ranked, skipped) = if windowed_page(spec) {
+        (RANKED_WINDOW, 0)
+    } else {
+        (spec.limit, spec.offset)
+    };
+    (
+        binder.bind(Param::BigInt(ranked)),
+        binder.bind(Param::BigInt(skipped)),
+    )
+}
+
+/// Whether the page asked lies within the first [`RANKED_WINDOW`] results.
+fn windowed_page(spec: &SearchSpec) -> bool {
+    spec.offset + spec.limit <= RANKED_WINDOW
+}
+
+/// The result rows of a `page` CTE (`id`, `distance_km`, `ord`): the page's profiles in full,
+/// then the other ranked ids with their distances only. Facet columns are NULL.
+fn ranked_rows(spec: &SearchSpec, now: &str, binder: &mut Binder) -> String {
+    let (first, last) = if windowed_page(spec) {
+        (spec.offset, spec.offset + spec.limit)
+    } else {
+        (0, spec.limit)
+    };
+    let first = binder.bind(Param::BigInt(first));
+    let last = binder.bind(Param::BigInt(last));
+    let columns = hit_columns(now);
+    let hit_nulls = vec!["NULL"; HIT_COLUMNS].join(", ");
+    format!(
+        "SELECT {columns}, page.distance_km, page.ord, page.id AS ranked_id, \
+                NULL::smallint AS facet_category, NULL::text AS facet_wilaya, \
+                NULL::bigint AS facet_n \
+           FROM page JOIN professionals p ON p.id = page.id \
+          WHERE page.ord > {first} AND page.ord <= {last} \
+         UNION ALL \
+         SELECT {hit_nulls}, distance_km, ord, id, NULL, NULL, NULL \
+           FROM page WHERE page.ord <= {first} OR page.ord > {last}"
+    )
 }
 
 /// Result rows by id, in no order, for a page of a ranked window.
@@ -525,6 +596,23 @@ mod tests {
         let mut filtered = spec();
         filtered.verified = Some(true);
         assert_eq!(statements(&filtered).len(), 1, "filtered: one pass");
+    }
+
+    #[test]
+    fn nearest_first_without_text_reads_the_location_index_in_order() {
+        let mut around = spec();
+        around.near = Some(([1.0, 2.0, 3.0], 5.0));
+        around.sort = SearchSort::Distance;
+        let both = statements(&around);
+        assert_eq!(both.len(), 2, "the page, then the facets");
+        assert!(both[0].sql.contains("ORDER BY location <-> cube("));
+        assert!(!both[0].sql.contains("GROUPING SETS"));
+        assert!(both[1].sql.contains("GROUPING SETS"));
+        around.terms = terms("pharmacie");
+        assert_eq!(statements(&around).len(), 1, "with text: one pass");
+        around.terms.clear();
+        around.sort = SearchSort::Rating;
+        assert_eq!(statements(&around).len(), 1, "another order: one pass");
     }
 
     #[test]

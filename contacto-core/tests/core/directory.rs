@@ -1283,6 +1283,46 @@ async fn every_search_filter_is_served_by_an_index() {
         }
     }
 
+    // Nearest first without text, the page comes from the location index in distance order and
+    // the facets from a count apart: the same matches, total and facets as in any other order.
+    let around = |sort, page| SearchQuery {
+        lat: Some(31.5),
+        lng: Some(2.0),
+        radius_km: Some(300.0),
+        sort: Some(sort),
+        page: Some(page),
+        ..base()
+    };
+    let nearest = core
+        .directory()
+        .search(&around(SearchSort::Distance, 1))
+        .await
+        .unwrap();
+    let newest = core
+        .directory()
+        .search(&around(SearchSort::Newest, 1))
+        .await
+        .unwrap();
+    assert!(nearest.total > 140, "{}", nearest.total);
+    assert_eq!(nearest.total, newest.total);
+    assert_eq!(nearest.facets, newest.facets);
+    let mut distances = Vec::new();
+    for page in 1..=7 {
+        let found = core
+            .directory()
+            .search(&around(SearchSort::Distance, page))
+            .await
+            .unwrap();
+        assert_eq!(found.items.len(), 20, "page {page}");
+        assert_eq!(found.total, nearest.total, "page {page}");
+        distances.extend(found.items.iter().map(|hit| hit.distance_km.unwrap()));
+    }
+    assert!(
+        distances.windows(2).all(|pair| pair[0] <= pair[1]),
+        "pages 1 to 7 (the ranked window and beyond it) nearest first: {distances:?}"
+    );
+    assert!(distances.iter().all(|d| (0.0..=300.0).contains(d)));
+
     // Broad searches are served from a short cache; narrow ones always fresh.
     let broad = SearchQuery {
         q: Some("benali".into()),
