@@ -310,6 +310,7 @@ async fn statements(
         .query(
             "SELECT calls, total_plan_time, total_exec_time, rows, \
                     (shared_blks_hit + shared_blks_read) / greatest(calls, 1), \
+                    wal_bytes::float8, \
                     left(regexp_replace(query, '\\s+', ' ', 'g'), 90) \
              FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 12",
             &[],
@@ -317,21 +318,23 @@ async fn statements(
         .await?;
     let per = |ms: f64| ms * 1000.0 / transfers;
     let mut report = String::from(
-        "statements, per transfer written (us: planning + execution; calls; rows; buffers per call):\n",
+        "statements, per transfer written (us: planning + execution; calls; rows; buffers per call; WAL bytes per transfer):\n",
     );
     for row in rows {
-        let (calls, plan, exec, rows, buffers, query): (i64, f64, f64, i64, i64, String) = (
+        let (calls, plan, exec, rows, buffers, wal, query): (i64, f64, f64, i64, i64, f64, String) = (
             row.get(0),
             row.get(1),
             row.get(2),
             row.get(3),
             row.get(4),
             row.get(5),
+            row.get(6),
         );
         report.push_str(&format!(
-            "  {:>7.1} + {:>7.1}  {calls:>8} {rows:>9} {buffers:>7}  {query}\n",
+            "  {:>7.1} + {:>7.1}  {calls:>8} {rows:>9} {buffers:>7} {:>6.0}  {query}\n",
             per(plan),
-            per(exec)
+            per(exec),
+            wal / transfers
         ));
     }
     Ok(report)
