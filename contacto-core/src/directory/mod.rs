@@ -72,9 +72,9 @@ const CACHED_RESULTS_MIN_TOTAL: i64 = 1000;
 
 pub(crate) use self::cache::ResultCache;
 
-/// Cached corrections: query word -> (when looked up, dictionary words).
+/// Cached corrections: query word -> when looked up, and what the dictionary says of it.
 pub(crate) type Corrections =
-    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<String>)>>;
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, store::Lookup)>>;
 
 /// Attempts at a free slug when concurrent profiles race for the same one.
 const SLUG_ATTEMPTS: usize = 5;
@@ -1032,8 +1032,9 @@ impl<'a> Directory<'a> {
                     continue;
                 }
                 match cached.get(&term.word) {
-                    Some((at, words)) if at.elapsed() < CORRECTIONS_TTL => {
-                        term.corrections.clone_from(words);
+                    Some((at, lookup)) if at.elapsed() < CORRECTIONS_TTL => {
+                        term.corrections.clone_from(&lookup.corrections);
+                        term.known = lookup.known;
                     }
                     _ => missing.push(term.word.clone()),
                 }
@@ -1051,10 +1052,11 @@ impl<'a> Directory<'a> {
             )
             .await
         })?;
-        let mut corrections: Vec<Vec<String>> = vec![Vec::new(); missing.len()];
-        for (index, word) in found {
-            if let Some(list) = corrections.get_mut(index) {
-                list.push(word);
+        let mut lookups: Vec<store::Lookup> = vec![store::Lookup::default(); missing.len()];
+        for (index, known, word) in found {
+            if let Some(lookup) = lookups.get_mut(index) {
+                lookup.known = known;
+                lookup.corrections.extend(word);
             }
         }
         let mut cached = cache
@@ -1064,11 +1066,12 @@ impl<'a> Directory<'a> {
             cached.clear();
         }
         let now = std::time::Instant::now();
-        for (word, words) in missing.into_iter().zip(corrections) {
+        for (word, lookup) in missing.into_iter().zip(lookups) {
             if let Some(term) = terms.iter_mut().find(|term| term.word == word) {
-                term.corrections.clone_from(&words);
+                term.corrections.clone_from(&lookup.corrections);
+                term.known = lookup.known;
             }
-            cached.insert(word, (now, words));
+            cached.insert(word, (now, lookup));
         }
         Ok(())
     }

@@ -41,6 +41,9 @@ pub(crate) struct Term {
     pub skeleton: Option<String>,
     /// Dictionary words close to it, matched exactly: how `plombiere` finds `plombier`.
     pub corrections: Vec<String>,
+    /// Whether the dictionary holds the word itself (looked up with its corrections). A known
+    /// word names categories by its spelling only, not by its skeleton (`topics.rs`).
+    pub known: bool,
     /// The categories whose words it matches (`avocat`: all of law), in memory
     /// (`topics.rs`): a profile there matches the word without storing it.
     pub categories: Vec<i16>,
@@ -74,6 +77,7 @@ pub(crate) fn terms(query: &str) -> Vec<Term> {
             word: word.to_owned(),
             skeleton: skeleton(word).filter(|skeleton| skeleton != word),
             corrections: Vec::new(),
+            known: false,
             categories: Vec::new(),
             wilayas: Vec::new(),
         })

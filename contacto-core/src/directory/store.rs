@@ -684,21 +684,34 @@ pub(crate) async fn reviews(
     Ok((items, decode(total.try_get(0))?))
 }
 
-/// Dictionary words similar to each of `terms` (trigram similarity of at least `threshold`), the
-/// closest first, at most `per_term` each: `(index into terms, word)`.
+/// What the dictionary says of a query word: whether it holds the word itself, and the words
+/// close to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Lookup {
+    /// The dictionary holds the word itself.
+    pub known: bool,
+    /// Dictionary words close to it, closest first.
+    pub corrections: Vec<String>,
+}
+
+/// For each of `terms`, whether the dictionary holds it, and up to `per_term` dictionary words
+/// at least `threshold` similar to it (trigram similarity), closest first: `(index of the term,
+/// known, a close word)`, a row with no close word when there is none.
 pub(crate) async fn similar_words(
     client: &impl GenericClient,
     terms: &[String],
     threshold: f32,
     per_term: i64,
-) -> Result<Vec<(usize, String)>> {
+) -> Result<Vec<(usize, bool, Option<String>)>> {
     let rows = client
         .query_typed(
-            "SELECT t.i, w.word FROM unnest($1::text[]) WITH ORDINALITY AS t (term, i) \
-             CROSS JOIN LATERAL (SELECT word FROM search_words \
-                                  WHERE word % t.term AND word <> t.term \
-                                    AND similarity(word, t.term) >= $2 \
-                                  ORDER BY similarity(word, t.term) DESC, word LIMIT $3) AS w",
+            "SELECT t.i, EXISTS (SELECT 1 FROM search_words k WHERE k.word = t.term), w.word \
+             FROM unnest($1::text[]) WITH ORDINALITY AS t (term, i) \
+             LEFT JOIN LATERAL (SELECT word FROM search_words \
+                                 WHERE word % t.term AND word <> t.term \
+                                   AND similarity(word, t.term) >= $2 \
+                                 ORDER BY similarity(word, t.term) DESC, word LIMIT $3) AS w \
+               ON true",
             &[
                 (&terms, Type::TEXT_ARRAY),
                 (&threshold, Type::FLOAT4),
@@ -710,8 +723,13 @@ pub(crate) async fn similar_words(
     rows.iter()
         .map(|row| {
             let index: i64 = decode(row.try_get(0))?;
-            let word: String = decode(row.try_get(1))?;
-            Ok((usize::try_from(index - 1).unwrap_or(usize::MAX), word))
+            let known: bool = decode(row.try_get(1))?;
+            let word: Option<String> = decode(row.try_get(2))?;
+            Ok((
+                usize::try_from(index - 1).unwrap_or(usize::MAX),
+                known,
+                word,
+            ))
         })
         .collect()
 }

@@ -66,12 +66,15 @@ impl Topics {
 
     /// The categories and wilayas whose words `term` matches, as it would match them in a
     /// vector: its word as a prefix (whole when short), its skeleton or one of its corrections
-    /// exactly.
+    /// exactly. A word the dictionary holds names categories by its spelling only, not by its
+    /// skeleton: skeletons are how a Darija spelling finds its trade (`sebbek`: `سباك`), and a
+    /// known word has its own meaning (the surname `mansouri` and `menuisier` are both `mnsr`).
     pub(crate) fn matching(&self, term: &Term) -> (Vec<i16>, Vec<String>) {
         let mut owners: Vec<Owner> = Vec::new();
         let prefix = term.word.chars().count() >= MIN_PREFIX_CHARS;
         owners.extend(self.starting_with(&term.word, prefix));
-        for exact in term.skeleton.iter().chain(&term.corrections) {
+        let skeleton = term.skeleton.iter().filter(|_| !term.known);
+        for exact in skeleton.chain(&term.corrections) {
             owners.extend(self.starting_with(exact, false));
         }
         owners.sort_unstable();
@@ -188,6 +191,18 @@ mod tests {
         assert!(matching("boucher").1.is_empty(), "no wilaya by skeleton");
         // `sbk`, the skeleton of `sebbek`, is also the skeleton of `sebbak` and `سباك`.
         assert_eq!(matching("sebbek").0, [4], "by skeleton");
+        // Were `sebbek` a word of the dictionary (a surname, say), it would mean itself.
+        let mut known = terms("sebbek").remove(0);
+        known.known = true;
+        assert!(
+            topics.matching(&known).0.is_empty(),
+            "a known word: no skeleton"
+        );
+        assert_eq!(
+            matching("sebbak").0,
+            [4],
+            "its keyword still matches by spelling"
+        );
         let mut misspelt = terms("plonbier").remove(0);
         assert!(topics.matching(&misspelt).0.is_empty());
         misspelt.corrections = vec!["plombier".to_owned()];

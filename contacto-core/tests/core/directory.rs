@@ -819,6 +819,12 @@ async fn search_finds_what_people_mean_in_arabic_french_and_transliteration() {
             "Portes, fenêtres et cuisines en bois massif.",
         ),
         pro(
+            "Atelier Kaci",
+            "menuisier",
+            "15",
+            "Portes, fenêtres et placards sur mesure.",
+        ),
+        pro(
             "Pharmacie Ibn Sina",
             "pharmacie",
             "16",
@@ -989,6 +995,13 @@ async fn search_finds_what_people_mean_in_arabic_french_and_transliteration() {
             &["د. فاطمة الزهراء بوعلام"],
             &["Salon Lina Coiffure"],
             "Latin spelling of فاطمة",
+        ),
+        (
+            "Mansouri",
+            None,
+            &["Dr Rachid Mansouri"],
+            &["Atelier Kaci"],
+            "a surname is not the trade whose consonants it shares (menuisier: mnsr)",
         ),
         (
             "plombier",
