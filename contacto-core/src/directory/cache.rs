@@ -162,12 +162,13 @@ impl ResultCache {
     }
 }
 
-/// Makes room in a full cache: pages past their grace go first, then the least recently
-/// served, down to three quarters of [`CAPACITY`]. Searches being computed stay: others wait
-/// for them.
+/// Makes room in a full cache: pages past their grace and searches whose computation was given
+/// up (its request cancelled) go first, then the least recently served pages, down to three
+/// quarters of [`CAPACITY`]. Searches still being computed stay: others wait for them.
 fn evict(slots: &mut HashMap<String, Slot>, now: Instant) {
     slots.retain(|_, slot| match slot {
-        Slot::Pending(_) => true,
+        // As in `lookup_at`: a receiver whose sender is gone waits for nothing.
+        Slot::Pending(receiver) => receiver.has_changed().is_ok(),
         Slot::Ready { at, .. } => now.saturating_duration_since(*at) < FRESH + GRACE,
     });
     let target = CAPACITY * 3 / 4;
@@ -395,19 +396,22 @@ mod tests {
         }
         assert!(matches!(cache.lookup_at("new", soon), Ok(Lookup::Wait(_))));
 
-        // Past their grace, pages go first, whatever their use.
+        // Past their grace, pages go first, whatever their use; so do searches whose
+        // computation was given up (each `more` filler below is dropped at once).
         let much_later = Instant::now() + FRESH + GRACE;
         let Ok(Lookup::Miss(_)) = cache.lookup_at("0", much_later) else {
             panic!("an expired page is computed again");
         };
-        let filled = cache.lock().unwrap().len();
-        for i in 0..CAPACITY {
+        let mut i = 0;
+        while cache.lock().unwrap().len() < CAPACITY {
             let _ = cache.lookup_at(&format!("more {i}"), much_later);
-            if cache.lock().unwrap().len() < filled {
-                break;
-            }
+            i += 1;
         }
+        let Ok(Lookup::Miss(_last)) = cache.lookup_at("last", much_later) else {
+            panic!("a new search misses");
+        };
         let left = cache.lock().unwrap().len();
         assert!(left < CAPACITY / 2, "expired pages dropped: {left} left");
+        assert_eq!(left, 2, "only `new` and `last` are still being computed");
     }
 }
