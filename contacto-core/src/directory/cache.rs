@@ -48,7 +48,7 @@ pub(crate) const FRESH: Duration = Duration::from_secs(30);
 pub(crate) const GRACE: Duration = Duration::from_secs(30);
 
 /// Background recomputations of stale pages running at once.
-pub(crate) const REFRESHES_AT_ONCE: usize = 1;
+const REFRESHES_AT_ONCE: usize = 1;
 
 /// Pages kept; past this the least recently served go (a page is a few kilobytes).
 const CAPACITY: usize = 2000;

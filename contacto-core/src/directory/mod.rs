@@ -74,7 +74,7 @@ pub(crate) use self::cache::ResultCache;
 
 /// Cached corrections: query word -> when looked up, and what the dictionary says of it.
 pub(crate) type Corrections =
-    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, store::Lookup)>>;
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, store::WordLookup)>>;
 
 /// Attempts at a free slug when concurrent profiles race for the same one.
 const SLUG_ATTEMPTS: usize = 5;
@@ -1052,7 +1052,7 @@ impl<'a> Directory<'a> {
             )
             .await
         })?;
-        let mut lookups: Vec<store::Lookup> = vec![store::Lookup::default(); missing.len()];
+        let mut lookups: Vec<store::WordLookup> = vec![store::WordLookup::default(); missing.len()];
         for (index, known, word) in found {
             if let Some(lookup) = lookups.get_mut(index) {
                 lookup.known = known;

@@ -687,7 +687,7 @@ pub(crate) async fn reviews(
 /// What the dictionary says of a query word: whether it holds the word itself, and the words
 /// close to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Lookup {
+pub(crate) struct WordLookup {
     /// The dictionary holds the word itself.
     pub known: bool,
     /// Dictionary words close to it, closest first.
