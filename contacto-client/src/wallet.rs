@@ -150,7 +150,7 @@ impl<'a> WalletApi<'a> {
     }
 
     /// `POST /api/v1/transfers/batch` under a fresh idempotency key, reused across this call's
-    /// retries (each transfer is exactly once under it).
+    /// retries: the request, with each transfer's result, is exactly once under it.
     ///
     /// # Errors
     ///

@@ -20,6 +20,7 @@ use super::store::{self, NewTransaction};
 use crate::api::{DepositId, DepositStatus, TransactionId, TransactionView};
 use crate::db::Db;
 use crate::db::error::PgResultExt;
+use crate::db::hot::Hot;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Metrics;
 
@@ -107,11 +108,79 @@ pub(crate) enum Effect {
     },
 }
 
-struct Job {
-    intent: Intent,
-    key: Option<KeyedRequest>,
-    effect: Effect,
-    reply: oneshot::Sender<Result<Outcome>>,
+/// What the worker posts: one operation, or a group of operations (a bulk request) that is
+/// posted in one batch and recorded under one idempotency key.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "single operations are nearly every job: boxing them would allocate once per transfer"
+)]
+enum Job {
+    One {
+        intent: Intent,
+        key: Option<KeyedRequest>,
+        effect: Effect,
+        reply: oneshot::Sender<Result<Outcome>>,
+    },
+    Group {
+        /// Each operation, or why it was rejected before it reached the ledger.
+        items: Vec<std::result::Result<Intent, Rejection>>,
+        key: Option<KeyedRequest>,
+        reply: oneshot::Sender<Result<GroupAnswer>>,
+    },
+}
+
+impl Job {
+    /// How many operations it brings to a batch.
+    fn size(&self) -> usize {
+        match self {
+            Job::One { .. } => 1,
+            Job::Group { items, .. } => items.len().max(1),
+        }
+    }
+
+    fn key(&self) -> Option<&KeyedRequest> {
+        match self {
+            Job::One { key, .. } | Job::Group { key, .. } => key.as_ref(),
+        }
+    }
+
+    fn intents(&self) -> impl Iterator<Item = &Intent> {
+        let (one, group) = match self {
+            Job::One { intent, .. } => (Some(intent), None),
+            Job::Group { items, .. } => (None, Some(items.iter().filter_map(|i| i.as_ref().ok()))),
+        };
+        one.into_iter().chain(group.into_iter().flatten())
+    }
+
+    /// Sends the job its answer; an answer of the other shape (a bug) becomes an internal error.
+    fn answer(self, answer: Answer) {
+        match (self, answer) {
+            (Job::One { reply, .. }, Answer::One(result)) => {
+                let _ = reply.send(result);
+            }
+            (Job::Group { reply, .. }, Answer::Group(result)) => {
+                let _ = reply.send(result);
+            }
+            (job, _) => job.fail(Error::internal("posting", "an answer of the wrong shape")),
+        }
+    }
+
+    fn fail(self, err: Error) {
+        match self {
+            Job::One { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            Job::Group { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+        }
+    }
+}
+
+/// A job's answer.
+enum Answer {
+    One(Result<Outcome>),
+    Group(Result<GroupAnswer>),
 }
 
 /// What a posted operation produced.
@@ -125,32 +194,66 @@ pub(crate) enum Outcome {
     Hold(crate::api::HoldView),
 }
 
-/// What an idempotency record remembers: the answer first given.
+/// A rejection as its caller was told it: what a replay tells again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Rejection {
+    kind: ErrorKind,
+    code: String,
+    message: String,
+}
+
+impl Rejection {
+    pub(crate) fn of(err: &Error) -> Self {
+        Self {
+            kind: err.kind(),
+            code: err.code().to_owned(),
+            message: err.public_message(),
+        }
+    }
+
+    pub(crate) fn into_error(self) -> Error {
+        Error::Replayed {
+            kind: self.kind,
+            code: self.code,
+            message: self.message,
+        }
+    }
+}
+
+/// One operation of a group, as its idempotency record remembers it: the transaction it posted
+/// (which the ledger keeps) or why it was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum GroupItem {
+    Posted(TransactionId),
+    Rejected(Rejection),
+}
+
+impl GroupItem {
+    fn of(result: &Result<TransactionView>) -> Self {
+        match result {
+            Ok(view) => GroupItem::Posted(view.id),
+            Err(err) => GroupItem::Rejected(Rejection::of(err)),
+        }
+    }
+}
+
+/// A group's answer.
+#[derive(Debug)]
+pub(crate) enum GroupAnswer {
+    /// Posted now: each operation's transaction, or why it was rejected.
+    Posted(Vec<Result<TransactionView>>),
+    /// Posted before, under the same key and request: what each operation did then.
+    Replayed(Vec<GroupItem>),
+}
+
+/// What an idempotency record remembers: the answer first given. (A rejection is stored as it
+/// always was: `{"Rejected": {"kind", "code", "message"}}`.)
 #[derive(Serialize, Deserialize)]
 enum Recorded {
     Posted(Outcome),
-    Rejected {
-        kind: ErrorKind,
-        code: String,
-        message: String,
-    },
-}
-
-impl Recorded {
-    fn into_result(self) -> Result<Outcome> {
-        match self {
-            Recorded::Posted(view) => Ok(view),
-            Recorded::Rejected {
-                kind,
-                code,
-                message,
-            } => Err(Error::Replayed {
-                kind,
-                code,
-                message,
-            }),
-        }
-    }
+    Rejected(Rejection),
+    /// A group's operations, in order.
+    Group(Vec<GroupItem>),
 }
 
 /// The handle operations are submitted through.
@@ -190,37 +293,73 @@ impl Ledger {
         effect: Effect,
     ) -> Result<Outcome> {
         let (reply, answer) = oneshot::channel();
-        self.sender
-            .send(Job {
-                intent,
-                key,
-                effect,
-                reply,
-            })
-            .await
-            .map_err(|_| Error::Unavailable("the ledger worker has stopped".into()))?;
+        self.send(Job::One {
+            intent,
+            key,
+            effect,
+            reply,
+        })
+        .await?;
         answer
             .await
             .map_err(|_| Error::Unavailable("the ledger worker dropped an operation".into()))?
+    }
+
+    /// Posts a group of transactions in one batch, each validated on its own, under one key:
+    /// the group's record names each operation's transaction or rejection, so a replay costs one
+    /// record, not one per operation. Answers once the commit is durable.
+    pub(crate) async fn post_group(
+        &self,
+        items: Vec<std::result::Result<Intent, Rejection>>,
+        key: Option<KeyedRequest>,
+    ) -> Result<GroupAnswer> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Group { items, key, reply }).await?;
+        answer
+            .await
+            .map_err(|_| Error::Unavailable("the ledger worker dropped an operation".into()))?
+    }
+
+    async fn send(&self, job: Job) -> Result<()> {
+        self.sender
+            .send(job)
+            .await
+            .map_err(|_| Error::Unavailable("the ledger worker has stopped".into()))
     }
 }
 
 async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits: DailyLimits) {
     let mut look_up_until = Instant::now();
-    while let Some(first) = receiver.recv().await {
+    // A job that would have taken its batch past `MAX_BATCH`: it opens the next one.
+    let mut next: Option<Job> = None;
+    loop {
+        let first = match next.take() {
+            Some(job) => job,
+            None => match receiver.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        let mut size = first.size();
         let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
+        while size < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(job) => jobs.push(job),
+                Ok(job) if size + job.size() > MAX_BATCH => {
+                    next = Some(job);
+                    break;
+                }
+                Ok(job) => {
+                    size += job.size();
+                    jobs.push(job);
+                }
                 Err(_) => break,
             }
         }
         let started = Instant::now();
-        let size = jobs.len();
         let mut retries = 0;
         let posted = loop {
             let look_up = size <= ALWAYS_LOOK_UP_MAX || retries > 0 || started < look_up_until;
-            match post_batch(&db, &metrics, limits, &jobs, look_up).await {
+            match post_batch(&db, &metrics, limits, &jobs, size, look_up).await {
                 Err(err) if store::is_key_taken(&err) && retries < KEY_CONFLICT_RETRIES => {
                     retries += 1;
                     look_up_until = Instant::now() + LOOK_UP_AFTER_CONFLICT;
@@ -230,13 +369,13 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
             }
         };
         match posted {
-            Ok(results) => {
+            Ok((answers, moved)) => {
                 metrics.ledger_batch(size, started.elapsed().as_secs_f64());
-                for (job, result) in jobs.into_iter().zip(results) {
-                    if let Ok(Outcome::Transaction(view)) = &result {
-                        metrics.amount_moved(view.kind.as_str(), &view.currency, view.amount);
-                    }
-                    let _ = job.reply.send(result);
+                for (kind, currency, amount) in moved {
+                    metrics.amount_moved(kind.as_str(), &currency, amount);
+                }
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    job.answer(answer);
                 }
             }
             Err(err) => {
@@ -250,7 +389,7 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
                     } else {
                         Error::internal("posting a batch", message.clone())
                     };
-                    let _ = job.reply.send(Err(err));
+                    job.fail(err);
                 }
             }
         }
@@ -259,9 +398,278 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
 
 /// How one job of a batch ended before the commit.
 enum Slot {
-    Done(Result<Outcome>),
+    One(Result<Outcome>),
+    /// A group posted now.
+    Group(Vec<Result<TransactionView>>),
+    /// A group posted before, under the same key and request.
+    Replayed(Vec<GroupItem>),
+    /// A group refused as a whole (its key was used for another request).
+    Refused(Error),
     /// Same key and request as an earlier job of the batch: answered like it.
     SameAs(usize),
+}
+
+/// A transaction's kind, currency and amount, for the metric of amounts moved.
+type Moved = (crate::api::TransactionKind, String, i64);
+
+/// A transaction the batch writes.
+struct Written<'a> {
+    id: Uuid,
+    intent: &'a Intent,
+    currency: String,
+    entries: Vec<ledger::Entry>,
+}
+
+/// The batch's state while its operations are validated one by one.
+struct Posting<'a> {
+    tx: &'a Hot,
+    limits: DailyLimits,
+    now: time::OffsetDateTime,
+    today: time::Date,
+    states: BTreeMap<crate::api::WalletId, ledger::WalletState>,
+    written: Vec<Written<'a>>,
+    payments: Vec<store::NewPayment>,
+}
+
+impl<'a> Posting<'a> {
+    /// Validates one operation against the balances so far and queues its writes. The outer
+    /// error fails the whole batch (the database failed); the inner one rejects this operation.
+    async fn post(&mut self, intent: &'a Intent, effect: &Effect) -> Result<Result<Outcome>> {
+        let (tx, now) = (self.tx, self.now);
+        if let Effect::SettleWithdrawal { id, .. } = effect {
+            let pending = store::withdrawal_by_id(tx.client(), *id, true)
+                .await?
+                .is_some_and(|(w, _)| w.status == crate::api::WithdrawalStatus::Pending);
+            if !pending {
+                return Ok(Err(Error::WithdrawalSettled));
+            }
+        }
+        if let Effect::SettleHold { id, status, .. } = effect {
+            // A hold past its deadline can no longer be captured, even before the sweep.
+            let live = store::hold_by_id(tx.client(), *id, true)
+                .await?
+                .is_some_and(|h| {
+                    h.status == crate::api::HoldStatus::Authorized
+                        && (*status != "captured" || h.expires_at > now)
+                });
+            if !live {
+                return Ok(Err(Error::HoldSettled));
+            }
+        }
+        if let Effect::SettleDeposit { deposit, .. } = effect {
+            let pending = store::deposit_by_id(tx.client(), *deposit, true)
+                .await?
+                .is_some_and(|(d, _)| d.status == DepositStatus::Pending);
+            if !pending {
+                return Ok(Err(Error::DepositSettled("settled")));
+            }
+        }
+        let mut refund_fee = None;
+        let rewritten;
+        let applied = if let Effect::Refund {
+            payment,
+            fee_revenue,
+        } = effect
+        {
+            let Some(locked) = store::payment_by_id(tx.client(), *payment, true).await? else {
+                return Ok(Err(Error::NotFound {
+                    resource: "payment",
+                }));
+            };
+            let paid = locked.view;
+            let refundable = paid.amount - paid.refunded;
+            if intent.amount > refundable {
+                return Ok(Err(Error::RefundExceedsPayment { refundable }));
+            }
+            let fee_back =
+                super::fees::fee_refund(paid.fee, paid.amount, paid.refunded, intent.amount);
+            let postings = [
+                (paid.payer_wallet_id, intent.amount),
+                (paid.merchant_wallet_id, -(intent.amount - fee_back)),
+                (*fee_revenue, -fee_back),
+            ];
+            rewritten = Intent {
+                postings: postings.into_iter().filter(|(_, a)| *a != 0).collect(),
+                ..intent.clone()
+            };
+            refund_fee = Some((*payment, fee_back));
+            &rewritten
+        } else {
+            intent
+        };
+        // Even a malformed operation (a bug) fails alone: the rest of the batch goes on.
+        let ledger::Posted { entries, currency } =
+            match ledger::apply(&mut self.states, applied, self.limits, self.today) {
+                Ok(posted) => posted,
+                Err(err) => return Ok(Err(err)),
+            };
+        let id = Uuid::now_v7();
+        if let Some((payment, fee_back)) = refund_fee {
+            store::record_refund(tx.client(), id, payment, intent.amount, fee_back).await?;
+        }
+        if let Effect::RecordPayment {
+            payer,
+            merchant,
+            fee,
+        } = effect
+        {
+            self.payments.push(store::NewPayment {
+                id,
+                payer: payer.0,
+                merchant: merchant.0,
+                currency: currency.clone(),
+                amount: intent.amount,
+                fee: *fee,
+            });
+        }
+        if let Effect::SettleDeposit {
+            deposit,
+            provider_reference,
+        } = effect
+        {
+            store::settle_deposit(
+                tx.client(),
+                *deposit,
+                DepositStatus::Succeeded,
+                provider_reference,
+                Some(TransactionId(id)),
+            )
+            .await?;
+        }
+        let transaction = (!entries.is_empty()).then_some(TransactionId(id));
+        let outcome = match effect {
+            Effect::CreateWithdrawal {
+                id: withdrawal,
+                rib,
+            } => {
+                let wallet = intent.holds.first().map(|(w, _)| *w);
+                let Some(wallet) = wallet else {
+                    return Err(Error::internal("posting", "a withdrawal without a hold"));
+                };
+                store::insert_withdrawal(
+                    tx.client(),
+                    *withdrawal,
+                    wallet,
+                    intent.amount,
+                    &currency,
+                    rib,
+                )
+                .await?;
+                Outcome::Withdrawal(crate::api::WithdrawalView {
+                    id: *withdrawal,
+                    wallet_id: wallet,
+                    amount: intent.amount,
+                    currency: currency.clone(),
+                    rib: super::rib::mask(rib),
+                    status: crate::api::WithdrawalStatus::Pending,
+                    transaction_id: None,
+                    created_at: now,
+                })
+            }
+            Effect::SettleWithdrawal {
+                id: withdrawal,
+                completed,
+            } => {
+                let view =
+                    store::settle_withdrawal(tx.client(), *withdrawal, *completed, transaction)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::internal("posting", "a locked withdrawal vanished")
+                        })?;
+                Outcome::Withdrawal(view)
+            }
+            Effect::CreateHold(hold) => {
+                store::insert_hold(tx.client(), hold).await?;
+                Outcome::Hold(hold.clone())
+            }
+            Effect::SettleHold {
+                id: hold,
+                status,
+                captured,
+            } => {
+                let view = store::settle_hold(tx.client(), *hold, status, *captured, transaction)
+                    .await?
+                    .ok_or_else(|| Error::internal("posting", "a locked hold vanished"))?;
+                Outcome::Hold(view)
+            }
+            _ => Outcome::Transaction(TransactionView {
+                id: TransactionId(id),
+                kind: intent.kind,
+                currency: currency.clone(),
+                amount: intent.amount,
+                description: intent.description.clone(),
+                entries: entries.iter().map(ledger::Entry::view).collect(),
+                created_at: now,
+            }),
+        };
+        // A pure hold writes no transaction.
+        if !entries.is_empty() {
+            self.written.push(Written {
+                id,
+                intent,
+                currency,
+                entries,
+            });
+        }
+        Ok(Ok(outcome))
+    }
+}
+
+/// The answer an idempotency record gives `job` again.
+fn replay(job: &Job, record: &store::StoredKey) -> Slot {
+    let recorded = serde_json::from_slice::<Recorded>(&record.outcome)
+        .map_err(|e| Error::internal("reading an idempotency record", e));
+    match (job, recorded) {
+        (Job::One { .. }, Ok(Recorded::Posted(outcome))) => Slot::One(Ok(outcome)),
+        (Job::One { .. }, Ok(Recorded::Rejected(rejection))) => {
+            Slot::One(Err(rejection.into_error()))
+        }
+        (Job::Group { .. }, Ok(Recorded::Group(items))) => Slot::Replayed(items),
+        // The same request hash under another shape of record cannot happen; refuse the key.
+        (_, Ok(_)) => refuse(job, Error::IdempotencyKeyReused),
+        (_, Err(err)) => refuse(job, err),
+    }
+}
+
+fn refuse(job: &Job, err: Error) -> Slot {
+    match job {
+        Job::One { .. } => Slot::One(Err(err)),
+        Job::Group { .. } => Slot::Refused(err),
+    }
+}
+
+/// What a job's idempotency key records, if anything: rejections by the ledger's rules are part
+/// of the answer; failures of a single operation are not, so that its retry tries again.
+fn recorded(slot: &Slot) -> Option<Recorded> {
+    match slot {
+        Slot::One(Ok(outcome)) => Some(Recorded::Posted(outcome.clone())),
+        Slot::One(Err(err))
+            if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) =>
+        {
+            None
+        }
+        Slot::One(Err(err)) => Some(Recorded::Rejected(Rejection::of(err))),
+        // A group records every operation, failures included: the others were posted, and a
+        // retry must not post them again.
+        Slot::Group(results) => Some(Recorded::Group(results.iter().map(GroupItem::of).collect())),
+        Slot::Replayed(_) | Slot::Refused(_) | Slot::SameAs(_) => None,
+    }
+}
+
+/// The answer of a job with the same key and request as an earlier job of the batch.
+fn same_as(earlier: &Answer) -> Answer {
+    let again = |err: &Error| Rejection::of(err).into_error();
+    match earlier {
+        Answer::One(Ok(outcome)) => Answer::One(Ok(outcome.clone())),
+        Answer::One(Err(err)) => Answer::One(Err(again(err))),
+        Answer::Group(Ok(GroupAnswer::Posted(results))) => Answer::Group(Ok(
+            GroupAnswer::Replayed(results.iter().map(GroupItem::of).collect()),
+        )),
+        Answer::Group(Ok(GroupAnswer::Replayed(items))) => {
+            Answer::Group(Ok(GroupAnswer::Replayed(items.clone())))
+        }
+        Answer::Group(Err(err)) => Answer::Group(Err(again(err))),
+    }
 }
 
 async fn post_batch(
@@ -269,22 +677,24 @@ async fn post_batch(
     metrics: &Metrics,
     limits: DailyLimits,
     jobs: &[Job],
+    size: usize,
     look_up_keys: bool,
-) -> Result<Vec<Result<Outcome>>> {
-    let mut tx = db.hot(jobs.len() <= PREPARED_BATCH_MAX).await?;
+) -> Result<(Vec<Answer>, Vec<Moved>)> {
+    let mut tx = db.hot(size <= PREPARED_BATCH_MAX).await?;
     tx.prepare(store::BATCH_STATEMENTS)
         .await
         .db("preparing the ledger's statements")?;
     let tx = &tx;
     let ids: Vec<Uuid> = jobs
         .iter()
-        .flat_map(|job| job.intent.wallets().map(|w| w.0))
+        .flat_map(Job::intents)
+        .flat_map(|intent| intent.wallets().map(|w| w.0))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     let keys: Vec<(Uuid, &str)> = if look_up_keys {
         jobs.iter()
-            .filter_map(|job| job.key.as_ref().map(|k| (k.caller, k.key.as_str())))
+            .filter_map(|job| job.key().map(|k| (k.caller, k.key.as_str())))
             .collect()
     } else {
         Vec::new()
@@ -300,246 +710,80 @@ async fn post_batch(
             store::idempotency_records(tx, &keys),
         ),
     )?;
-    let store::LockedWallets { mut states, rows } = locked;
+    let store::LockedWallets { states, rows } = locked;
     let before = states.clone();
-    let today = now.to_offset(ALGIERS).date();
+    let mut posting = Posting {
+        tx,
+        limits,
+        now,
+        today: now.to_offset(ALGIERS).date(),
+        states,
+        written: Vec::with_capacity(size),
+        payments: Vec::new(),
+    };
 
     let mut slots: Vec<Slot> = Vec::with_capacity(jobs.len());
     let mut first_with_key: BTreeMap<(Uuid, &str), usize> = BTreeMap::new();
-    let mut transaction_ids: Vec<Option<Uuid>> = Vec::with_capacity(jobs.len());
-    let mut all_entries = Vec::with_capacity(jobs.len());
-    let mut currencies: Vec<String> = vec![String::new(); jobs.len()];
-    let mut payments: Vec<store::NewPayment> = Vec::new();
     for (index, job) in jobs.iter().enumerate() {
-        transaction_ids.push(None);
-        all_entries.push(Vec::new());
-        if let Some(key) = &job.key {
+        if let Some(key) = job.key() {
             if let Some(record) = stored.get(&(key.caller, key.key.clone())) {
-                let slot = if record.request_hash == key.request_hash {
-                    serde_json::from_slice::<Recorded>(&record.outcome)
-                        .map_err(|e| Error::internal("reading an idempotency record", e))
-                        .and_then(Recorded::into_result)
+                slots.push(if record.request_hash == key.request_hash {
+                    replay(job, record)
                 } else {
-                    Err(Error::IdempotencyKeyReused)
-                };
-                slots.push(Slot::Done(slot));
+                    refuse(job, Error::IdempotencyKeyReused)
+                });
                 continue;
             }
             if let Some(&earlier) = first_with_key.get(&(key.caller, key.key.as_str())) {
                 let same = jobs[earlier]
-                    .key
-                    .as_ref()
+                    .key()
                     .is_some_and(|k| k.request_hash == key.request_hash);
                 slots.push(if same {
                     Slot::SameAs(earlier)
                 } else {
-                    Slot::Done(Err(Error::IdempotencyKeyReused))
+                    refuse(job, Error::IdempotencyKeyReused)
                 });
                 continue;
             }
             first_with_key.insert((key.caller, key.key.as_str()), index);
         }
-        if let Effect::SettleWithdrawal { id, .. } = &job.effect {
-            let pending = store::withdrawal_by_id(tx.client(), *id, true)
-                .await?
-                .is_some_and(|(w, _)| w.status == crate::api::WithdrawalStatus::Pending);
-            if !pending {
-                slots.push(Slot::Done(Err(Error::WithdrawalSettled)));
-                continue;
-            }
-        }
-        if let Effect::SettleHold { id, status, .. } = &job.effect {
-            // A hold past its deadline can no longer be captured, even before the sweep.
-            let live = store::hold_by_id(tx.client(), *id, true)
-                .await?
-                .is_some_and(|h| {
-                    h.status == crate::api::HoldStatus::Authorized
-                        && (*status != "captured" || h.expires_at > now)
-                });
-            if !live {
-                slots.push(Slot::Done(Err(Error::HoldSettled)));
-                continue;
-            }
-        }
-        if let Effect::SettleDeposit { deposit, .. } = &job.effect {
-            let pending = store::deposit_by_id(tx.client(), *deposit, true)
-                .await?
-                .is_some_and(|(d, _)| d.status == DepositStatus::Pending);
-            if !pending {
-                slots.push(Slot::Done(Err(Error::DepositSettled("settled"))));
-                continue;
-            }
-        }
-        let mut refund_fee = None;
-        let rewritten;
-        let intent = if let Effect::Refund {
-            payment,
-            fee_revenue,
-        } = &job.effect
-        {
-            let Some(locked) = store::payment_by_id(tx.client(), *payment, true).await? else {
-                slots.push(Slot::Done(Err(Error::NotFound {
-                    resource: "payment",
-                })));
-                continue;
-            };
-            let paid = locked.view;
-            let refundable = paid.amount - paid.refunded;
-            if job.intent.amount > refundable {
-                slots.push(Slot::Done(Err(Error::RefundExceedsPayment { refundable })));
-                continue;
-            }
-            let fee_back =
-                super::fees::fee_refund(paid.fee, paid.amount, paid.refunded, job.intent.amount);
-            let postings = [
-                (paid.payer_wallet_id, job.intent.amount),
-                (paid.merchant_wallet_id, -(job.intent.amount - fee_back)),
-                (*fee_revenue, -fee_back),
-            ];
-            rewritten = Intent {
-                postings: postings.into_iter().filter(|(_, a)| *a != 0).collect(),
-                ..job.intent.clone()
-            };
-            refund_fee = Some((*payment, fee_back));
-            &rewritten
-        } else {
-            &job.intent
-        };
-        match ledger::apply(&mut states, intent, limits, today) {
-            Ok(ledger::Posted { entries, currency }) => {
-                let id = Uuid::now_v7();
-                if let Some((payment, fee_back)) = refund_fee {
-                    store::record_refund(tx.client(), id, payment, job.intent.amount, fee_back)
-                        .await?;
-                }
-                if let Effect::RecordPayment {
-                    payer,
-                    merchant,
-                    fee,
-                } = &job.effect
-                {
-                    payments.push(store::NewPayment {
-                        id,
-                        payer: payer.0,
-                        merchant: merchant.0,
-                        currency: currency.clone(),
-                        amount: job.intent.amount,
-                        fee: *fee,
+        let slot = match job {
+            Job::One { intent, effect, .. } => Slot::One(posting.post(intent, effect).await?),
+            Job::Group { items, .. } => {
+                let mut results = Vec::with_capacity(items.len());
+                for item in items {
+                    results.push(match item {
+                        Ok(intent) => match posting.post(intent, &Effect::None).await? {
+                            Ok(Outcome::Transaction(view)) => Ok(view),
+                            Ok(Outcome::Withdrawal(_) | Outcome::Hold(_)) => {
+                                Err(Error::internal("posting", "expected a transaction"))
+                            }
+                            Err(err) => Err(err),
+                        },
+                        Err(rejection) => Err(rejection.clone().into_error()),
                     });
                 }
-                if let Effect::SettleDeposit {
-                    deposit,
-                    provider_reference,
-                } = &job.effect
-                {
-                    store::settle_deposit(
-                        tx.client(),
-                        *deposit,
-                        DepositStatus::Succeeded,
-                        provider_reference,
-                        Some(TransactionId(id)),
-                    )
-                    .await?;
-                }
-                let outcome = match &job.effect {
-                    Effect::CreateWithdrawal {
-                        id: withdrawal,
-                        rib,
-                    } => {
-                        let wallet = job.intent.holds.first().map(|(w, _)| *w);
-                        let Some(wallet) = wallet else {
-                            return Err(Error::internal("posting", "a withdrawal without a hold"));
-                        };
-                        store::insert_withdrawal(
-                            tx.client(),
-                            *withdrawal,
-                            wallet,
-                            job.intent.amount,
-                            &currency,
-                            rib,
-                        )
-                        .await?;
-                        Outcome::Withdrawal(crate::api::WithdrawalView {
-                            id: *withdrawal,
-                            wallet_id: wallet,
-                            amount: job.intent.amount,
-                            currency: currency.clone(),
-                            rib: super::rib::mask(rib),
-                            status: crate::api::WithdrawalStatus::Pending,
-                            transaction_id: None,
-                            created_at: now,
-                        })
-                    }
-                    Effect::SettleWithdrawal {
-                        id: withdrawal,
-                        completed,
-                    } => {
-                        let transaction = (!entries.is_empty()).then_some(TransactionId(id));
-                        let view = store::settle_withdrawal(
-                            tx.client(),
-                            *withdrawal,
-                            *completed,
-                            transaction,
-                        )
-                        .await?
-                        .ok_or_else(|| {
-                            Error::internal("posting", "a locked withdrawal vanished")
-                        })?;
-                        Outcome::Withdrawal(view)
-                    }
-                    Effect::CreateHold(hold) => {
-                        store::insert_hold(tx.client(), hold).await?;
-                        Outcome::Hold(hold.clone())
-                    }
-                    Effect::SettleHold {
-                        id: hold,
-                        status,
-                        captured,
-                    } => {
-                        let transaction = (!entries.is_empty()).then_some(TransactionId(id));
-                        let view =
-                            store::settle_hold(tx.client(), *hold, status, *captured, transaction)
-                                .await?
-                                .ok_or_else(|| {
-                                    Error::internal("posting", "a locked hold vanished")
-                                })?;
-                        Outcome::Hold(view)
-                    }
-                    _ => Outcome::Transaction(TransactionView {
-                        id: TransactionId(id),
-                        kind: job.intent.kind,
-                        currency: currency.clone(),
-                        amount: job.intent.amount,
-                        description: job.intent.description.clone(),
-                        entries: entries.iter().map(ledger::Entry::view).collect(),
-                        created_at: now,
-                    }),
-                };
-                // A pure hold writes no transaction.
-                if !entries.is_empty() {
-                    transaction_ids[index] = Some(id);
-                }
-                all_entries[index] = entries;
-                currencies[index] = currency;
-                slots.push(Slot::Done(Ok(outcome)));
+                Slot::Group(results)
             }
-            // Even a malformed operation (a bug) fails alone: the rest of the batch goes on.
-            Err(err) => slots.push(Slot::Done(Err(err))),
-        }
+        };
+        slots.push(slot);
     }
+    let Posting {
+        states,
+        written,
+        payments,
+        ..
+    } = posting;
 
-    let new_transactions: Vec<NewTransaction<'_>> = jobs
+    let new_transactions: Vec<NewTransaction<'_>> = written
         .iter()
-        .enumerate()
-        .filter_map(|(index, job)| {
-            transaction_ids[index].map(|id| NewTransaction {
-                id,
-                kind: job.intent.kind,
-                currency: &currencies[index],
-                amount: job.intent.amount,
-                description: job.intent.description.as_deref(),
-                entries: &all_entries[index],
-            })
+        .map(|w| NewTransaction {
+            id: w.id,
+            kind: w.intent.kind,
+            currency: &w.currency,
+            amount: w.intent.amount,
+            description: w.intent.description.as_deref(),
+            entries: &w.entries,
         })
         .collect();
     let changed: Vec<_> = states
@@ -550,31 +794,14 @@ async fn post_batch(
 
     let mut records: Vec<(Uuid, &str, &[u8], Vec<u8>)> = Vec::new();
     for (index, job) in jobs.iter().enumerate() {
-        let (Some(key), Some(&first)) = (
-            &job.key,
-            job.key
-                .as_ref()
-                .and_then(|k| first_with_key.get(&(k.caller, k.key.as_str()))),
-        ) else {
+        let Some(key) = job.key() else {
             continue;
         };
-        if first != index {
+        if first_with_key.get(&(key.caller, key.key.as_str())) != Some(&index) {
             continue;
         }
-        let Slot::Done(result) = &slots[index] else {
+        let Some(recorded) = recorded(&slots[index]) else {
             continue;
-        };
-        let recorded = match result {
-            Ok(outcome) => Recorded::Posted(outcome.clone()),
-            // Rejections by the ledger's rules are part of the answer; failures are not.
-            Err(err) if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) => {
-                continue;
-            }
-            Err(err) => Recorded::Rejected {
-                kind: err.kind(),
-                code: err.code().to_owned(),
-                message: err.public_message(),
-            },
         };
         let bytes = serde_json::to_vec(&recorded)
             .map_err(|e| Error::internal("recording an idempotency key", e))?;
@@ -606,20 +833,21 @@ async fn post_batch(
         async { tx.commit().await.db("committing a ledger batch") },
     )?;
 
-    let mut results: Vec<Result<Outcome>> = Vec::with_capacity(slots.len());
+    let mut answers: Vec<Answer> = Vec::with_capacity(slots.len());
     for slot in slots {
-        let result = match slot {
-            Slot::Done(result) => result,
-            Slot::SameAs(earlier) => match &results[earlier] {
-                Ok(outcome) => Ok(outcome.clone()),
-                Err(err) => Err(Error::Replayed {
-                    kind: err.kind(),
-                    code: err.code().to_owned(),
-                    message: err.public_message(),
-                }),
-            },
+        let answer = match slot {
+            Slot::One(result) => Answer::One(result),
+            Slot::Group(results) => Answer::Group(Ok(GroupAnswer::Posted(results))),
+            Slot::Replayed(items) => Answer::Group(Ok(GroupAnswer::Replayed(items))),
+            Slot::Refused(err) => Answer::Group(Err(err)),
+            Slot::SameAs(earlier) => same_as(&answers[earlier]),
         };
-        results.push(result);
+        answers.push(answer);
     }
-    Ok(results)
+    // What the batch moved: its written transactions (replays moved nothing).
+    let moved = written
+        .into_iter()
+        .map(|w| (w.intent.kind, w.currency, w.intent.amount))
+        .collect();
+    Ok((answers, moved))
 }

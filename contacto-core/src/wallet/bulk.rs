@@ -1,13 +1,13 @@
 //! Bulk transfers: many transfers in one request, each posted on its own or all as one.
 
-use super::batcher::Effect;
+use super::batcher::{Effect, GroupAnswer, GroupItem, KeyedRequest, Rejection};
 use super::ledger::Intent;
-use super::{Wallets, keyed};
+use super::{Wallets, keyed, store};
 use crate::api::{
-    ApiErrorBody, BulkTransferRequest, BulkTransferResponse, BulkTransferResult, TransactionKind,
-    TransactionView, WalletId,
+    ApiErrorBody, BulkTransferRequest, BulkTransferResponse, BulkTransferResult, TransactionId,
+    TransactionKind, TransactionView, TransferRequest, WalletId,
 };
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, ErrorKind, FieldErrors, Result};
 use crate::identity::Principal;
 
 /// Most transfers in one bulk request: a payroll of thousands fits, and one request cannot hold a
@@ -15,15 +15,17 @@ use crate::identity::Principal;
 pub const MAX_BULK_TRANSFERS: usize = 8_000;
 
 impl Wallets<'_> {
-    /// Posts many transfers. Each transfer `i` is exactly once under `"{key}#{i}"`, so a retried
-    /// bulk request posts nothing twice. Non-atomic: each is posted or rejected on its own (they
-    /// share commits with everything else in flight). Atomic: all come from one wallet and are
-    /// posted as one transaction, or none is.
+    /// Posts many transfers. Non-atomic: each is validated and posted or rejected on its own,
+    /// all of them in one batch (sharing its commit with everything else in flight), and the
+    /// request is exactly once under its key: one idempotency record names each transfer's
+    /// transaction or rejection. Atomic: all come from one wallet and are posted as one
+    /// transaction, or none is.
     ///
     /// # Errors
     ///
-    /// [`Error::Validation`] for an empty or oversized request, or (atomic) any invalid transfer
-    /// or more than one paying wallet; (atomic) the ledger's rejection of the whole.
+    /// [`Error::Validation`] for an empty or oversized request or a malformed key, or (atomic)
+    /// any invalid transfer or more than one paying wallet; [`Error::IdempotencyKeyReused`];
+    /// (atomic) the ledger's rejection of the whole.
     pub async fn transfer_bulk(
         &self,
         principal: &Principal,
@@ -37,11 +39,137 @@ impl Wallets<'_> {
                 format!("from 1 to {MAX_BULK_TRANSFERS} transfers"),
             ));
         }
+        let mut errors = FieldErrors::new();
+        let key = keyed(
+            principal,
+            Some(idempotency_key),
+            "bulk transfer",
+            request,
+            &mut errors,
+        );
         if request.atomic {
             return self
-                .transfer_all_or_nothing(principal, request, idempotency_key)
+                .transfer_all_or_nothing(principal, request, key, errors)
                 .await;
         }
+        errors.into_result()?;
+        if self
+            .posted_one_by_one(principal, idempotency_key, request.transfers.len())
+            .await?
+        {
+            return self
+                .transfer_one_by_one(principal, request, idempotency_key)
+                .await;
+        }
+        // Receivers named by email or phone are looked up concurrently.
+        let intents = futures_util::future::join_all(
+            request
+                .transfers
+                .iter()
+                .map(|transfer| self.bulk_item(principal, transfer)),
+        )
+        .await;
+        let mut items = Vec::with_capacity(intents.len());
+        for intent in intents {
+            items.push(match intent {
+                Ok(intent) => Ok(intent),
+                // Nothing is posted when a lookup failed: the request can be retried whole.
+                Err(err) if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) => {
+                    return Err(err);
+                }
+                Err(err) => Err(Rejection::of(&err)),
+            });
+        }
+        let answer = self.app.ledger().post_group(items, key).await;
+        self.app.wrote(principal);
+        let outcomes: Vec<(usize, Result<TransactionView>)> = match answer? {
+            GroupAnswer::Posted(results) => results.into_iter().enumerate().collect(),
+            GroupAnswer::Replayed(items) => self.replayed(items).await?,
+        };
+        let outcomes = outcomes
+            .into_iter()
+            .map(|(index, outcome)| {
+                self.app.metrics().operation("transfer", &outcome);
+                let payer = request.transfers[index].from_wallet_id;
+                (index, outcome.map(|view| super::visible_to(view, &[payer])))
+            })
+            .collect();
+        Ok(summarise(outcomes, None))
+    }
+
+    /// One transfer of a non-atomic request, checked as `POST /transfers` checks it.
+    async fn bulk_item(&self, principal: &Principal, transfer: &TransferRequest) -> Result<Intent> {
+        let mut errors = FieldErrors::new();
+        super::check_transfer(transfer, &mut errors);
+        errors.into_result()?;
+        self.transfer_intent(principal, transfer).await
+    }
+
+    /// A recorded group's transactions, read back from the ledger, and its rejections.
+    async fn replayed(
+        &self,
+        items: Vec<GroupItem>,
+    ) -> Result<Vec<(usize, Result<TransactionView>)>> {
+        let ids: Vec<TransactionId> = items
+            .iter()
+            .filter_map(|item| match item {
+                GroupItem::Posted(id) => Some(*id),
+                GroupItem::Rejected(_) => None,
+            })
+            .collect();
+        let db = self.app.db().primary().await?;
+        let mut views = self
+            .q(
+                "wallet.transactions_by_ids",
+                store::transactions_by_ids(&**db, &ids),
+            )
+            .await?;
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let outcome = match item {
+                    GroupItem::Posted(id) => Ok(views.remove(&id).ok_or_else(|| {
+                        Error::internal(
+                            "replaying a bulk request",
+                            "a recorded transaction is missing",
+                        )
+                    })?),
+                    GroupItem::Rejected(rejection) => Err(rejection.into_error()),
+                };
+                Ok((index, outcome))
+            })
+            .collect()
+    }
+
+    /// Whether this request was posted before bulk requests were recorded as one group (each
+    /// transfer `i` under `"{key}#{i}"`): a retry of such a request must go on that way, or it
+    /// would post again what was posted then. Such records expire with the retention of keys.
+    async fn posted_one_by_one(
+        &self,
+        principal: &Principal,
+        idempotency_key: &str,
+        count: usize,
+    ) -> Result<bool> {
+        let keys = [
+            format!("{idempotency_key}#0"),
+            format!("{idempotency_key}#{}", count - 1),
+        ];
+        let db = self.app.db().primary().await?;
+        self.q(
+            "wallet.idempotency_keys_exist",
+            store::idempotency_keys_exist(&**db, principal.user_id.0, &keys),
+        )
+        .await
+    }
+
+    /// A non-atomic request as it was posted before groups: each transfer under its own key.
+    async fn transfer_one_by_one(
+        &self,
+        principal: &Principal,
+        request: &BulkTransferRequest,
+        idempotency_key: &str,
+    ) -> Result<BulkTransferResponse> {
         let posts = request
             .transfers
             .iter()
@@ -50,7 +178,6 @@ impl Wallets<'_> {
                 let key = format!("{idempotency_key}#{index}");
                 async move { (index, self.transfer(principal, transfer, Some(&key)).await) }
             });
-        // Every transfer is submitted before any answer is awaited, so they share commits.
         let outcomes = futures_util::future::join_all(posts).await;
         Ok(summarise(outcomes, None))
     }
@@ -59,9 +186,9 @@ impl Wallets<'_> {
         &self,
         principal: &Principal,
         request: &BulkTransferRequest,
-        idempotency_key: &str,
+        key: Option<KeyedRequest>,
+        mut errors: FieldErrors,
     ) -> Result<BulkTransferResponse> {
-        let mut errors = FieldErrors::new();
         let from = request.transfers[0].from_wallet_id;
         let mut postings: Vec<(WalletId, i64)> = Vec::new();
         let mut total: i64 = 0;
@@ -108,13 +235,6 @@ impl Wallets<'_> {
                 "the total is too large",
             ));
         }
-        let key = keyed(
-            principal,
-            Some(idempotency_key),
-            "bulk transfer",
-            request,
-            &mut errors,
-        );
         errors.into_result()?;
         postings.insert(0, (from, -total));
         let intent = Intent {

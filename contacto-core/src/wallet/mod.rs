@@ -221,32 +221,22 @@ impl<'a> Wallets<'a> {
         idempotency_key: Option<&str>,
     ) -> Result<TransactionView> {
         let mut errors = FieldErrors::new();
-        errors.check(check_amount(request.amount));
-        errors.check(check_description(request.description.as_deref()));
-        let named = [
-            request.to_wallet_id.is_some(),
-            request.to_email.is_some(),
-            request.to_phone.is_some(),
-        ]
-        .iter()
-        .filter(|given| **given)
-        .count();
-        if named != 1 {
-            errors.push(FieldError::new(
-                "to_wallet_id",
-                "required",
-                "give exactly one of to_wallet_id, to_email, to_phone",
-            ));
-        }
-        if request.to_wallet_id == Some(request.from_wallet_id) {
-            errors.push(FieldError::new(
-                "to_wallet_id",
-                "same_wallet",
-                "a wallet cannot pay itself",
-            ));
-        }
+        check_transfer(request, &mut errors);
         let key = keyed(principal, idempotency_key, "transfer", request, &mut errors);
         errors.into_result()?;
+        let intent = self.transfer_intent(principal, request).await?;
+        let posted = self.app.ledger().post(intent, key, Effect::None).await?;
+        Ok(visible_to(posted, &[request.from_wallet_id]))
+    }
+
+    /// What a transfer posts, its receiver found by wallet, email or phone. The request's fields
+    /// are checked already ([`check_transfer`]); ownership and currency are checked under the
+    /// batch's lock, with no extra round trip.
+    async fn transfer_intent(
+        &self,
+        principal: &Principal,
+        request: &TransferRequest,
+    ) -> Result<Intent> {
         let to = match request.to_wallet_id {
             Some(wallet) => wallet,
             None => self.wallet_of_contact(principal, request).await?,
@@ -258,8 +248,7 @@ impl<'a> Wallets<'a> {
                 "a wallet cannot pay itself",
             ));
         }
-        // Ownership and currency are checked under the batch's lock: no extra round trip.
-        let intent = Intent {
+        Ok(Intent {
             kind: TransactionKind::Transfer,
             currency: None,
             payer_owner: Some(principal.user_id.0),
@@ -272,9 +261,7 @@ impl<'a> Wallets<'a> {
             outgoing_from: Some(request.from_wallet_id),
             holds: Vec::new(),
             settlement: false,
-        };
-        let posted = self.app.ledger().post(intent, key, Effect::None).await?;
-        Ok(visible_to(posted, &[request.from_wallet_id]))
+        })
     }
 
     /// The receiver's wallet in the payer wallet's currency, found by email or phone.
@@ -763,6 +750,34 @@ pub(crate) fn check_description(description: Option<&str>) -> std::result::Resul
             "must not contain control characters",
         )),
         _ => Ok(()),
+    }
+}
+
+/// A transfer request's own fields: the amount, the description, exactly one receiver.
+fn check_transfer(request: &TransferRequest, errors: &mut FieldErrors) {
+    errors.check(check_amount(request.amount));
+    errors.check(check_description(request.description.as_deref()));
+    let named = [
+        request.to_wallet_id.is_some(),
+        request.to_email.is_some(),
+        request.to_phone.is_some(),
+    ]
+    .iter()
+    .filter(|given| **given)
+    .count();
+    if named != 1 {
+        errors.push(FieldError::new(
+            "to_wallet_id",
+            "required",
+            "give exactly one of to_wallet_id, to_email, to_phone",
+        ));
+    }
+    if request.to_wallet_id == Some(request.from_wallet_id) {
+        errors.push(FieldError::new(
+            "to_wallet_id",
+            "same_wallet",
+            "a wallet cannot pay itself",
+        ));
     }
 }
 

@@ -455,6 +455,22 @@ pub(crate) fn is_key_taken(err: &Error) -> bool {
     matches!(err, Error::Unavailable(source) if source.is::<KeyTaken>())
 }
 
+/// Whether any of `keys` is recorded for `caller`.
+pub(crate) async fn idempotency_keys_exist(
+    client: &impl GenericClient,
+    caller: Uuid,
+    keys: &[String],
+) -> Result<bool> {
+    let rows = client
+        .query_typed(
+            "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE caller_id = $1 AND key = ANY($2))",
+            &[(&caller, Type::UUID), (&keys, Type::TEXT_ARRAY)],
+        )
+        .await
+        .db("looking idempotency keys up")?;
+    Ok(rows.first().is_some_and(|row| row.get(0)))
+}
+
 /// Records outcomes under their keys, in one statement, in key order (so that two batches
 /// recording the same keys wait for each other in the same order, never in a cycle).
 ///
@@ -519,36 +535,63 @@ pub(crate) async fn transaction_by_id(
     client: &impl GenericClient,
     id: TransactionId,
 ) -> Result<Option<TransactionView>> {
+    Ok(transactions_by_ids(client, &[id]).await?.remove(&id))
+}
+
+/// Transactions with their entries (debits first, as they are posted), by id; unknown ids are
+/// left out. The entries are found through their BRIN index on the transaction id, within the
+/// range of the ids asked for: ids are time-ordered (UUIDv7), so the transactions of one batch
+/// lie in a few of its ranges.
+pub(crate) async fn transactions_by_ids(
+    client: &impl GenericClient,
+    ids: &[TransactionId],
+) -> Result<BTreeMap<TransactionId, TransactionView>> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(BTreeMap::new());
+    };
     let rows = client
         .query_typed(
             "SELECT t.id, t.kind::text, t.currency, t.amount, t.description, t.created_at, \
                     w.id, e.amount, e.balance_after \
              FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id \
                JOIN wallets w ON w.number = e.wallet_number \
-             WHERE t.id = $1 ORDER BY e.amount, w.id",
-            &[(&id.0, Type::UUID)],
+             WHERE t.id = ANY($1) AND e.transaction_id BETWEEN $2 AND $3 \
+             ORDER BY t.id, e.amount, w.id",
+            &[
+                (&ids, Type::UUID_ARRAY),
+                (first, Type::UUID),
+                (last, Type::UUID),
+            ],
         )
         .await
-        .db("reading a transaction")?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    Ok(Some(TransactionView {
-        id,
-        kind: transaction_kind(first.get(1))?,
-        currency: first.get(2),
-        amount: first.get(3),
-        description: first.get(4),
-        created_at: first.get(5),
-        entries: rows
-            .iter()
-            .map(|r| EntryView {
-                wallet_id: WalletId(r.get(6)),
-                amount: r.get(7),
-                balance_after: Some(r.get(8)),
-            })
-            .collect(),
-    }))
+        .db("reading transactions")?;
+    let mut views: BTreeMap<TransactionId, TransactionView> = BTreeMap::new();
+    for row in &rows {
+        let id = TransactionId(row.get(0));
+        let entry = EntryView {
+            wallet_id: WalletId(row.get(6)),
+            amount: row.get(7),
+            balance_after: Some(row.get(8)),
+        };
+        if let Some(view) = views.get_mut(&id) {
+            view.entries.push(entry);
+            continue;
+        }
+        views.insert(
+            id,
+            TransactionView {
+                id,
+                kind: transaction_kind(row.get(1))?,
+                currency: row.get(2),
+                amount: row.get(3),
+                description: row.get(4),
+                created_at: row.get(5),
+                entries: vec![entry],
+            },
+        );
+    }
+    Ok(views)
 }
 
 /// Filters of a history page.

@@ -1,7 +1,7 @@
 use contacto_core::api::{BulkTransferRequest, Role, TransferRequest};
 use contacto_core::testing::TestDatabase;
 
-use crate::helpers::{top_up, transfer, user, wallet};
+use crate::helpers::{metric, top_up, transfer, user, wallet};
 
 #[tokio::test]
 async fn a_bulk_request_posts_each_transfer_on_its_own_exactly_once() {
@@ -118,4 +118,173 @@ async fn an_atomic_bulk_request_posts_everything_or_nothing() {
             .code(),
         "VALIDATION_FAILED"
     );
+}
+
+/// Amina's idempotency records whose key starts with `prefix`.
+async fn records(db: &TestDatabase, amina: &contacto_core::Principal, prefix: &str) -> i64 {
+    crate::helpers::sql(db.url())
+        .await
+        .query_one(
+            "SELECT count(*) FROM idempotency_keys WHERE caller_id = $1 AND starts_with(key, $2)",
+            &[&amina.user_id.0, &prefix],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_bulk_request_is_recorded_once_and_replayed_byte_for_byte() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
+    top_up(&core, &amina, a, 1_000).await;
+    let mut transfers: Vec<TransferRequest> = (0..50).map(|_| transfer(a, k, 4)).collect();
+    transfers.push(transfer(a, k, 10_000));
+    let by_email = |email: &str| TransferRequest {
+        to_wallet_id: None,
+        to_email: Some(email.into()),
+        ..transfer(a, k, 7)
+    };
+    transfers.push(by_email("karim@example.dz"));
+    transfers.push(by_email("nadia@example.dz"));
+    let request = BulkTransferRequest {
+        transfers,
+        atomic: false,
+    };
+
+    let first = core
+        .wallet()
+        .transfer_bulk(&amina, &request, "payroll-1")
+        .await
+        .unwrap();
+    assert_eq!((first.posted, first.rejected), (51, 2));
+    assert_eq!(
+        first.results[50].error.as_ref().unwrap().code,
+        "INSUFFICIENT_FUNDS"
+    );
+    assert_eq!(first.results[52].error.as_ref().unwrap().code, "NOT_FOUND");
+    let payer_view = first.results[51].transaction.as_ref().unwrap();
+    assert_eq!(payer_view.entries[0].wallet_id, a);
+    assert_eq!(
+        payer_view.entries[0].balance_after,
+        Some(1_000 - 50 * 4 - 7)
+    );
+    assert_eq!(
+        payer_view.entries[1].balance_after, None,
+        "the receiver's balance is not the payer's to see"
+    );
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 207);
+    assert_eq!(
+        records(&db, &amina, "payroll-1").await,
+        1,
+        "one record for the whole request"
+    );
+
+    let moved = metric(&core, "contacto_business_amount_minor_total");
+    assert_eq!(moved, 1_000.0 + 207.0, "the top-up and the transfers");
+
+    // Nadia registers: a retry still answers what the first request was told, and posts nothing.
+    let _nadia = crate::helpers::user(&core, "nadia@example.dz", Role::Customer).await;
+    let again = core
+        .wallet()
+        .transfer_bulk(&amina, &request, "payroll-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&again).unwrap(),
+        serde_json::to_string(&first).unwrap(),
+        "a replay is the same body, byte for byte"
+    );
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 207);
+    for _ in 0..2 {
+        core.wallet()
+            .transfer(&amina, &transfer(a, k, 1), Some("single"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        metric(&core, "contacto_business_amount_minor_total"),
+        moved + 1.0,
+        "replays move nothing"
+    );
+
+    let mut changed = request.clone();
+    changed.transfers[0].amount = 5;
+    let err = core
+        .wallet()
+        .transfer_bulk(&amina, &changed, "payroll-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 208);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
+#[tokio::test]
+async fn concurrent_copies_of_a_bulk_request_post_it_once() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
+    top_up(&core, &amina, a, 100_000).await;
+    let request = BulkTransferRequest {
+        transfers: (1..=300).map(|i| transfer(a, k, i)).collect(),
+        atomic: false,
+    };
+    // Copies land in one batch or in several (a later batch finds the key taken or recorded).
+    let copies = (0..8).map(|_| {
+        let (core, request) = (core.clone(), request.clone());
+        tokio::spawn(async move {
+            core.wallet()
+                .transfer_bulk(&amina, &request, "twice")
+                .await
+                .unwrap()
+        })
+    });
+    let answers: Vec<String> = futures_util::future::join_all(copies)
+        .await
+        .into_iter()
+        .map(|answer| serde_json::to_string(&answer.unwrap()).unwrap())
+        .collect();
+    assert!(answers.iter().all(|answer| *answer == answers[0]));
+    assert_eq!(
+        core.wallet().get(&karim, k).await.unwrap().posted,
+        300 * 301 / 2,
+        "posted once"
+    );
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
+/// Before bulk requests were recorded as one group, each transfer `i` was posted under
+/// `"{key}#{i}"`. A retry of such a request, after the upgrade, must not post them again.
+#[tokio::test]
+async fn a_bulk_request_posted_transfer_by_transfer_is_retried_that_way() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
+    top_up(&core, &amina, a, 1_000).await;
+    let request = BulkTransferRequest {
+        transfers: vec![transfer(a, k, 10), transfer(a, k, 20), transfer(a, k, 30)],
+        atomic: false,
+    };
+    // What the earlier version did, crashing after the first two transfers.
+    for (index, item) in request.transfers.iter().take(2).enumerate() {
+        core.wallet()
+            .transfer(&amina, item, Some(&format!("before#{index}")))
+            .await
+            .unwrap();
+    }
+
+    let retried = core
+        .wallet()
+        .transfer_bulk(&amina, &request, "before")
+        .await
+        .unwrap();
+    assert_eq!(retried.posted, 3);
+    assert_eq!(
+        core.wallet().get(&karim, k).await.unwrap().posted,
+        60,
+        "the first two are replayed, the third is posted"
+    );
+    assert_eq!(records(&db, &amina, "before").await, 3);
 }

@@ -1,8 +1,8 @@
 //! The wallet over HTTP: the real server, the real client, real PostgreSQL.
 
 use contacto_client::api::{
-    DepositMethod, DepositRequest, DepositStatus, Role, TransactionKind, TransferRequest, WalletId,
-    WalletType,
+    BulkTransferRequest, DepositMethod, DepositRequest, DepositStatus, Role, TransactionKind,
+    TransferRequest, WalletId, WalletType,
 };
 use contacto_client::{Client, HistoryFilter};
 use contacto_core::testing::TEST_WEBHOOK_SECRET;
@@ -322,4 +322,64 @@ async fn a_webhook_with_a_bad_signature_is_refused_and_writes_nothing() {
         assert_eq!(response.status(), 200);
     }
     assert_eq!(amina.wallet().get(a).await.unwrap().posted, 7_000);
+}
+
+#[tokio::test]
+async fn a_bulk_request_answers_each_transfer_and_replays_byte_for_byte() {
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 1_000).await;
+    let (karim, k) = funded(&app, "karim@example.dz", Role::Customer, 0).await;
+    let transfer = |amount: i64| TransferRequest {
+        from_wallet_id: a,
+        to_wallet_id: Some(k),
+        to_email: None,
+        to_phone: None,
+        amount,
+        description: None,
+    };
+    let request = BulkTransferRequest {
+        transfers: vec![transfer(100), transfer(5_000), transfer(200)],
+        atomic: false,
+    };
+    let answer = amina.wallet().transfer_bulk(&request).await.unwrap();
+    assert_eq!((answer.posted, answer.rejected), (2, 1));
+    assert_eq!(
+        answer.results[1].error.as_ref().unwrap().code,
+        "INSUFFICIENT_FUNDS"
+    );
+    assert_eq!(karim.wallet().get(k).await.unwrap().posted, 300);
+
+    let token = amina_token(&app).await;
+    let http = reqwest::Client::new();
+    let send = |body: Value| {
+        http.post(app.url("/api/v1/transfers/batch"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "payroll-november")
+            .json(&body)
+            .send()
+    };
+    let body = serde_json::to_value(&request).unwrap();
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let first = first.bytes().await.unwrap();
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again.bytes().await.unwrap(),
+        first,
+        "the replay is byte for byte"
+    );
+    assert_eq!(
+        karim.wallet().get(k).await.unwrap().posted,
+        600,
+        "posted once"
+    );
+
+    let mut other = body;
+    other["transfers"][0]["amount"] = json!(101);
+    let reused = send(other).await.unwrap();
+    assert_eq!(reused.status(), 409);
+    let reused: Value = reused.json().await.unwrap();
+    assert_eq!(reused["error"]["code"], "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(karim.wallet().get(k).await.unwrap().posted, 600);
 }
