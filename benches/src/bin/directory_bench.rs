@@ -39,9 +39,13 @@ struct Args {
     /// Seconds of measured load.
     #[arg(long, default_value_t = 20)]
     seconds: u64,
-    /// Concurrent searchers.
+    /// Concurrent searchers (closed loop: each sends its next search when the last is answered).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Open loop instead: searches start at this rate, whether or not earlier ones are answered,
+    /// and each one's latency counts from when it was due (no coordinated omission).
+    #[arg(long, conflicts_with = "concurrency")]
+    rate: Option<f64>,
     /// Seconds of unmeasured load first (caches, plans, connections).
     #[arg(long, default_value_t = 3)]
     warmup_seconds: u64,
@@ -125,11 +129,16 @@ async fn run(args: &Args, cluster: &ManagedPostgres) -> Result<(), BoxError> {
     let shape = shape(&url).await?;
 
     eprintln!(
-        "{} searchers: {} s warm-up, {} s measured ...",
-        args.concurrency, args.warmup_seconds, args.seconds
+        "{}: {} s warm-up, {} s measured ...",
+        workload(args),
+        args.warmup_seconds,
+        args.seconds
     );
     let cpu_before = CpuTicks::now();
-    let load = load(&core, args).await?;
+    let load = match args.rate {
+        Some(rate) => open_loop(&core, args, rate).await?,
+        None => load(&core, args).await?,
+    };
     let cpu = CpuTicks::now().since(&cpu_before);
 
     eprintln!("pgbench -S bracket 2 ...");
@@ -318,6 +327,27 @@ impl ClassLoad {
         }
     }
 
+    /// One search's outcome, `micros` after it started (or was due).
+    fn record(
+        &mut self,
+        micros: u64,
+        result: &contacto_core::Result<contacto_core::api::SearchPage>,
+        query: &SearchQuery,
+    ) {
+        match result {
+            Ok(page) => {
+                let _ = self.latency.record(micros.max(1));
+                self.matches += page.total.max(0) as u64;
+                self.note(micros, query);
+            }
+            Err(err) => {
+                self.errors += 1;
+                self.first_error
+                    .get_or_insert_with(|| format!("{err} for {query:?}"));
+            }
+        }
+    }
+
     fn note(&mut self, micros: u64, query: &SearchQuery) {
         if self
             .slowest
@@ -369,20 +399,7 @@ async fn load(core: &Contacto, args: &Args) -> Result<Load, BoxError> {
                 if !recording.load(Ordering::Relaxed) {
                     continue;
                 }
-                let figures = &mut local[class.index()];
-                match result {
-                    Ok(page) => {
-                        let _ = figures.latency.record(micros.max(1));
-                        figures.matches += page.total.max(0) as u64;
-                        figures.note(micros, &query);
-                    }
-                    Err(err) => {
-                        figures.errors += 1;
-                        figures
-                            .first_error
-                            .get_or_insert_with(|| format!("{err} for {query:?}"));
-                    }
-                }
+                local[class.index()].record(micros, &result, &query);
             }
             let mut totals = totals.lock().await;
             for (total, mine) in totals.iter_mut().zip(&local) {
@@ -402,6 +419,71 @@ async fn load(core: &Contacto, args: &Args) -> Result<Load, BoxError> {
     }
     let classes = std::mem::take(&mut *totals.lock().await);
     Ok(Load { seconds, classes })
+}
+
+/// Searches due at `rate` per second from a single dispatcher, each run in its own task; those
+/// due after the warm-up and before its end are recorded, their latency from when they were due.
+async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxError> {
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(
+            format!("--rate must be a positive number of searches per second, got {rate}").into(),
+        );
+    }
+    let totals = Arc::new(std::sync::Mutex::new(
+        QueryClass::ALL
+            .iter()
+            .map(|_| ClassLoad::new())
+            .collect::<Vec<_>>(),
+    ));
+    let mix = Mix::new();
+    let mut rng = SmallRng::seed_from_u64(0);
+    let start = Instant::now();
+    let measured_from = start + Duration::from_secs(args.warmup_seconds);
+    let end = measured_from + Duration::from_secs(args.seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut sent: u64 = 0;
+    loop {
+        let due = start + Duration::from_secs_f64(sent as f64 / rate);
+        if due >= end {
+            break;
+        }
+        // Everything due by now leaves now; the timer's lateness counts against the latency.
+        tokio::time::sleep_until(due.into()).await;
+        while tasks.try_join_next().is_some() {}
+        let (class, query) = mix.draw(&mut rng);
+        let (core, totals) = (core.clone(), Arc::clone(&totals));
+        let recorded = due >= measured_from;
+        tasks.spawn(async move {
+            let result = core.directory().search(&query).await;
+            let micros = due.elapsed().as_micros() as u64;
+            if !recorded {
+                return;
+            }
+            let mut totals = totals
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            totals[class.index()].record(micros, &result, &query);
+        });
+        sent += 1;
+    }
+    while tasks.join_next().await.transpose()?.is_some() {}
+    let classes = std::mem::take(
+        &mut *totals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    Ok(Load {
+        seconds: args.seconds as f64,
+        classes,
+    })
+}
+
+/// The load, as the report names it.
+fn workload(args: &Args) -> String {
+    match args.rate {
+        Some(rate) => format!("open loop at {rate:.0} searches/s"),
+        None => format!("{} searchers", args.concurrency),
+    }
 }
 
 fn report(
@@ -454,8 +536,8 @@ fn report(
         median(vec![before.latency_ms, after.latency_ms]),
     );
     println!(
-        "workload  {} searchers, {:.0} s: {queries} searches, {} failed; CPU: machine {:.0}% busy, this process (searchers + core) {:.0}% of the machine",
-        args.concurrency,
+        "workload  {}, {:.0} s: {queries} searches, {} failed; CPU: machine {:.0}% busy, this process (searchers + core) {:.0}% of the machine",
+        workload(args),
         load.seconds,
         all.errors,
         100.0 * cpu.busy_share(),

@@ -1244,10 +1244,11 @@ impl<'a> Directory<'a> {
     ) -> Result<cache::Computed> {
         let statements = search::statements(spec);
         // Searches by filters alone reuse generic plans: their plans do not depend on the values
-        // (an index on the filtered columns serves every value). Text searches are planned for
-        // their words: a generic plan cannot tell a name matching ten profiles from a trade
-        // matching ten thousand, and was measured slower for them.
-        let prepared = spec.terms.is_empty() && self.core.db().prepared_statements();
+        // (an index on the filtered columns serves every value), except for the containment
+        // filters (`search::reuses_generic_plan`). Text searches are planned for their words: a
+        // generic plan cannot tell a name matching ten profiles from a trade matching ten
+        // thousand, and was measured slower for them.
+        let prepared = search::reuses_generic_plan(spec) && self.core.db().prepared_statements();
         // Public and lag-tolerant: a replica may serve it. One round trip: the statements are
         // pipelined on the connection.
         let results = crate::db::read_on!(self.core.db(), None, |client| {

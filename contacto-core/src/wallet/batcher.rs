@@ -3,7 +3,8 @@
 //! are validated one by one in memory (`ledger::apply`); entries, balances and idempotency
 //! records are written with set-based statements; one commit acknowledges them all. An operation
 //! that fails validation is rejected alone. An idle ledger posts an operation as soon as it
-//! arrives: nothing waits for a batch to fill.
+//! arrives: nothing waits for a batch to fill. A group of operations (a bulk request) enters one
+//! batch whole, each operation validated on its own, under one idempotency record.
 //!
 //! One worker owns the posting path, so batches never race each other: an idempotency key seen
 //! by one batch is committed before the next batch looks for it.
