@@ -449,7 +449,9 @@ async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxE
         }
         // Everything due by now leaves now; the timer's lateness counts against the latency.
         tokio::time::sleep_until(due.into()).await;
-        while tasks.try_join_next().is_some() {}
+        while let Some(done) = tasks.try_join_next() {
+            done?;
+        }
         let (class, query) = mix.draw(&mut rng);
         let (core, totals) = (core.clone(), Arc::clone(&totals));
         let recorded = due >= measured_from;

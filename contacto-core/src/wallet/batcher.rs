@@ -145,12 +145,15 @@ impl Job {
         }
     }
 
+    /// Every intent it brings (a group's rejected items bring none).
     fn intents(&self) -> impl Iterator<Item = &Intent> {
-        let (one, group) = match self {
-            Job::One { intent, .. } => (Some(intent), None),
-            Job::Group { items, .. } => (None, Some(items.iter().filter_map(|i| i.as_ref().ok()))),
+        let (one, items): (Option<&Intent>, &[std::result::Result<Intent, Rejection>]) = match self
+        {
+            Job::One { intent, .. } => (Some(intent), &[]),
+            Job::Group { items, .. } => (None, items),
         };
-        one.into_iter().chain(group.into_iter().flatten())
+        one.into_iter()
+            .chain(items.iter().filter_map(|item| item.as_ref().ok()))
     }
 
     /// Sends the job its answer; an answer of the other shape (a bug) becomes an internal error.

@@ -541,7 +541,9 @@ pub(crate) async fn transaction_by_id(
 /// Transactions with their entries (debits first, as they are posted), by id; unknown ids are
 /// left out. The entries are found through their BRIN index on the transaction id, within the
 /// range of the ids asked for: ids are time-ordered (UUIDv7), so the transactions of one batch
-/// lie in a few of its ranges.
+/// lie in a few of its ranges. The ids filter the entries, and each entry then finds its
+/// transaction by primary key: filtering the transactions instead left the planner comparing
+/// every transaction with every entry of the range (1.2 s for 2,000 ids against 93 ms).
 pub(crate) async fn transactions_by_ids(
     client: &impl GenericClient,
     ids: &[TransactionId],
@@ -554,9 +556,9 @@ pub(crate) async fn transactions_by_ids(
         .query_typed(
             "SELECT t.id, t.kind::text, t.currency, t.amount, t.description, t.created_at, \
                     w.id, e.amount, e.balance_after \
-             FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id \
+             FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
                JOIN wallets w ON w.number = e.wallet_number \
-             WHERE t.id = ANY($1) AND e.transaction_id BETWEEN $2 AND $3 \
+             WHERE e.transaction_id = ANY($1) AND e.transaction_id BETWEEN $2 AND $3 \
              ORDER BY t.id, e.amount, w.id",
             &[
                 (&ids, Type::UUID_ARRAY),
