@@ -538,6 +538,15 @@ pub(crate) async fn transaction_by_id(
     Ok(transactions_by_ids(client, &[id]).await?.remove(&id))
 }
 
+/// Whether [`transactions_by_ids`] reads `view` back exactly as it is: it has entries, and they
+/// are in the order that read gives them (by amount, then wallet id). A transfer's are (payer
+/// first); a merchant payment's, with its fee after the merchant's credit, are not.
+pub(crate) fn reads_back_whole(view: &TransactionView) -> bool {
+    !view.entries.is_empty()
+        && view.entries.iter().all(|e| e.balance_after.is_some())
+        && view.entries.is_sorted_by_key(|e| (e.amount, e.wallet_id))
+}
+
 /// Transactions with their entries (debits first, as they are posted), by id; unknown ids are
 /// left out. The entries are found through their BRIN index on the transaction id, within the
 /// range of the ids asked for: ids are time-ordered (UUIDv7), so the transactions of one batch

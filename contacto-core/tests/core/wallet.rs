@@ -166,6 +166,80 @@ async fn an_idempotency_key_posts_once_and_replays_the_answer() {
     );
 }
 
+/// Amina's idempotency record under `key`, as stored.
+async fn stored_outcome(db: &TestDatabase, amina: &contacto_core::Principal, key: &str) -> Vec<u8> {
+    crate::helpers::sql(db.url())
+        .await
+        .query_one(
+            "SELECT outcome FROM idempotency_keys WHERE caller_id = $1 AND key = $2",
+            &[&amina.user_id.0, &key],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A transfer's record names its transaction, and a replay reads it back from the ledger. A
+/// payment's (the ledger reads its entries in another order) and a record written by an earlier
+/// version hold the answer itself. Every one replays byte for byte.
+#[tokio::test]
+async fn idempotency_records_keep_what_the_ledger_cannot_give_back() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _karim, k) = customers(&core).await;
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let s = wallet(&core, &shop).await;
+    top_up(&core, &amina, a, 100_000).await;
+    let wallets = core.wallet();
+    let request = transfer(a, k, 1_000);
+    let send = || wallets.transfer(&amina, &request, Some("t-1"));
+    let first = send().await.unwrap();
+
+    let record: serde_json::Value =
+        serde_json::from_slice(&stored_outcome(&db, &amina, "t-1").await).unwrap();
+    assert_eq!(
+        record,
+        serde_json::json!({ "Transaction": first.id }),
+        "a transfer's record names its transaction"
+    );
+    let bytes = serde_json::to_vec(&first).unwrap();
+    assert_eq!(serde_json::to_vec(&send().await.unwrap()).unwrap(), bytes);
+
+    // A record of the answer itself, as versions before compact records wrote it.
+    crate::helpers::sql(db.url())
+        .await
+        .execute(
+            "UPDATE idempotency_keys SET outcome = $3 WHERE caller_id = $1 AND key = $2",
+            &[
+                &amina.user_id.0,
+                &"t-1",
+                &serde_json::to_vec(&serde_json::json!({ "Posted": { "Transaction": first } }))
+                    .unwrap(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_vec(&send().await.unwrap()).unwrap(), bytes);
+
+    let payment = contacto_core::api::PaymentRequest {
+        payer_wallet_id: a,
+        merchant_wallet_id: s,
+        amount: 10_000,
+        description: None,
+    };
+    let pay = || wallets.pay(&amina, &payment, Some("p-1"));
+    let paid = pay().await.unwrap();
+    assert!(paid.entries.len() == 3, "a fee was taken: {paid:?}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&stored_outcome(&db, &amina, "p-1").await).unwrap();
+    assert!(record.get("Posted").is_some(), "{record}");
+    assert_eq!(
+        serde_json::to_vec(&pay().await.unwrap()).unwrap(),
+        serde_json::to_vec(&paid).unwrap()
+    );
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 89_000);
+}
+
 /// A batch too large to look its keys up first posts without looking, and the keys' unique index
 /// catches a replay or a key another instance recorded meanwhile: the batch is rolled back and
 /// posted again, looking them up. Every caller gets the one answer, the rest of the batch posts,
