@@ -6,10 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = contacto_server::cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match contacto_server::runtime_builder().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: starting the runtime: {err}");

@@ -92,10 +92,10 @@ impl ManagedServer {
             auth: config.auth(SecretString::from(random_hex(32))),
             wallet: config.wallet(),
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        // The binary's runtime, with the harness's thread count and a name for the CPU report.
+        let runtime = contacto_server::runtime_builder()
             .worker_threads(options.threads.max(1))
             .thread_name("contacto-server")
-            .enable_all()
             .build()?;
         let (ready_tx, ready) = oneshot::channel::<Result<SocketAddr, String>>();
         let (shutdown, stop) = oneshot::channel::<()>();
