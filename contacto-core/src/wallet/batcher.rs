@@ -120,7 +120,7 @@ enum Job {
         intent: Intent,
         key: Option<KeyedRequest>,
         effect: Effect,
-        reply: oneshot::Sender<Result<Outcome>>,
+        reply: oneshot::Sender<Result<Single>>,
     },
     Group {
         /// Each operation, or why it was rejected before it reached the ledger.
@@ -183,8 +183,18 @@ impl Job {
 
 /// A job's answer.
 enum Answer {
-    One(Result<Outcome>),
+    One(Result<Single>),
     Group(Result<GroupAnswer>),
+}
+
+/// A single operation's answer from its batch.
+#[derive(Debug, Clone)]
+pub(crate) enum Single {
+    /// Posted now, or replayed from a record holding the answer itself.
+    Outcome(Outcome),
+    /// Replayed from a record naming its transaction: read back from the ledger after the batch
+    /// ([`Ledger::transactions`]), not while the batch holds its locks.
+    Recorded(TransactionId),
 }
 
 /// What a posted operation produced.
@@ -271,14 +281,21 @@ enum Recorded {
 #[derive(Clone)]
 pub(crate) struct Ledger {
     sender: mpsc::Sender<Job>,
+    /// For reading recorded transactions back ([`Ledger::transactions`]).
+    db: Db,
+    metrics: Metrics,
 }
 
 impl Ledger {
     /// Starts the worker on the current runtime.
     pub(crate) fn spawn(db: Db, metrics: Metrics, limits: DailyLimits) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(run(receiver, db, metrics, limits));
-        Self { sender }
+        tokio::spawn(run(receiver, db.clone(), metrics.clone(), limits));
+        Self {
+            sender,
+            db,
+            metrics,
+        }
     }
 
     /// Posts an intent that writes a transaction, and returns it.
@@ -311,9 +328,37 @@ impl Ledger {
             reply,
         })
         .await?;
-        answer
+        let single = answer
             .await
-            .map_err(|_| Error::Unavailable("the ledger worker dropped an operation".into()))?
+            .map_err(|_| Error::Unavailable("the ledger worker dropped an operation".into()))??;
+        match single {
+            Single::Outcome(outcome) => Ok(outcome),
+            Single::Recorded(id) => {
+                let view = self.transactions(&[id]).await?.remove(&id);
+                let view = view.ok_or_else(|| {
+                    Error::internal(
+                        "replaying an idempotency record",
+                        format!("transaction {} is not in the ledger", id.0),
+                    )
+                })?;
+                Ok(Outcome::Transaction(view))
+            }
+        }
+    }
+
+    /// Recorded transactions, read back from the ledger (which never changes them) for a
+    /// replay: on the primary, outside any batch.
+    pub(crate) async fn transactions(
+        &self,
+        ids: &[TransactionId],
+    ) -> Result<BTreeMap<TransactionId, TransactionView>> {
+        let db = self.db.primary().await?;
+        self.metrics
+            .query(
+                "wallet.transactions_by_ids",
+                store::transactions_by_ids(&**db, ids),
+            )
+            .await
     }
 
     /// Posts a group of transactions in one batch, each validated on its own, under one key:
@@ -409,7 +454,7 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
 
 /// How one job of a batch ended before the commit.
 enum Slot {
-    One(Result<Outcome>),
+    One(Result<Single>),
     /// A group posted now.
     Group(Vec<Result<TransactionView>>),
     /// A group posted before, under the same key and request.
@@ -626,46 +671,13 @@ impl<'a> Posting<'a> {
     }
 }
 
-fn read_record(record: &store::StoredKey) -> Result<Recorded> {
-    serde_json::from_slice::<Recorded>(&record.outcome)
-        .map_err(|e| Error::internal("reading an idempotency record", e))
-}
-
-/// The transactions that records of `stored` name, read back from the ledger: what their
-/// replays answer. Nothing is read when no record names one (nearly every batch).
-async fn recorded_transactions(
-    tx: &Hot,
-    stored: &BTreeMap<(Uuid, String), store::StoredKey>,
-) -> Result<BTreeMap<TransactionId, TransactionView>> {
-    let ids: Vec<TransactionId> = stored
-        .values()
-        .filter_map(|record| match read_record(record) {
-            Ok(Recorded::Transaction(id)) => Some(id),
-            _ => None,
-        })
-        .collect();
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    store::transactions_by_ids(tx.client(), &ids).await
-}
-
-/// The answer an idempotency record gives `job` again; `transactions` holds the transactions
-/// the batch's records name.
-fn replay(
-    job: &Job,
-    record: &store::StoredKey,
-    transactions: &BTreeMap<TransactionId, TransactionView>,
-) -> Slot {
-    match (job, read_record(record)) {
-        (Job::One { .. }, Ok(Recorded::Posted(outcome))) => Slot::One(Ok(outcome)),
-        (Job::One { .. }, Ok(Recorded::Transaction(id))) => match transactions.get(&id) {
-            Some(view) => Slot::One(Ok(Outcome::Transaction(view.clone()))),
-            None => Slot::One(Err(Error::internal(
-                "replaying an idempotency record",
-                format!("transaction {} is not in the ledger", id.0),
-            ))),
-        },
+/// The answer an idempotency record gives `job` again.
+fn replay(job: &Job, record: &store::StoredKey) -> Slot {
+    let recorded = serde_json::from_slice::<Recorded>(&record.outcome)
+        .map_err(|e| Error::internal("reading an idempotency record", e));
+    match (job, recorded) {
+        (Job::One { .. }, Ok(Recorded::Posted(outcome))) => Slot::One(Ok(Single::Outcome(outcome))),
+        (Job::One { .. }, Ok(Recorded::Transaction(id))) => Slot::One(Ok(Single::Recorded(id))),
         (Job::One { .. }, Ok(Recorded::Rejected(rejection))) => {
             Slot::One(Err(rejection.into_error()))
         }
@@ -687,10 +699,14 @@ fn refuse(job: &Job, err: Error) -> Slot {
 /// of the answer; failures of a single operation are not, so that its retry tries again.
 fn recorded(slot: &Slot) -> Option<Recorded> {
     match slot {
-        Slot::One(Ok(Outcome::Transaction(view))) if store::reads_back_whole(view) => {
+        Slot::One(Ok(Single::Outcome(Outcome::Transaction(view))))
+            if store::reads_back_whole(view) =>
+        {
             Some(Recorded::Transaction(view.id))
         }
-        Slot::One(Ok(outcome)) => Some(Recorded::Posted(outcome.clone())),
+        Slot::One(Ok(Single::Outcome(outcome))) => Some(Recorded::Posted(outcome.clone())),
+        // A replay is recorded already.
+        Slot::One(Ok(Single::Recorded(_))) => None,
         Slot::One(Err(err))
             if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) =>
         {
@@ -758,7 +774,6 @@ async fn post_batch(
             store::idempotency_records(tx, &keys),
         ),
     )?;
-    let transactions = recorded_transactions(tx, &stored).await?;
     let store::LockedWallets { states, rows } = locked;
     let before = states.clone();
     let mut posting = Posting {
@@ -777,7 +792,7 @@ async fn post_batch(
         if let Some(key) = job.key() {
             if let Some(record) = stored.get(&(key.caller, key.key.clone())) {
                 slots.push(if record.request_hash == key.request_hash {
-                    replay(job, record, &transactions)
+                    replay(job, record)
                 } else {
                     refuse(job, Error::IdempotencyKeyReused)
                 });
@@ -797,7 +812,9 @@ async fn post_batch(
             first_with_key.insert((key.caller, key.key.as_str()), index);
         }
         let slot = match job {
-            Job::One { intent, effect, .. } => Slot::One(posting.post(intent, effect).await?),
+            Job::One { intent, effect, .. } => {
+                Slot::One(posting.post(intent, effect).await?.map(Single::Outcome))
+            }
             Job::Group { items, .. } => {
                 let mut results = Vec::with_capacity(items.len());
                 for item in items {

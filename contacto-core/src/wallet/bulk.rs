@@ -117,13 +117,7 @@ impl Wallets<'_> {
                 GroupItem::Rejected(_) => None,
             })
             .collect();
-        let db = self.app.db().primary().await?;
-        let mut views = self
-            .q(
-                "wallet.transactions_by_ids",
-                store::transactions_by_ids(&**db, &ids),
-            )
-            .await?;
+        let mut views = self.app.ledger().transactions(&ids).await?;
         items
             .into_iter()
             .enumerate()
