@@ -18,9 +18,15 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(Clone)]
 pub(crate) struct Db {
     primary: Pool,
+    /// The ledger worker's own connection to the primary ([`Db::hot`]).
+    ledger: Pool,
     replicas: Option<Arc<Replicas>>,
     prepared_statements: bool,
 }
+
+/// Connections the ledger keeps to the primary, besides the pool: its one worker posts one batch
+/// at a time.
+pub(crate) const LEDGER_POOL_MAX_SIZE: usize = 1;
 
 /// One pool to `url`; `field` names the setting in errors.
 fn pool(url: &str, field: &str, config: &DatabaseConfig) -> Result<Pool> {
@@ -59,6 +65,14 @@ impl Db {
     /// start-up.
     pub(crate) fn new(config: &DatabaseConfig) -> Result<Self> {
         let primary = pool(config.url.expose_secret(), "database.url", config)?;
+        let ledger = pool(
+            config.url.expose_secret(),
+            "database.url",
+            &DatabaseConfig {
+                pool_max_size: LEDGER_POOL_MAX_SIZE,
+                ..config.clone()
+            },
+        )?;
         let replicas = if config.replicas.is_empty() {
             None
         } else {
@@ -80,6 +94,7 @@ impl Db {
         };
         Ok(Self {
             primary,
+            ledger,
             replicas,
             prepared_statements: config.prepared_statements,
         })
@@ -101,11 +116,14 @@ impl Db {
         self.prepared_statements
     }
 
-    /// A connection to the primary for one of the ledger's batches (`super::hot`); `small` says
-    /// whether the batch may use prepared statements.
+    /// A connection to the primary for one of the ledger's batches (`super::hot`), from the
+    /// ledger's own pool of [`LEDGER_POOL_MAX_SIZE`]; `small` says whether the batch may use
+    /// prepared statements. Outside the shared pool, so that reads holding every pooled
+    /// connection never make a commit wait; and opened by the ledger's worker on its own runtime
+    /// (`wallet::batcher`), which then drives the connection's socket.
     pub(crate) async fn hot(&self, small: bool) -> Result<super::hot::Hot> {
         Ok(super::hot::Hot::new(
-            self.primary().await?,
+            self.ledger.get().await.map_err(from_pool)?,
             small && self.prepared_statements,
         ))
     }

@@ -1074,3 +1074,68 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
         assert_eq!(seen, expected_balances, "history from {from} to {to}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_posts_while_slow_reads_hold_every_pooled_connection() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = customers(&core).await;
+    top_up(&core, &amina, a, 10_000).await;
+    // Every search waits behind this lock, holding its pooled connection, until the lock goes.
+    let mut client = crate::helpers::sql(db.url()).await;
+    let hold = client.transaction().await.unwrap();
+    hold.batch_execute("LOCK TABLE professionals IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let pooled = db.config().database.pool_max_size;
+    let searches: Vec<_> = (0..pooled)
+        .map(|i| {
+            let core = core.clone();
+            tokio::spawn(async move {
+                let query = contacto_core::api::SearchQuery {
+                    q: Some(format!("plombier{i}")),
+                    ..Default::default()
+                };
+                core.directory().search(&query).await
+            })
+        })
+        .collect();
+    let watcher = crate::helpers::sql(db.url()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting == i64::try_from(pooled).unwrap() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} of {pooled} searches are waiting"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // The pool's wait timeout is 5 s in tests: a transfer needing a pooled connection would fail
+    // with `Unavailable`. The ledger's own connection posts it.
+    let posted = core
+        .wallet()
+        .transfer(&amina, &transfer(a, k, 2_500), Some("while-held"))
+        .await
+        .unwrap();
+    assert_eq!(posted.entries.iter().map(|e| e.amount).sum::<i64>(), 0);
+
+    hold.rollback().await.unwrap();
+    for search in searches {
+        search.await.unwrap().unwrap();
+    }
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 7_500);
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 2_500);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
