@@ -4,6 +4,7 @@ use contacto_core::api::{
     OpenWalletRequest, RegisterRequest, Role, TransferRequest, WalletId, WalletType,
 };
 use contacto_core::{Contacto, Credential, Principal};
+use tokio_postgres::GenericClient;
 
 pub(crate) async fn user(core: &Contacto, email: &str, role: Role) -> Principal {
     let session = core
@@ -99,12 +100,20 @@ pub(crate) async fn lock_wallet(
 /// [`lock_wallet`]'s `hold`: what the test sends next then gathers behind that batch, however long
 /// the batch took to get there on a loaded machine.
 pub(crate) async fn until_a_session_waits_for_a_lock(hold: &tokio_postgres::Transaction<'_>) {
+    until_sessions_wait_for_a_lock(hold, 1).await;
+}
+
+/// Returns once at least `sessions` sessions of the test's database wait for a lock; looks
+/// through `client` (a transaction holding the lock, or any other connection).
+pub(crate) async fn until_sessions_wait_for_a_lock(client: &impl GenericClient, sessions: i64) {
+    let mut waiting = 0;
     for _ in 0..2_000 {
         // The activity view is read once per transaction unless its snapshot is cleared.
-        hold.execute("SELECT pg_stat_clear_snapshot()", &[])
+        client
+            .execute("SELECT pg_stat_clear_snapshot()", &[])
             .await
             .unwrap();
-        let waiting: i64 = hold
+        waiting = client
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity \
                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
@@ -113,12 +122,12 @@ pub(crate) async fn until_a_session_waits_for_a_lock(hold: &tokio_postgres::Tran
             .await
             .unwrap()
             .get(0);
-        if waiting > 0 {
+        if waiting >= sessions {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("no session waited for a lock within 20 s");
+    panic!("{waiting} of {sessions} sessions waited for a lock within 20 s");
 }
 
 /// Amina and Karim, two customers with a wallet each: `(amina, her wallet, karim, his wallet)`.

@@ -1101,26 +1101,7 @@ async fn a_transfer_posts_while_slow_reads_hold_every_pooled_connection() {
         })
         .collect();
     let watcher = crate::helpers::sql(db.url()).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let waiting: i64 = watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting == i64::try_from(pooled).unwrap() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{waiting} of {pooled} searches are waiting"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::helpers::until_sessions_wait_for_a_lock(&watcher, i64::try_from(pooled).unwrap()).await;
 
     // The pool's wait timeout is 5 s in tests: a transfer needing a pooled connection would fail
     // with `Unavailable`. The ledger's own connection posts it.
