@@ -1078,11 +1078,17 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_posts_while_slow_reads_hold_every_pooled_connection() {
     let db = TestDatabase::create().await;
-    let core = db.contacto();
+    // Core's own pools, direct: behind PgBouncer in transaction mode the server connections are
+    // PgBouncer's pool, which the blocked searches would hold whatever core's pools are
+    // (docs/OPERATIONS.md sizes it).
+    let core =
+        contacto_core::Contacto::builder(contacto_core::testing::test_config(db.direct_url()))
+            .build()
+            .unwrap();
     let (amina, a, karim, k) = customers(&core).await;
     top_up(&core, &amina, a, 10_000).await;
     // Every search waits behind this lock, holding its pooled connection, until the lock goes.
-    let mut client = crate::helpers::sql(db.url()).await;
+    let mut client = crate::helpers::sql(db.direct_url()).await;
     let hold = client.transaction().await.unwrap();
     hold.batch_execute("LOCK TABLE professionals IN ACCESS EXCLUSIVE MODE")
         .await
@@ -1100,7 +1106,7 @@ async fn a_transfer_posts_while_slow_reads_hold_every_pooled_connection() {
             })
         })
         .collect();
-    let watcher = crate::helpers::sql(db.url()).await;
+    let watcher = crate::helpers::sql(db.direct_url()).await;
     crate::helpers::until_sessions_wait_for_a_lock(&watcher, i64::try_from(pooled).unwrap()).await;
 
     // The pool's wait timeout is 5 s in tests: a transfer needing a pooled connection would fail
