@@ -37,12 +37,13 @@ mod statements;
 pub use app::{HttpOptions, REQUEST_ID_HEADER, serve};
 
 /// How many tasks a runtime worker runs between two looks at its sockets: tokio's
-/// `event_interval`, 61 by default. The ledger posts every transfer in batches of two round trips
-/// to PostgreSQL, one batch at a time, so a reply that waits for a worker to look is time every
-/// waiting transfer loses. Under HTTP load a worker has hundreds of connection tasks to run:
+/// `event_interval`, 61 by default. Chosen when the ledger's worker ran on this runtime, where
+/// its PostgreSQL replies waited for a look behind hundreds of connection tasks:
 /// `contacto-load transfers` (256 clients) measured batches of 14.6, 16.3, 14.5 and 13.3 ms
 /// with 7, against 16.8 and 18.1 ms with 61 and 17.7 and 15.4 ms with 2 (looking costs a system
-/// call), alternated (docs/PERFORMANCE.md, "The runtime's looks at its sockets").
+/// call), alternated (docs/PERFORMANCE.md, "The runtime's looks at its sockets"). The worker now
+/// has a thread of its own (`contacto_core`'s ledger); measured again since, 7 and 61 give the
+/// same rate within the noise ("The ledger on its own thread"), so 7 stays.
 pub const EVENT_INTERVAL: u32 = 7;
 
 /// The runtime the server runs on: multi-threaded (a worker per core), with I/O and timers, and

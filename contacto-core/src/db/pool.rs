@@ -26,7 +26,7 @@ pub(crate) struct Db {
 
 /// Connections the ledger keeps to the primary, besides the pool: its one worker posts one batch
 /// at a time.
-pub(crate) const LEDGER_POOL_MAX_SIZE: usize = 1;
+const LEDGER_POOL_MAX_SIZE: usize = 1;
 
 /// One pool to `url`; `field` names the setting in errors.
 fn pool(url: &str, field: &str, config: &DatabaseConfig) -> Result<Pool> {

@@ -406,7 +406,6 @@ where
 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_name("contacto-ledger")
         .build()
     {
         Ok(runtime) => runtime,

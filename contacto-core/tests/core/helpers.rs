@@ -96,15 +96,10 @@ pub(crate) async fn lock_wallet(
     hold
 }
 
-/// Returns once a session of the test's database waits for a lock, such as a ledger batch behind
-/// [`lock_wallet`]'s `hold`: what the test sends next then gathers behind that batch, however long
-/// the batch took to get there on a loaded machine.
-pub(crate) async fn until_a_session_waits_for_a_lock(hold: &tokio_postgres::Transaction<'_>) {
-    until_sessions_wait_for_a_lock(hold, 1).await;
-}
-
-/// Returns once at least `sessions` sessions of the test's database wait for a lock; looks
-/// through `client` (a transaction holding the lock, or any other connection).
+/// Returns once at least `sessions` sessions of the test's database wait for a lock, such as a
+/// ledger batch behind [`lock_wallet`]'s `hold`: what the test sends next then gathers behind that
+/// batch, however long the batch took to get there on a loaded machine. Looks through `client`
+/// (the transaction holding the lock, or any other connection).
 pub(crate) async fn until_sessions_wait_for_a_lock(client: &impl GenericClient, sessions: i64) {
     let mut waiting = 0;
     for _ in 0..2_000 {

@@ -268,7 +268,7 @@ async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once()
                 .await
         })
     };
-    crate::helpers::until_a_session_waits_for_a_lock(&hold).await;
+    crate::helpers::until_sessions_wait_for_a_lock(&hold, 1).await;
     let post = |amount: i64, key: String| {
         let one = one.clone();
         tokio::spawn(async move {
@@ -966,7 +966,7 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
                 .unwrap()
         })
     };
-    crate::helpers::until_a_session_waits_for_a_lock(&hold).await;
+    crate::helpers::until_sessions_wait_for_a_lock(&hold, 1).await;
     two.wallet()
         .transfer(&karim, &transfer(k, a, 22), None)
         .await
