@@ -64,11 +64,14 @@ const CORRECTIONS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// words in a busy directory, a few hundred kilobytes).
 const MAX_CACHED_CORRECTIONS: usize = 10_000;
 
-/// Searches matching at least this many professionals are cached: ranking and counting that many
-/// rows costs tens of milliseconds, the same broad searches ("médecin", a whole category) come
-/// again and again, and nobody notices a new profile among thousands half a minute late.
-/// Narrower searches are always answered fresh.
-const CACHED_RESULTS_MIN_TOTAL: i64 = 1000;
+/// Searches matching at least this many professionals are cached: as many as the ranked window
+/// ([`search::RANKED_WINDOW`]), so a cached search is one whose matches fill its five pages. The
+/// same searches ("médecin", "مخبر التحاليل", a category in a big wilaya) come again and again,
+/// ranking and counting their matches costs milliseconds of PostgreSQL each time, and nobody
+/// notices a new profile among a hundred or more half a minute late. Narrower searches (a name,
+/// a rare trade in a commune) are always answered fresh. The threshold was 1,000 until measured:
+/// docs/PERFORMANCE.md, "Directory search".
+const CACHED_RESULTS_MIN_TOTAL: i64 = search::RANKED_WINDOW;
 
 pub(crate) use self::cache::ResultCache;
 
