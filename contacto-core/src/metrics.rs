@@ -41,6 +41,8 @@ pub(crate) struct Metrics {
     commit_duration: Histogram,
     batch_retries: IntCounter,
     discrepancies: IntGauge,
+    search_cache: IntCounterVec,
+    search_cache_evicted: IntCounter,
 }
 
 fn register<C: Collector + Clone + 'static>(registry: &Registry, collector: C) -> Result<C> {
@@ -115,6 +117,21 @@ impl Metrics {
             "Discrepancies found by the last reconciliation.",
         )
         .map_err(metric_error)?;
+        let search_cache = IntCounterVec::new(
+            Opts::new(
+                "contacto_directory_search_cache_total",
+                "Directory searches by what the result cache did: hit (a cached page served), \
+                 stale (a cached page past its freshness served, and its recomputation started), \
+                 shared (waited for an identical search in flight), miss (computed).",
+            ),
+            &["outcome"],
+        )
+        .map_err(metric_error)?;
+        let search_cache_evicted = IntCounter::new(
+            "contacto_directory_search_cache_evicted_total",
+            "Cached search pages dropped to make room, before their time was up.",
+        )
+        .map_err(metric_error)?;
         let metrics = Self {
             operations: register(&registry, operations)?,
             query_duration: register(&registry, query_duration)?,
@@ -124,6 +141,8 @@ impl Metrics {
             commit_duration: register(&registry, commit_duration)?,
             batch_retries: register(&registry, batch_retries)?,
             discrepancies: register(&registry, discrepancies)?,
+            search_cache: register(&registry, search_cache)?,
+            search_cache_evicted: register(&registry, search_cache_evicted)?,
             registry,
         };
         metrics
@@ -168,6 +187,19 @@ impl Metrics {
         self.amounts
             .with_label_values(&[kind, currency])
             .inc_by(u64::try_from(amount).unwrap_or(0));
+    }
+
+    /// Counts a directory search by what the result cache did for it.
+    pub(crate) fn search_cache(&self, outcome: &str) {
+        self.search_cache.with_label_values(&[outcome]).inc();
+    }
+
+    /// Counts cached search pages dropped to make room.
+    pub(crate) fn search_cache_evicted(&self, pages: usize) {
+        if pages > 0 {
+            self.search_cache_evicted
+                .inc_by(u64::try_from(pages).unwrap_or(u64::MAX));
+        }
     }
 
     /// Publishes the discrepancies of the last reconciliation.

@@ -366,6 +366,54 @@ impl ClassLoad {
 struct Load {
     seconds: f64,
     classes: Vec<ClassLoad>,
+    /// What the search cache did over the measured window.
+    cache: CacheCounts,
+}
+
+/// Core's search cache counters (`contacto_directory_search_cache_*`), or their growth.
+#[derive(Debug, Clone, Copy, Default)]
+struct CacheCounts {
+    hit: f64,
+    stale: f64,
+    shared: f64,
+    miss: f64,
+    evicted: f64,
+}
+
+impl CacheCounts {
+    /// The counters now, read from core's registry.
+    fn now(core: &Contacto) -> Self {
+        let text = prometheus::TextEncoder::new()
+            .encode_to_string(&core.registry().gather())
+            .unwrap_or_default();
+        let value = |series: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(series)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let outcome = |name: &str| {
+            value(&format!(
+                "contacto_directory_search_cache_total{{outcome=\"{name}\"}}"
+            ))
+        };
+        Self {
+            hit: outcome("hit"),
+            stale: outcome("stale"),
+            shared: outcome("shared"),
+            miss: outcome("miss"),
+            evicted: value("contacto_directory_search_cache_evicted_total"),
+        }
+    }
+
+    fn since(self, earlier: Self) -> Self {
+        Self {
+            hit: self.hit - earlier.hit,
+            stale: self.stale - earlier.stale,
+            shared: self.shared - earlier.shared,
+            miss: self.miss - earlier.miss,
+            evicted: self.evicted - earlier.evicted,
+        }
+    }
 }
 
 async fn load(core: &Contacto, args: &Args) -> Result<Load, BoxError> {
@@ -409,16 +457,22 @@ async fn load(core: &Contacto, args: &Args) -> Result<Load, BoxError> {
     }
     tokio::time::sleep(Duration::from_secs(args.warmup_seconds)).await;
     recording.store(true, Ordering::Relaxed);
+    let cache_before = CacheCounts::now(core);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     recording.store(false, Ordering::Relaxed);
     let seconds = started.elapsed().as_secs_f64();
+    let cache = CacheCounts::now(core).since(cache_before);
     done.store(true, Ordering::Relaxed);
     for task in tasks {
         task.await?;
     }
     let classes = std::mem::take(&mut *totals.lock().await);
-    Ok(Load { seconds, classes })
+    Ok(Load {
+        seconds,
+        classes,
+        cache,
+    })
 }
 
 /// Searches due at `rate` per second from a single dispatcher, each run in its own task; those
@@ -442,6 +496,7 @@ async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxE
     let end = measured_from + Duration::from_secs(args.seconds);
     let mut tasks = tokio::task::JoinSet::new();
     let mut sent: u64 = 0;
+    let mut cache_before = None;
     loop {
         let due = start + Duration::from_secs_f64(sent as f64 / rate);
         if due >= end {
@@ -455,6 +510,9 @@ async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxE
         let (class, query) = mix.draw(&mut rng);
         let (core, totals) = (core.clone(), Arc::clone(&totals));
         let recorded = due >= measured_from;
+        if recorded && cache_before.is_none() {
+            cache_before = Some(CacheCounts::now(&core));
+        }
         tasks.spawn(async move {
             let result = core.directory().search(&query).await;
             let micros = due.elapsed().as_micros() as u64;
@@ -469,6 +527,7 @@ async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxE
         sent += 1;
     }
     while tasks.join_next().await.transpose()?.is_some() {}
+    let cache = CacheCounts::now(core).since(cache_before.unwrap_or_default());
     let classes = std::mem::take(
         &mut *totals
             .lock()
@@ -477,6 +536,7 @@ async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxE
     Ok(Load {
         seconds: args.seconds as f64,
         classes,
+        cache,
     })
 }
 
@@ -566,6 +626,16 @@ fn report(
         } else {
             "NOT met"
         }
+    );
+    let cache = load.cache;
+    let asked = (cache.hit + cache.stale + cache.shared + cache.miss).max(1.0);
+    println!(
+        "cache     hit {:.1}%, stale {:.1}%, shared {:.1}%, miss {:.1}% of searches; {:.0} servable pages evicted",
+        100.0 * cache.hit / asked,
+        100.0 * cache.stale / asked,
+        100.0 * cache.shared / asked,
+        100.0 * cache.miss / asked,
+        cache.evicted,
     );
     println!();
     println!(

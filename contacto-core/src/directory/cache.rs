@@ -18,6 +18,7 @@
 //!   computed again at once whenever one-off searches, such as maps around a point, filled it.)
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,6 +94,8 @@ pub(crate) struct Filler {
 pub(crate) struct ResultCache {
     slots: Mutex<HashMap<String, Slot>>,
     refreshes: Arc<Semaphore>,
+    /// Pages dropped to make room while still servable, not yet counted in the metrics.
+    evicted: AtomicUsize,
 }
 
 impl Default for ResultCache {
@@ -100,6 +103,7 @@ impl Default for ResultCache {
         Self {
             slots: Mutex::default(),
             refreshes: Arc::new(Semaphore::new(REFRESHES_AT_ONCE)),
+            evicted: AtomicUsize::new(0),
         }
     }
 }
@@ -148,11 +152,17 @@ impl ResultCache {
             }
         }
         if slots.len() >= CAPACITY {
-            evict(&mut slots, now);
+            let dropped = evict(&mut slots, now);
+            self.evicted.fetch_add(dropped, Ordering::Relaxed);
         }
         let (sender, receiver) = watch::channel(None);
         slots.insert(key.to_owned(), Slot::Pending(receiver));
         Ok(Lookup::Miss(Filler::new(key, sender, None)))
+    }
+
+    /// The servable pages dropped to make room since the last call.
+    pub(crate) fn take_evicted(&self) -> usize {
+        self.evicted.swap(0, Ordering::Relaxed)
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Slot>>> {
@@ -164,8 +174,9 @@ impl ResultCache {
 
 /// Makes room in a full cache: pages past their grace and searches whose computation was given
 /// up (its request cancelled) go first, then the least recently served pages, down to three
-/// quarters of [`CAPACITY`]. Searches still being computed stay: others wait for them.
-fn evict(slots: &mut HashMap<String, Slot>, now: Instant) {
+/// quarters of [`CAPACITY`]. Searches still being computed stay: others wait for them. Returns
+/// how many servable pages (within their grace) went.
+fn evict(slots: &mut HashMap<String, Slot>, now: Instant) -> usize {
     slots.retain(|_, slot| match slot {
         // As in `lookup_at`: a receiver whose sender is gone waits for nothing.
         Slot::Pending(receiver) => receiver.has_changed().is_ok(),
@@ -173,7 +184,7 @@ fn evict(slots: &mut HashMap<String, Slot>, now: Instant) {
     });
     let target = CAPACITY * 3 / 4;
     if slots.len() <= target {
-        return;
+        return 0;
     }
     let mut served: Vec<Instant> = slots
         .values()
@@ -183,16 +194,18 @@ fn evict(slots: &mut HashMap<String, Slot>, now: Instant) {
         })
         .collect();
     let excess = slots.len() - target;
+    let before = slots.len();
     if excess >= served.len() {
         slots.retain(|_, slot| matches!(slot, Slot::Pending(_)));
-        return;
+    } else {
+        // The excess-th oldest use: everything served before it goes.
+        let (_, &mut cutoff, _) = served.select_nth_unstable(excess);
+        slots.retain(|_, slot| match slot {
+            Slot::Pending(_) => true,
+            Slot::Ready { used, .. } => *used >= cutoff,
+        });
     }
-    // The excess-th oldest use: everything served before it goes.
-    let (_, &mut cutoff, _) = served.select_nth_unstable(excess);
-    slots.retain(|_, slot| match slot {
-        Slot::Pending(_) => true,
-        Slot::Ready { used, .. } => *used >= cutoff,
-    });
+    before - slots.len()
 }
 
 impl Filler {
@@ -388,6 +401,9 @@ mod tests {
         };
         let kept = cache.lock().unwrap().len();
         assert!(kept <= CAPACITY * 3 / 4 + 1, "{kept} pages kept");
+        // Every page was still servable: each one dropped counts (`new` is not a page yet).
+        assert_eq!(cache.take_evicted(), CAPACITY - (kept - 1));
+        assert_eq!(cache.take_evicted(), 0, "counted once");
         for i in (0..CAPACITY).step_by(10) {
             assert!(
                 matches!(cache.lookup_at(&i.to_string(), soon), Ok(Lookup::Hit(_))),
@@ -413,5 +429,10 @@ mod tests {
         let left = cache.lock().unwrap().len();
         assert!(left < CAPACITY / 2, "expired pages dropped: {left} left");
         assert_eq!(left, 2, "only `new` and `last` are still being computed");
+        assert_eq!(
+            cache.take_evicted(),
+            0,
+            "pages past their grace and given-up searches are not counted as evicted"
+        );
     }
 }

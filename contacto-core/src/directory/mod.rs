@@ -1137,12 +1137,17 @@ impl<'a> Directory<'a> {
             }
         );
         let cache = self.core.directory_results();
+        let metrics = self.core.metrics();
         let filler = loop {
-            match cache.lookup(&key)? {
+            let lookup = cache.lookup(&key)?;
+            metrics.search_cache_evicted(cache.take_evicted());
+            match lookup {
                 cache::Lookup::Hit(computed) => {
+                    metrics.search_cache("hit");
                     return self.serve(&spec, &reference, &computed).await;
                 }
                 cache::Lookup::Stale(computed, filler) => {
+                    metrics.search_cache("stale");
                     let core = self.core.clone();
                     let (fresh_spec, fresh_reference) = (spec.clone(), Arc::clone(&reference));
                     tokio::spawn(async move {
@@ -1158,18 +1163,28 @@ impl<'a> Directory<'a> {
                 }
                 cache::Lookup::Wait(receiver) => {
                     if let Some(computed) = cache::wait(receiver).await {
+                        metrics.search_cache("shared");
                         return self.serve(&spec, &reference, &computed).await;
                     }
                     // That computation failed or was cancelled: look again.
                 }
-                cache::Lookup::Miss(filler) => break filler,
+                cache::Lookup::Miss(filler) => {
+                    metrics.search_cache("miss");
+                    break filler;
+                }
             }
         };
         Ok(self.compute(&spec, &reference, filler).await?.page.clone())
     }
 
     /// Runs a search for the cache: hands the result to those waiting for it, and keeps it when
-    /// it is broad; gives the slot up when the search fails.
+    /// it is broad and not around a point; gives the slot up when the search fails.
+    ///
+    /// A search around a point is never kept, however broad: its centre is where someone stands
+    /// or where a map was dragged to, which the next search does not repeat to the last decimal.
+    /// Kept, such pages were never served again; they only filled the cache, which then dropped
+    /// pages still being asked (2,000 pages evicted in the benchmark's 30 s instead of 500;
+    /// docs/PERFORMANCE.md, "Directory search").
     async fn compute(
         &self,
         spec: &SearchSpec,
@@ -1179,7 +1194,7 @@ impl<'a> Directory<'a> {
         let cache = self.core.directory_results();
         match self.run_search(spec, reference).await {
             Ok(computed) => {
-                let keep = computed.page.total >= CACHED_RESULTS_MIN_TOTAL;
+                let keep = computed.page.total >= CACHED_RESULTS_MIN_TOTAL && spec.near.is_none();
                 let computed = Arc::new(computed);
                 filler.fill(cache, &computed, keep)?;
                 Ok(computed)

@@ -9,7 +9,7 @@ use contacto_core::api::{
 use contacto_core::testing::TestDatabase;
 use contacto_core::{Contacto, ErrorKind, Principal};
 
-use crate::helpers::{admin, sql, user};
+use crate::helpers::{admin, metric, sql, user};
 
 /// Breaks one field of a valid request.
 type Spoil = Box<dyn Fn(&mut ProfessionalRequest)>;
@@ -1365,15 +1365,28 @@ async fn every_search_filter_is_served_by_an_index() {
         role: Role::Professional,
         credential: contacto_core::Credential::Token,
     };
+    // At the centre of the map searched above, too.
+    let mut newcomer = pro("Nouveau Benali", "plombier", "16", "Plombier.");
+    (newcomer.latitude, newcomer.longitude) = (Some(31.5), Some(2.0));
     core.directory()
-        .create_profile(
-            &principal,
-            &pro("Nouveau Benali", "plombier", "16", "Plombier."),
-        )
+        .create_profile(&principal, &newcomer)
         .await
         .unwrap();
+    let outcome = |outcome: &str| {
+        metric(
+            &core,
+            &format!("contacto_directory_search_cache_total{{outcome=\"{outcome}\"}}"),
+        )
+    };
+    let (hits, misses) = (outcome("hit"), outcome("miss"));
     let broad_after = core.directory().search(&broad).await.unwrap().total;
+    assert_eq!(outcome("hit"), hits + 1.0, "the broad search is a hit");
     let narrow_after = core.directory().search(&narrow).await.unwrap().total;
+    assert_eq!(
+        outcome("miss"),
+        misses + 1.0,
+        "the narrow search is computed"
+    );
     assert_eq!(
         narrow_after,
         narrow_before + 1,
@@ -1382,6 +1395,21 @@ async fn every_search_filter_is_served_by_an_index() {
     assert_eq!(
         broad_after, broad_before,
         "a broad search is cached for a few seconds"
+    );
+    let map_after = core
+        .directory()
+        .search(&around(SearchSort::Distance, 1))
+        .await
+        .unwrap()
+        .total;
+    assert!(
+        nearest.total >= 100,
+        "broad enough to be kept, were it not a map"
+    );
+    assert_eq!(
+        map_after,
+        nearest.total + 1,
+        "a search around a point is never kept"
     );
 }
 
