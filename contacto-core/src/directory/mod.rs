@@ -1139,9 +1139,7 @@ impl<'a> Directory<'a> {
         let cache = self.core.directory_results();
         let metrics = self.core.metrics();
         let filler = loop {
-            let lookup = cache.lookup(&key)?;
-            metrics.search_cache_evicted(cache.take_evicted());
-            match lookup {
+            match cache.lookup(&key)? {
                 cache::Lookup::Hit(computed) => {
                     metrics.search_cache("hit");
                     return self.serve(&spec, &reference, &computed).await;
@@ -1170,6 +1168,8 @@ impl<'a> Directory<'a> {
                 }
                 cache::Lookup::Miss(filler) => {
                     metrics.search_cache("miss");
+                    // Only a miss makes room, for its own slot.
+                    metrics.search_cache_evicted(cache.take_evicted());
                     break filler;
                 }
             }
