@@ -383,25 +383,31 @@ struct CacheCounts {
 impl CacheCounts {
     /// The counters now, read from core's registry.
     fn now(core: &Contacto) -> Self {
-        let text = prometheus::TextEncoder::new()
-            .encode_to_string(&core.registry().gather())
-            .unwrap_or_default();
-        let value = |series: &str| {
-            text.lines()
-                .find_map(|line| line.strip_prefix(series)?.trim().parse::<f64>().ok())
-                .unwrap_or(0.0)
+        let families = core.registry().gather();
+        // The sum of a counter's series, those with `outcome` if given.
+        let counter = |name: &str, outcome: Option<&str>| -> f64 {
+            families
+                .iter()
+                .filter(|family| family.name() == name)
+                .flat_map(|family| family.get_metric())
+                .filter(|series| {
+                    outcome.is_none_or(|outcome| {
+                        series
+                            .get_label()
+                            .iter()
+                            .any(|label| label.name() == "outcome" && label.value() == outcome)
+                    })
+                })
+                .map(|series| series.get_counter().get_value())
+                .sum()
         };
-        let outcome = |name: &str| {
-            value(&format!(
-                "contacto_directory_search_cache_total{{outcome=\"{name}\"}}"
-            ))
-        };
+        let outcome = |name: &str| counter("contacto_directory_search_cache_total", Some(name));
         Self {
             hit: outcome("hit"),
             stale: outcome("stale"),
             shared: outcome("shared"),
             miss: outcome("miss"),
-            evicted: value("contacto_directory_search_cache_evicted_total"),
+            evicted: counter("contacto_directory_search_cache_evicted_total", None),
         }
     }
 

@@ -18,7 +18,6 @@
 //!   computed again at once whenever one-off searches, such as maps around a point, filled it.)
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -88,14 +87,14 @@ pub(crate) struct Filler {
     sender: watch::Sender<Option<Shared>>,
     /// A background refresh's turn, given back when the filler is done.
     _turn: Option<OwnedSemaphorePermit>,
+    /// Servable pages dropped to make room for this search's slot.
+    evicted: usize,
 }
 
 /// Cached result pages, by search.
 pub(crate) struct ResultCache {
     slots: Mutex<HashMap<String, Slot>>,
     refreshes: Arc<Semaphore>,
-    /// Pages dropped to make room while still servable, not yet counted in the metrics.
-    evicted: AtomicUsize,
 }
 
 impl Default for ResultCache {
@@ -103,7 +102,6 @@ impl Default for ResultCache {
         Self {
             slots: Mutex::default(),
             refreshes: Arc::new(Semaphore::new(REFRESHES_AT_ONCE)),
-            evicted: AtomicUsize::new(0),
         }
     }
 }
@@ -151,18 +149,16 @@ impl ResultCache {
                 }
             }
         }
-        if slots.len() >= CAPACITY {
-            let dropped = evict(&mut slots, now);
-            self.evicted.fetch_add(dropped, Ordering::Relaxed);
-        }
+        let evicted = if slots.len() >= CAPACITY {
+            evict(&mut slots, now)
+        } else {
+            0
+        };
         let (sender, receiver) = watch::channel(None);
         slots.insert(key.to_owned(), Slot::Pending(receiver));
-        Ok(Lookup::Miss(Filler::new(key, sender, None)))
-    }
-
-    /// The servable pages dropped to make room since the last call.
-    pub(crate) fn take_evicted(&self) -> usize {
-        self.evicted.swap(0, Ordering::Relaxed)
+        let mut filler = Filler::new(key, sender, None);
+        filler.evicted = evicted;
+        Ok(Lookup::Miss(filler))
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Slot>>> {
@@ -218,7 +214,13 @@ impl Filler {
             key: key.to_owned(),
             sender,
             _turn: turn,
+            evicted: 0,
         }
+    }
+
+    /// How many servable pages (within their grace) were dropped to make room for this search.
+    pub(crate) fn evicted(&self) -> usize {
+        self.evicted
     }
 
     /// Hands the computed page to those waiting for it, and keeps it when `keep`.
@@ -396,14 +398,18 @@ mod tests {
                 Ok(Lookup::Hit(_))
             ));
         }
-        let Ok(Lookup::Miss(_pending)) = cache.lookup_at("new", soon) else {
+        let Ok(Lookup::Miss(pending)) = cache.lookup_at("new", soon) else {
             panic!("a new search misses");
         };
         let kept = cache.lock().unwrap().len();
         assert!(kept <= CAPACITY * 3 / 4 + 1, "{kept} pages kept");
         // Every page was still servable: each one dropped counts (`new` is not a page yet).
-        assert_eq!(cache.take_evicted(), CAPACITY - (kept - 1));
-        assert_eq!(cache.take_evicted(), 0, "counted once");
+        assert_eq!(pending.evicted(), CAPACITY - (kept - 1));
+        let Ok(Lookup::Miss(newer)) = cache.lookup_at("newer", soon) else {
+            panic!("a new search misses");
+        };
+        assert_eq!(newer.evicted(), 0, "counted once: room is left");
+        drop(newer);
         for i in (0..CAPACITY).step_by(10) {
             assert!(
                 matches!(cache.lookup_at(&i.to_string(), soon), Ok(Lookup::Hit(_))),
@@ -423,14 +429,14 @@ mod tests {
             let _ = cache.lookup_at(&format!("more {i}"), much_later);
             i += 1;
         }
-        let Ok(Lookup::Miss(_last)) = cache.lookup_at("last", much_later) else {
+        let Ok(Lookup::Miss(last)) = cache.lookup_at("last", much_later) else {
             panic!("a new search misses");
         };
         let left = cache.lock().unwrap().len();
         assert!(left < CAPACITY / 2, "expired pages dropped: {left} left");
         assert_eq!(left, 2, "only `new` and `last` are still being computed");
         assert_eq!(
-            cache.take_evicted(),
+            last.evicted(),
             0,
             "pages past their grace and given-up searches are not counted as evicted"
         );

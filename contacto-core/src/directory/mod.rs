@@ -1168,8 +1168,7 @@ impl<'a> Directory<'a> {
                 }
                 cache::Lookup::Miss(filler) => {
                     metrics.search_cache("miss");
-                    // Only a miss makes room, for its own slot.
-                    metrics.search_cache_evicted(cache.take_evicted());
+                    metrics.search_cache_evicted(filler.evicted());
                     break filler;
                 }
             }
