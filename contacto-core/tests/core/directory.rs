@@ -1336,6 +1336,41 @@ async fn every_search_filter_is_served_by_an_index() {
     );
     assert!(distances.iter().all(|d| (0.0..=300.0).contains(d)));
 
+    // With a filter too, the matches are read once, then ranked by distance and counted: the
+    // same nearest-first order, and the total the unfiltered facets give that category.
+    let trade = nearest.items[0].category.slug.clone();
+    let in_trade = |sort| SearchQuery {
+        category: Some(trade.clone()),
+        ..around(sort, 1)
+    };
+    let nearest_in_trade = core
+        .directory()
+        .search(&in_trade(SearchSort::Distance))
+        .await
+        .unwrap();
+    let newest_in_trade = core
+        .directory()
+        .search(&in_trade(SearchSort::Newest))
+        .await
+        .unwrap();
+    assert_eq!(nearest_in_trade.total, nearest.facets.category[&trade]);
+    assert_eq!(nearest_in_trade.total, newest_in_trade.total);
+    assert_eq!(nearest_in_trade.facets, newest_in_trade.facets);
+    // (Profiles at the same distance may come in another order: the index's, or by id.)
+    assert_eq!(
+        nearest_in_trade.items[0].distance_km,
+        nearest.items[0].distance_km
+    );
+    let trade_distances: Vec<f64> = nearest_in_trade
+        .items
+        .iter()
+        .map(|hit| hit.distance_km.unwrap())
+        .collect();
+    assert!(
+        trade_distances.windows(2).all(|pair| pair[0] <= pair[1]),
+        "{trade_distances:?}"
+    );
+
     // Broad searches are served from a short cache; narrow ones always fresh.
     let broad = SearchQuery {
         q: Some("benali".into()),
