@@ -17,12 +17,14 @@
 //! - [`directory_seed`]: the generator of professionals and the seeding through core.
 //! - [`directory_queries`]: the mix of searches, by class.
 //! - [`load`]: the HTTP load harness (scenarios, load models, reports, thresholds).
+//! - [`statements`]: PostgreSQL's time per statement (`pg_stat_statements`), for `--statements`.
 
 pub mod baseline;
 pub mod cpu;
 pub mod directory_queries;
 pub mod directory_seed;
 pub mod load;
+pub mod statements;
 
 /// The cluster every benchmark runs on: durable (fsync on, as `../shared/PERFORMANCE.md` requires),
 /// the working set in memory, and no checkpoint in the middle of a run.

@@ -10,7 +10,8 @@
 //! It starts its own durable cluster (fsync and synchronous commit on) in a temporary directory
 //! and removes it at the end. With `--reuse` the cluster lives in a fixed directory that is kept,
 //! and a directory seeded earlier with the same `--professionals` and `--seed` is searched again
-//! without seeding: tune an index, run again in seconds.
+//! without seeding: tune an index, run again in seconds. `--statements` adds what PostgreSQL spent
+//! the warm-up and the load on, statement by statement (`pg_stat_statements`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,6 +69,10 @@ struct Args {
     /// temporary directory).
     #[arg(long, requires = "reuse")]
     data_dir: Option<PathBuf>,
+    /// Load `pg_stat_statements` and print the statements PostgreSQL spent the warm-up's and the
+    /// load's time on, planning and running.
+    #[arg(long)]
+    statements: bool,
 }
 
 #[tokio::main]
@@ -80,7 +85,12 @@ async fn main() -> Result<(), BoxError> {
             std::env::temp_dir().join(format!("contacto-directory-bench-{}", std::process::id()))
         }
     };
-    let options = contacto_benches::bench_cluster_options(&root, 100);
+    let mut options = contacto_benches::bench_cluster_options(&root, 100);
+    if args.statements {
+        options
+            .settings
+            .extend(contacto_benches::statements::settings());
+    }
     let cluster = ManagedPostgres::open(PgBinaries::locate(None)?, options)?;
     cluster.start()?;
     let outcome = run(&args, &cluster).await;
@@ -134,17 +144,54 @@ async fn run(args: &Args, cluster: &ManagedPostgres) -> Result<(), BoxError> {
         args.warmup_seconds,
         args.seconds
     );
+    if args.statements {
+        contacto_benches::statements::reset(&connect(&url).await?).await?;
+    }
     let cpu_before = CpuTicks::now();
     let load = match args.rate {
         Some(rate) => open_loop(&core, args, rate).await?,
         None => load(&core, args).await?,
     };
     let cpu = CpuTicks::now().since(&cpu_before);
+    let statement_report = if args.statements {
+        Some(statements(&url).await?)
+    } else {
+        None
+    };
 
     eprintln!("pgbench -S bracket 2 ...");
     let after = pgbench.select_only()?;
     report(args, seeding.as_ref(), &shape, &before, &after, &load, cpu);
+    if let Some(statements) = statement_report {
+        println!();
+        print!("{statements}");
+    }
     Ok(())
+}
+
+/// What PostgreSQL spent the warm-up and the load on, statement by statement, as lines to print.
+async fn statements(url: &str) -> Result<String, BoxError> {
+    let client = connect(url).await?;
+    let (calls, plan_ms, exec_ms) = contacto_benches::statements::totals(&client).await?;
+    let mut report = format!(
+        "statements over the warm-up and the load: {calls} run, {:.1} s planning, {:.1} s running; \
+         the 12 that took most (ms planning + running in all; calls; ms each; buffers per call):\n",
+        plan_ms / 1000.0,
+        exec_ms / 1000.0
+    );
+    for statement in contacto_benches::statements::top(&client, 12).await? {
+        let total = statement.plan_ms + statement.exec_ms;
+        report.push_str(&format!(
+            "  {:>8.0} + {:>8.0}  {:>7} {:>7.2} {:>6}  {}\n",
+            statement.plan_ms,
+            statement.exec_ms,
+            statement.calls,
+            total / statement.calls.max(1) as f64,
+            statement.buffers_per_call,
+            statement.excerpt(Some("WHERE "), 110),
+        ));
+    }
+    Ok(report)
 }
 
 /// A directory seeded by an older core may hold search vectors of an older format: rebuilt as

@@ -97,13 +97,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let root = std::env::temp_dir().join(format!("contacto-bench-{}", std::process::id()));
     let mut options = contacto_benches::bench_cluster_options(&root, 200);
     if args.statements {
-        options.settings.extend([
-            (
-                "shared_preload_libraries".into(),
-                "pg_stat_statements".into(),
-            ),
-            ("pg_stat_statements.track_planning".into(), "on".into()),
-        ]);
+        options
+            .settings
+            .extend(contacto_benches::statements::settings());
     }
     let cluster = ManagedPostgres::open(PgBinaries::locate(None)?, options)?;
     cluster.start()?;
@@ -149,13 +145,7 @@ async fn run(
     let owners = Arc::new(setup(&url, args.wallets).await?);
     let size_before = LedgerSize::of(&url).await?;
     if args.statements {
-        connect(&url)
-            .await?
-            .batch_execute(
-                "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; \
-                 SELECT pg_stat_statements_reset()",
-            )
-            .await?;
+        contacto_benches::statements::reset(&connect(&url).await?).await?;
     }
 
     let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
@@ -305,36 +295,21 @@ async fn statements(
     url: &str,
     transfers: f64,
 ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    let rows = connect(url)
-        .await?
-        .query(
-            "SELECT calls, total_plan_time, total_exec_time, rows, \
-                    (shared_blks_hit + shared_blks_read) / greatest(calls, 1), \
-                    wal_bytes::float8, \
-                    left(regexp_replace(query, '\\s+', ' ', 'g'), 90) \
-             FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 12",
-            &[],
-        )
-        .await?;
+    let spent = contacto_benches::statements::top(&connect(url).await?, 12).await?;
     let per = |ms: f64| ms * 1000.0 / transfers;
     let mut report = String::from(
         "statements, per transfer written (us: planning + execution; calls; rows; buffers per call; WAL bytes per transfer):\n",
     );
-    for row in rows {
-        let (calls, plan, exec, rows, buffers, wal, query): (i64, f64, f64, i64, i64, f64, String) = (
-            row.get(0),
-            row.get(1),
-            row.get(2),
-            row.get(3),
-            row.get(4),
-            row.get(5),
-            row.get(6),
-        );
+    for statement in spent {
         report.push_str(&format!(
-            "  {:>7.1} + {:>7.1}  {calls:>8} {rows:>9} {buffers:>7} {:>6.0}  {query}\n",
-            per(plan),
-            per(exec),
-            wal / transfers
+            "  {:>7.1} + {:>7.1}  {:>8} {:>9} {:>7} {:>6.0}  {}\n",
+            per(statement.plan_ms),
+            per(statement.exec_ms),
+            statement.calls,
+            statement.rows,
+            statement.buffers_per_call,
+            statement.wal_bytes / transfers,
+            statement.excerpt(None, 90),
         ));
     }
     Ok(report)
