@@ -267,10 +267,11 @@ fn conditions(spec: &SearchSpec, binder: &mut Binder) -> String {
 /// Without text or filter (browsing everyone), nothing is filtered out: the page is an ordered
 /// index scan that stops after `limit` rows, and the facets an index-only count.
 ///
-/// Nearest first around a point without text, the page is read from the location index in
-/// distance order (its nearest-neighbour scan), which stops after the ranked window, and the
-/// facets are counted apart: 25 km around Algiers is ten thousand matches, and ranking them all
-/// cost more than counting them.
+/// Nearest first around a point without text or other filters (a bare map), the page is read
+/// from the location index in distance order (its nearest-neighbour scan), which stops after the
+/// ranked window, and the facets are counted apart: 25 km around Algiers is ten thousand
+/// profiles, and ranking them all cost more than counting them. A map with a filter is matched
+/// once ([`nearest_first`] says why).
 pub(crate) fn statements(spec: &SearchSpec) -> Vec<Statement> {
     if browsing(spec) {
         vec![page(spec), facets(spec)]
