@@ -11,7 +11,7 @@
 //! and removes it at the end. With `--reuse` the cluster lives in a fixed directory that is kept,
 //! and a directory seeded earlier with the same `--professionals` and `--seed` is searched again
 //! without seeding: tune an index, run again in seconds. `--statements` adds what PostgreSQL spent
-//! the warm-up and the load on, statement by statement (`pg_stat_statements`).
+//! the measured window on, statement by statement (`pg_stat_statements`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,8 +69,8 @@ struct Args {
     /// temporary directory).
     #[arg(long, requires = "reuse")]
     data_dir: Option<PathBuf>,
-    /// Load `pg_stat_statements` and print the statements PostgreSQL spent the warm-up's and the
-    /// load's time on, planning and running.
+    /// Load `pg_stat_statements` and print the statements PostgreSQL spent the measured window
+    /// on, planning and running.
     #[arg(long)]
     statements: bool,
 }
@@ -144,13 +144,10 @@ async fn run(args: &Args, cluster: &ManagedPostgres) -> Result<(), BoxError> {
         args.warmup_seconds,
         args.seconds
     );
-    if args.statements {
-        contacto_benches::statements::reset(&connect(&url).await?).await?;
-    }
     let cpu_before = CpuTicks::now();
     let load = match args.rate {
-        Some(rate) => open_loop(&core, args, rate).await?,
-        None => load(&core, args).await?,
+        Some(rate) => open_loop(&core, args, &url, rate).await?,
+        None => load(&core, args, &url).await?,
     };
     let cpu = CpuTicks::now().since(&cpu_before);
     let statement_report = if args.statements {
@@ -169,12 +166,22 @@ async fn run(args: &Args, cluster: &ManagedPostgres) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// What PostgreSQL spent the warm-up and the load on, statement by statement, as lines to print.
+/// The start of the measured window: the search cache's counters so far, and with
+/// `--statements` PostgreSQL's statement counters set to zero, so that both cover the window
+/// the rates are measured over.
+async fn window_start(core: &Contacto, args: &Args, url: &str) -> Result<CacheCounts, BoxError> {
+    if args.statements {
+        contacto_benches::statements::reset(&connect(url).await?).await?;
+    }
+    Ok(CacheCounts::now(core))
+}
+
+/// What PostgreSQL spent the measured window on, statement by statement, as lines to print.
 async fn statements(url: &str) -> Result<String, BoxError> {
     let client = connect(url).await?;
     let (calls, plan_ms, exec_ms) = contacto_benches::statements::totals(&client).await?;
     let mut report = format!(
-        "statements over the warm-up and the load: {calls} run, {:.1} s planning, {:.1} s running; \
+        "statements over the measured window: {calls} run, {:.1} s planning, {:.1} s running; \
          the 12 that took most (ms planning + running in all; calls; ms each; buffers per call):\n",
         plan_ms / 1000.0,
         exec_ms / 1000.0
@@ -469,7 +476,7 @@ impl CacheCounts {
     }
 }
 
-async fn load(core: &Contacto, args: &Args) -> Result<Load, BoxError> {
+async fn load(core: &Contacto, args: &Args, url: &str) -> Result<Load, BoxError> {
     let recording = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
     let totals = Arc::new(Mutex::new(
@@ -510,7 +517,7 @@ async fn load(core: &Contacto, args: &Args) -> Result<Load, BoxError> {
     }
     tokio::time::sleep(Duration::from_secs(args.warmup_seconds)).await;
     recording.store(true, Ordering::Relaxed);
-    let cache_before = CacheCounts::now(core);
+    let cache_before = window_start(core, args, url).await?;
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     recording.store(false, Ordering::Relaxed);
@@ -530,7 +537,7 @@ async fn load(core: &Contacto, args: &Args) -> Result<Load, BoxError> {
 
 /// Searches due at `rate` per second from a single dispatcher, each run in its own task; those
 /// due after the warm-up and before its end are recorded, their latency from when they were due.
-async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxError> {
+async fn open_loop(core: &Contacto, args: &Args, url: &str, rate: f64) -> Result<Load, BoxError> {
     if !(rate.is_finite() && rate > 0.0) {
         return Err(
             format!("--rate must be a positive number of searches per second, got {rate}").into(),
@@ -561,11 +568,11 @@ async fn open_loop(core: &Contacto, args: &Args, rate: f64) -> Result<Load, BoxE
             done?;
         }
         let (class, query) = mix.draw(&mut rng);
-        let (core, totals) = (core.clone(), Arc::clone(&totals));
         let recorded = due >= measured_from;
         if recorded && cache_before.is_none() {
-            cache_before = Some(CacheCounts::now(&core));
+            cache_before = Some(window_start(core, args, url).await?);
         }
+        let (core, totals) = (core.clone(), Arc::clone(&totals));
         tasks.spawn(async move {
             let result = core.directory().search(&query).await;
             let micros = due.elapsed().as_micros() as u64;
