@@ -29,7 +29,7 @@
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ACCOUNT` | `5` | failed logins before an account lock |
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins before an address lock |
 //! | `CONTACTO_LOGIN_LOCKOUT_SECS` | `900` | lock duration and counting window |
-//! | `CONTACTO_WEBHOOK_SECRET` | none: deposit webhooks refused | HMAC-SHA256 key of payment providers' webhooks |
+//! | `CONTACTO_WEBHOOK_SECRET` | none: deposit webhooks refused | HMAC-SHA256 key of payment providers' webhooks, >= 16 bytes |
 //! | `CONTACTO_DAILY_LIMITS_MINOR` | `[5000000, 50000000, 500000000]` | daily outgoing limits by verification level 0, 1, 2 |
 //! | `CONTACTO_DEFAULT_MERCHANT_FEE_BPS` | `150` | fee of merchants without their own, in basis points |
 //! | `CONTACTO_IDEMPOTENCY_RETENTION_SECS` | `604800` (7 days) | how long idempotency keys are remembered |
@@ -49,6 +49,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+/// Shortest `CONTACTO_WEBHOOK_SECRET` accepted: 128 bits if random. Payment providers issue
+/// their own keys, so this is lower than the token key's floor, which we generate.
+pub const MIN_WEBHOOK_SECRET_BYTES: usize = 16;
 
 /// Where the server runs; production refuses unsafe defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -212,6 +216,15 @@ impl ServerConfig {
         {
             return Err(ConfigError::Invalid(format!(
                 "CONTACTO_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes"
+            )));
+        }
+        // An empty key (`CONTACTO_WEBHOOK_SECRET=` from an unset variable in an env file) would
+        // let anyone sign a deposit's confirmation, so a short one is refused, not used.
+        if let Some(secret) = &self.webhook_secret
+            && secret.expose_secret().len() < MIN_WEBHOOK_SECRET_BYTES
+        {
+            return Err(ConfigError::Invalid(format!(
+                "CONTACTO_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_BYTES} bytes"
             )));
         }
         if self.environment == Environment::Production {
@@ -416,6 +429,18 @@ mod tests {
             jail.set_env("CONTACTO_JWT_SECRET", "short");
             let err = ServerConfig::load(None).unwrap_err();
             assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("CONTACTO_WEBHOOK_SECRET", "");
+            let err = ServerConfig::load(None).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("CONTACTO_WEBHOOK_SECRET must be at least 16 bytes"),
+                "{err}"
+            );
+            jail.set_env("CONTACTO_WEBHOOK_SECRET", "x".repeat(16));
+            assert!(ServerConfig::load(None).unwrap().webhook_secret.is_some());
             Ok(())
         });
         Jail::expect_with(|jail| {

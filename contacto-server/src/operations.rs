@@ -400,7 +400,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("TransferRequest"),
                 success: (201, Body::Json("TransactionView")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 idempotent: true,
                 ..op(
                     Method::POST,
@@ -413,7 +413,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("BulkTransferRequest"),
                 success: (200, Body::Json("BulkTransferResponse")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 idempotent: true,
                 ..op(
                     Method::POST,
@@ -460,7 +460,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("PaymentRequest"),
                 success: (201, Body::Json("TransactionView")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 idempotent: true,
                 ..op(
                     Method::POST,
@@ -509,7 +509,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("HoldRequest"),
                 success: (201, Body::Json("HoldView")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 idempotent: true,
                 ..op(
                     Method::POST,
@@ -552,7 +552,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("WithdrawalRequest"),
                 success: (201, Body::Json("WithdrawalView")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 idempotent: true,
                 ..op(
                     Method::POST,
@@ -841,7 +841,7 @@ impl Route {
             Route::RevokeApiKey(_) => Operation {
                 auth: Auth::Required,
                 success: (204, Body::Empty),
-                errors: &[404],
+                errors: &[403, 404],
                 ..op(
                     Method::DELETE,
                     "revokeApiKey",

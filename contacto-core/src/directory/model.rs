@@ -250,12 +250,25 @@ pub(crate) fn check_contact_email(errors: &mut FieldErrors, email: Option<&str>)
     }
 }
 
-/// Validates a contact phone: digits with an optional leading `+`, spaces allowed, 9 to 15 digits.
+/// Longest contact phone kept, spaces included (the column's check).
+const MAX_PHONE_CHARS: usize = 32;
+
+/// Validates a contact phone, as it is stored (trimmed): digits with one optional leading `+`,
+/// spaces allowed, 9 to 15 digits, at most [`MAX_PHONE_CHARS`] characters.
 pub(crate) fn check_phone(errors: &mut FieldErrors, phone: Option<&str>) {
-    if let Some(phone) = phone {
+    if let Some(phone) = phone.map(str::trim) {
+        if phone.chars().count() > MAX_PHONE_CHARS {
+            errors.push(FieldError::new(
+                "phone",
+                "too_long",
+                format!("at most {MAX_PHONE_CHARS} characters"),
+            ));
+            return;
+        }
         let digits = phone.chars().filter(char::is_ascii_digit).count();
         let shape = phone
-            .trim_start_matches('+')
+            .strip_prefix('+')
+            .unwrap_or(phone)
             .chars()
             .all(|c| c.is_ascii_digit() || c == ' ');
         if !shape || !(9..=15).contains(&digits) {

@@ -488,12 +488,14 @@ pub(crate) async fn write_service(
     service: &ServiceRequest,
     insert: bool,
 ) -> Result<bool> {
+    // Stored as validated (`model::check_service` measures the trimmed name).
+    let name = service.name.trim();
     let description = service.description.clone().unwrap_or_default();
     let unit = service.price_unit.as_str();
     let params: [(&(dyn ToSql + Sync), Type); 8] = [
         (&id.0, Type::UUID),
         (&professional.0, Type::UUID),
-        (&service.name, Type::TEXT),
+        (&name, Type::TEXT),
         (&description, Type::TEXT),
         (&service.price_min_minor, Type::INT8),
         (&service.price_max_minor, Type::INT8),

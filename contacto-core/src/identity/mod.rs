@@ -432,8 +432,16 @@ impl<'a> Identity<'a> {
     /// # Errors
     ///
     /// [`Error::NotFound`] when the caller has no such active key (someone else's keys included),
-    /// or [`Error::Unavailable`].
+    /// [`Error::Forbidden`] when an API key names another key (a leaked till key cannot shut the
+    /// other tills out; it may retire itself), or [`Error::Unavailable`].
     pub async fn revoke_api_key(&self, principal: &Principal, id: ApiKeyId) -> Result<()> {
+        if let Credential::ApiKey(own) = principal.credential
+            && own != id
+        {
+            return Err(Error::Forbidden {
+                action: "revoke another API key with an API key",
+            });
+        }
         let db = self.app.db().primary().await?;
         if self
             .q(

@@ -25,6 +25,7 @@ impl Wallets<'_> {
     ///
     /// [`Error::Validation`] for an empty or oversized request or a malformed key, or (atomic)
     /// any invalid transfer or more than one paying wallet; [`Error::IdempotencyKeyReused`];
+    /// [`Error::Forbidden`] with an API key;
     /// (atomic) the ledger's rejection of the whole.
     pub async fn transfer_bulk(
         &self,
@@ -32,6 +33,7 @@ impl Wallets<'_> {
         request: &BulkTransferRequest,
         idempotency_key: &str,
     ) -> Result<BulkTransferResponse> {
+        super::refuse_api_key(principal, "send money with an API key")?;
         if request.transfers.is_empty() || request.transfers.len() > MAX_BULK_TRANSFERS {
             return Err(Error::invalid(
                 "transfers",

@@ -27,13 +27,15 @@ impl Wallets<'_> {
     /// # Errors
     ///
     /// [`Error::Validation`], [`Error::NotFound`], [`Error::InsufficientFunds`],
-    /// [`Error::WalletFrozen`], [`Error::LimitExceeded`], [`Error::CurrencyMismatch`].
+    /// [`Error::WalletFrozen`], [`Error::LimitExceeded`], [`Error::CurrencyMismatch`];
+    /// [`Error::Forbidden`] with an API key.
     pub async fn authorize(
         &self,
         principal: &Principal,
         request: &HoldRequest,
         idempotency_key: Option<&str>,
     ) -> Result<HoldView> {
+        super::refuse_api_key(principal, "hold money with an API key")?;
         let mut errors = FieldErrors::new();
         errors.check(check_amount(request.amount));
         let lifetime = request

@@ -31,7 +31,7 @@ use crate::api::{
     TransferRequest, WalletId, WalletType, WalletView,
 };
 use crate::error::{Error, FieldError, FieldErrors, Result};
-use crate::identity::Principal;
+use crate::identity::{Credential, Principal};
 
 /// Largest amount of one operation, in minor units (100 billion dinars): far above any real
 /// payment, far below where sums of many could overflow `i64`.
@@ -199,7 +199,8 @@ impl<'a> Wallets<'a> {
     ///
     /// [`Error::Validation`], [`Error::NotFound`] (a wallet that is not the caller's, or does not
     /// exist), [`Error::InsufficientFunds`], [`Error::CurrencyMismatch`],
-    /// [`Error::WalletFrozen`], [`Error::LimitExceeded`], [`Error::IdempotencyKeyReused`].
+    /// [`Error::WalletFrozen`], [`Error::LimitExceeded`], [`Error::IdempotencyKeyReused`];
+    /// [`Error::Forbidden`] with an API key (money leaves a wallet on its owner's login only).
     pub async fn transfer(
         &self,
         principal: &Principal,
@@ -220,6 +221,7 @@ impl<'a> Wallets<'a> {
         request: &TransferRequest,
         idempotency_key: Option<&str>,
     ) -> Result<TransactionView> {
+        refuse_api_key(principal, "send money with an API key")?;
         let mut errors = FieldErrors::new();
         check_transfer(request, &mut errors);
         let key = keyed(principal, idempotency_key, "transfer", request, &mut errors);
@@ -535,13 +537,16 @@ impl<'a> Wallets<'a> {
         self.verify_signature(raw_body, signature)?;
         let event: DepositWebhook = serde_json::from_slice(raw_body)
             .map_err(|err| Error::invalid("body", "invalid_format", err.to_string()))?;
+        // Refused here, not by the database: a success settles inside a ledger batch, where a
+        // text PostgreSQL cannot store (a NUL) would fail the whole batch.
         if event.provider_reference.trim().is_empty()
             || event.provider_reference.chars().count() > 200
+            || event.provider_reference.chars().any(char::is_control)
         {
             return Err(Error::invalid(
                 "provider_reference",
                 "invalid_format",
-                "1 to 200 characters",
+                "1 to 200 characters, none of them control characters",
             ));
         }
         let db = self.app.db().primary().await?;
@@ -630,6 +635,8 @@ impl<'a> Wallets<'a> {
             .wallet
             .webhook_secret
             .as_ref()
+            // An empty key would let anyone sign: it counts as no key.
+            .filter(|secret| !secret.expose_secret().is_empty())
             .ok_or(Error::InvalidSignature)?;
         let given = signature
             .and_then(|s| s.trim().strip_prefix("sha256="))
@@ -778,6 +785,17 @@ fn check_transfer(request: &TransferRequest, errors: &mut FieldErrors) {
             "same_wallet",
             "a wallet cannot pay itself",
         ));
+    }
+}
+
+/// Money leaves a wallet on its owner's own login only. An API key is a till's: it may refund
+/// payments made to its owner and capture or void holds made to them, never send money out
+/// (transfers, payments, holds on its owner's wallets, withdrawals), so a leaked till key cannot
+/// empty the shop.
+pub(crate) fn refuse_api_key(principal: &Principal, action: &'static str) -> Result<()> {
+    match principal.credential {
+        Credential::ApiKey(_) => Err(Error::Forbidden { action }),
+        Credential::Token => Ok(()),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::batcher::Effect;
 use super::ledger::Intent;
-use super::{Wallets, check_amount, check_description, keyed, store};
+use super::{Wallets, check_amount, check_description, keyed, refuse_api_key, store};
 use crate::api::{
     MerchantFee, PaymentRequest, PaymentView, RefundRequest, Role, TransactionId, TransactionKind,
     TransactionView, UserId, WalletType,
@@ -18,8 +18,8 @@ impl Wallets<'_> {
     ///
     /// # Errors
     ///
-    /// As [`Wallets::transfer`]; [`Error::NotFound`] when the merchant wallet is not a business
-    /// wallet.
+    /// As [`Wallets::transfer`] (an API key is [`Error::Forbidden`]); [`Error::NotFound`] when
+    /// the merchant wallet is not a business wallet.
     pub async fn pay(
         &self,
         principal: &Principal,
@@ -38,6 +38,7 @@ impl Wallets<'_> {
         request: &PaymentRequest,
         idempotency_key: Option<&str>,
     ) -> Result<TransactionView> {
+        refuse_api_key(principal, "pay with an API key")?;
         let mut errors = FieldErrors::new();
         errors.check(check_amount(request.amount));
         errors.check(check_description(request.description.as_deref()));

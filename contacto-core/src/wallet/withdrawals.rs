@@ -39,12 +39,7 @@ impl Wallets<'_> {
         request: &WithdrawalRequest,
         idempotency_key: Option<&str>,
     ) -> Result<WithdrawalView> {
-        // Sending money to a bank account takes the owner's own login, not a till's API key.
-        if let crate::identity::Credential::ApiKey(_) = principal.credential {
-            return Err(Error::Forbidden {
-                action: "withdraw with an API key",
-            });
-        }
+        super::refuse_api_key(principal, "withdraw with an API key")?;
         let mut errors = FieldErrors::new();
         errors.check(check_amount(request.amount));
         let rib = errors.check(super::rib::parse_rib(&request.rib));

@@ -218,6 +218,15 @@ async fn bad_profiles_are_refused_naming_each_field() {
         ),
         ("longitude", Box::new(|r| r.latitude = Some(36.0))),
         ("phone", Box::new(|r| r.phone = Some("call me".to_owned()))),
+        // Valid digits, but longer than the column keeps: a 400, not the database's refusal.
+        (
+            "phone",
+            Box::new(|r| r.phone = Some(format!("0551{}234567", " ".repeat(30)))),
+        ),
+        (
+            "phone",
+            Box::new(|r| r.phone = Some(format!("{}0551234567", "+".repeat(2)))),
+        ),
         (
             "website",
             Box::new(|r| r.website = Some("ftp://x".to_owned())),
@@ -340,6 +349,21 @@ async fn services_are_added_changed_removed_and_searchable() {
         .await
         .unwrap_err();
     assert_eq!(theft.kind(), ErrorKind::NotFound);
+    // A name is measured and kept trimmed: padding past the column's 120 characters is not a
+    // database error.
+    let padded = core
+        .directory()
+        .update_service(
+            &owner,
+            service.id,
+            &ServiceUpdate {
+                name: Some(format!("Dépannage{}", " ".repeat(119))),
+                ..ServiceUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(padded.name, "Dépannage");
     core.directory()
         .remove_service(&owner, service.id)
         .await

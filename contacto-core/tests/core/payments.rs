@@ -1,6 +1,6 @@
 use contacto_core::api::{
-    CreateApiKeyRequest, MerchantFee, PaymentRequest, RefundRequest, Role, TransactionKind,
-    WalletId,
+    BulkTransferRequest, CreateApiKeyRequest, HoldRequest, MerchantFee, PaymentRequest,
+    RefundRequest, Role, TransactionKind, TransferRequest, WalletId,
 };
 use contacto_core::testing::TestDatabase;
 use contacto_core::{Contacto, Principal};
@@ -110,7 +110,7 @@ async fn only_the_payer_takes_money_out_and_only_the_merchant_refunds() {
         .unwrap_err();
     assert_eq!(
         err.code(),
-        "NOT_FOUND",
+        "FORBIDDEN",
         "a merchant's key cannot take money out of a customer's wallet"
     );
     let err = core
@@ -140,6 +140,93 @@ async fn only_the_payer_takes_money_out_and_only_the_merchant_refunds() {
         .await
         .unwrap();
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 9_010);
+
+    // Nor can it send the shop's own money anywhere: a leaked till key must not empty the shop.
+    let other_shop = user(&core, "shop2@example.dz", Role::Merchant).await;
+    let s2 = wallet(&core, &other_shop).await;
+    let takings = core.wallet().get(&shop, s).await.unwrap().posted;
+    let to_karim = TransferRequest {
+        from_wallet_id: s,
+        to_wallet_id: Some(k),
+        to_email: None,
+        to_phone: None,
+        amount: 100,
+        description: None,
+    };
+    let refusals = [
+        core.wallet()
+            .transfer(&till, &to_karim, Some("t"))
+            .await
+            .map(|_| ()),
+        core.wallet()
+            .transfer_bulk(
+                &till,
+                &BulkTransferRequest {
+                    transfers: vec![to_karim.clone()],
+                    atomic: false,
+                },
+                "b",
+            )
+            .await
+            .map(|_| ()),
+        core.wallet()
+            .pay(&till, &pay(s, s2, 100), Some("p"))
+            .await
+            .map(|_| ()),
+        core.wallet()
+            .authorize(
+                &till,
+                &HoldRequest {
+                    payer_wallet_id: s,
+                    payee_wallet_id: k,
+                    amount: 100,
+                    expires_in_secs: None,
+                },
+                Some("h"),
+            )
+            .await
+            .map(|_| ()),
+    ];
+    for (n, refused) in refusals.into_iter().enumerate() {
+        assert_eq!(refused.unwrap_err().code(), "FORBIDDEN", "operation {n}");
+    }
+    assert_eq!(
+        core.wallet().get(&shop, s).await.unwrap().posted,
+        takings,
+        "the shop kept its takings"
+    );
+    // The shop's own login may.
+    core.wallet()
+        .transfer(&shop, &to_karim, Some("t"))
+        .await
+        .unwrap();
+
+    // A till's key retires itself, but cannot shut the other tills out.
+    let other = core
+        .identity()
+        .create_api_key(
+            &shop,
+            &CreateApiKeyRequest {
+                name: "till 2".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let err = core
+        .identity()
+        .revoke_api_key(&till, other.api_key.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    let contacto_core::Credential::ApiKey(own) = till.credential else {
+        panic!("the till authenticated with its key");
+    };
+    core.identity().revoke_api_key(&till, own).await.unwrap();
+    assert_eq!(
+        core.identity().list_api_keys(&shop).await.unwrap().len(),
+        1,
+        "the second till's key stays"
+    );
 }
 
 #[tokio::test]

@@ -411,6 +411,24 @@ async fn a_bad_webhook_signature_is_refused_and_writes_nothing() {
     );
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 0);
 
+    // A signed event whose reference PostgreSQL cannot store (a NUL) is refused before it
+    // reaches a ledger batch, where it would have failed every operation of the batch.
+    let unstorable = serde_json::to_vec(&serde_json::json!({
+        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": "ed\u{0}1"
+    }))
+    .unwrap();
+    let err = core
+        .wallet()
+        .deposit_webhook(&unstorable, Some(&sign(&unstorable)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.field_errors().unwrap_or_default()[0].field,
+        "provider_reference",
+        "{err:?}"
+    );
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 0);
+
     // The provider retries: the same event twice credits once.
     let first = core
         .wallet()
