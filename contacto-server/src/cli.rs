@@ -116,7 +116,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(listen) = cli.listen {
         config.listen = listen;
     }
-    crate::logging::init(&config)?;
+    // Kept to the end: dropping it writes the lines still buffered.
+    let _log = crate::logging::init(&config)?;
     // Listening from the start: a signal during start-up or migration must still stop the managed
     // cluster on the way out, not kill the process and leave it running.
     let shutdown = ShutdownSignal::install()?;

@@ -13,13 +13,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use contacto_core::managed::{ManagedPostgres, PgBinaries};
 use contacto_core::{Config, Contacto};
-use contacto_server::config::ServerConfig;
+use contacto_server::config::{LogFormat, ServerConfig};
 use secrecy::SecretString;
 use tokio::sync::oneshot;
+use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::directory_seed::BoxError;
 
@@ -43,6 +43,8 @@ pub struct ManagedServer {
     webhook_secret: String,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The request log's writer thread, stopped (and its lines written) after the server.
+    request_log: Option<WorkerGuard>,
 }
 
 /// A random lowercase hex string of `bytes` random bytes.
@@ -72,10 +74,11 @@ impl ManagedServer {
             webhook_secret: random_hex(32),
             shutdown: None,
             thread: None,
+            request_log: None,
         };
         server.cluster.ensure_database("contacto").await?;
         if options.request_log {
-            install_request_log(&server.root.join("server.log"))?;
+            server.request_log = Some(install_request_log(&server.root.join("server.log"))?);
         }
         server.spawn(options).await?;
         Ok(server)
@@ -179,6 +182,7 @@ impl ManagedServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        drop(self.request_log.take());
         self.cluster.stop()?;
         if self.root.exists() {
             std::fs::remove_dir_all(&self.root)?;
@@ -196,21 +200,14 @@ impl Drop for ManagedServer {
 }
 
 /// The server's request log, as `contacto-server` writes it in production (JSON lines at
-/// `info`), into a file instead of stdout so that it costs what it costs there without mixing
-/// with the harness's output.
-fn install_request_log(path: &std::path::Path) -> Result<(), BoxError> {
+/// `info`, through the same writer thread), into a file instead of stdout so that it costs what
+/// it costs there without mixing with the harness's output. The guard writes what is left when
+/// the server stops.
+fn install_request_log(path: &std::path::Path) -> Result<WorkerGuard, BoxError> {
     let file = std::fs::File::create(path)?;
-    let filter = tracing_subscriber::EnvFilter::try_new(
-        "info,refinery_core=warn,tokio_postgres=info,hyper=info,h2=info",
-    )?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(Mutex::new(file))
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .try_init()
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    Ok(contacto_server::logging::init_with_writer(
+        "info,refinery_core=warn",
+        LogFormat::Json,
+        file,
+    )?)
 }
