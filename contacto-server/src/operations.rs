@@ -533,7 +533,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("CaptureRequest"),
                 success: (200, Body::Json("HoldView")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 idempotent: true,
                 ..op(
                     Method::POST,

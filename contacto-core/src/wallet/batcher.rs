@@ -158,6 +158,20 @@ impl Job {
             .chain(items.iter().filter_map(|item| item.as_ref().ok()))
     }
 
+    /// Every wallet the batch must lock for it: its intents' wallets, and a new hold's payee,
+    /// which the hold's row names (its foreign key would otherwise lock the payee's row in
+    /// passing, outside the batch's order) and whose state is checked under that lock.
+    fn wallets(&self) -> impl Iterator<Item = crate::api::WalletId> + '_ {
+        let payee = match self {
+            Job::One {
+                effect: Effect::CreateHold(hold),
+                ..
+            } => Some(hold.payee_wallet_id),
+            _ => None,
+        };
+        self.intents().flat_map(Intent::wallets).chain(payee)
+    }
+
     /// Sends the job its answer; an answer of the other shape (a bug) becomes an internal error.
     fn answer(self, answer: Answer) {
         match (self, answer) {
@@ -539,6 +553,25 @@ impl<'a> Posting<'a> {
     /// error fails the whole batch (the database failed); the inner one rejects this operation.
     async fn post(&mut self, intent: &'a Intent, effect: &Effect) -> Result<Result<Outcome>> {
         let (tx, now) = (self.tx, self.now);
+        if let Effect::CreateHold(hold) = effect {
+            // The payee, locked with the batch ([`Job::wallets`]): a hold to a frozen wallet
+            // or a system account could never be captured, and would only tie the payer's money.
+            let payee = hold.payee_wallet_id;
+            match self.states.get(&payee) {
+                Some(state) if state.owner.is_none() => {
+                    return Ok(Err(Error::NotFound { resource: "wallet" }));
+                }
+                Some(state) if state.currency != hold.currency => {
+                    return Ok(Err(Error::CurrencyMismatch(format!(
+                        "wallet {payee} holds {}, the hold is in {}",
+                        state.currency, hold.currency
+                    ))));
+                }
+                Some(state) if state.frozen => return Ok(Err(Error::WalletFrozen(payee))),
+                Some(_) => {}
+                None => return Ok(Err(Error::NotFound { resource: "wallet" })),
+            }
+        }
         if let Effect::SettleWithdrawal { id, .. } = effect {
             let pending = store::withdrawal_by_id(tx.client(), *id, true)
                 .await?
@@ -798,8 +831,8 @@ async fn post_batch(
     let tx = &tx;
     let ids: Vec<Uuid> = jobs
         .iter()
-        .flat_map(Job::intents)
-        .flat_map(|intent| intent.wallets().map(|w| w.0))
+        .flat_map(Job::wallets)
+        .map(|w| w.0)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -141,16 +141,20 @@ impl Wallets<'_> {
     /// Whether this request was posted before bulk requests were recorded as one group (each
     /// transfer `i` under `"{key}#{i}"`): a retry of such a request must go on that way, or it
     /// would post again what was posted then. Such records expire with the retention of keys.
+    ///
+    /// Every item's key is looked up (one index probe each, on a pooled connection, outside the
+    /// ledger's batch): that way recorded nothing for an item refused before the ledger (a
+    /// validation error, an unknown receiver), so the first and last items' keys alone could both
+    /// be missing from a request whose other items were posted.
     async fn posted_one_by_one(
         &self,
         principal: &Principal,
         idempotency_key: &str,
         count: usize,
     ) -> Result<bool> {
-        let keys = [
-            format!("{idempotency_key}#0"),
-            format!("{idempotency_key}#{}", count - 1),
-        ];
+        let keys: Vec<String> = (0..count)
+            .map(|i| format!("{idempotency_key}#{i}"))
+            .collect();
         let db = self.app.db().primary().await?;
         self.q(
             "wallet.idempotency_keys_exist",

@@ -9,7 +9,7 @@ use super::ledger::Intent;
 use super::{Wallets, check_amount, keyed, store};
 use crate::api::{CaptureRequest, HoldId, HoldRequest, HoldStatus, HoldView, TransactionKind};
 use crate::error::{Error, FieldError, FieldErrors, Result};
-use crate::identity::Principal;
+use crate::identity::{Credential, Principal};
 
 /// Shortest and longest hold: a minute to let a checkout finish, 30 days as card networks allow.
 const HOLD_LIFETIME_SECS: std::ops::RangeInclusive<i64> = 60..=30 * 24 * 3600;
@@ -64,6 +64,8 @@ impl Wallets<'_> {
                 store::wallet_by_id(&**db, request.payee_wallet_id),
             )
             .await?
+            // A system account is nobody's to be paid (checked again under the batch's lock).
+            .filter(|w| w.owner_id.is_some())
             .ok_or(Error::NotFound { resource: "wallet" })?;
         drop(db);
         let hold = HoldView {
@@ -102,7 +104,7 @@ impl Wallets<'_> {
     /// # Errors
     ///
     /// [`Error::NotFound`], [`Error::HoldSettled`], [`Error::Validation`] for more than held,
-    /// [`Error::WalletFrozen`].
+    /// [`Error::WalletFrozen`]; [`Error::Forbidden`] for an API key of the payer's owner.
     pub async fn capture(
         &self,
         principal: &Principal,
@@ -111,6 +113,15 @@ impl Wallets<'_> {
         idempotency_key: Option<&str>,
     ) -> Result<HoldView> {
         let hold = self.hold(principal, id).await?;
+        // A till's key takes payments: it captures holds made to its owner, never its owner's
+        // own holds, whose capture would send the owner's money out.
+        if matches!(principal.credential, Credential::ApiKey(_))
+            && !self.involves(principal, &[hold.payee_wallet_id]).await?
+        {
+            return Err(Error::Forbidden {
+                action: "capture with an API key a hold its owner made",
+            });
+        }
         let amount = request.amount.unwrap_or(hold.amount);
         let mut errors = FieldErrors::new();
         errors.check(check_amount(amount));

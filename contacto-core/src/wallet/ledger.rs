@@ -148,6 +148,16 @@ pub(crate) fn apply(
             return Err(Error::WalletFrozen(wallet));
         }
     }
+    // A transfer goes to somebody: a system account (funding, fee revenue...) has no owner to
+    // give the money back, and is shown as a wallet that does not exist.
+    if intent.kind == TransactionKind::Transfer
+        && intent
+            .postings
+            .iter()
+            .any(|(wallet, amount)| *amount > 0 && states[wallet].owner.is_none())
+    {
+        return Err(Error::NotFound { resource: "wallet" });
+    }
     if let Some(payer) = intent.outgoing_from {
         let state = &states[&payer];
         let limit = limits.for_level(state.verification_level);

@@ -576,7 +576,11 @@ impl<'a> Wallets<'a> {
                     ],
                     outgoing_from: None,
                     holds: Vec::new(),
-                    settlement: false,
+                    // The deposit was opened before any freeze (a frozen wallet opens none) and
+                    // the money has reached the platform: it is credited, and stays in the
+                    // frozen wallet. Refused, it would be in no book, and the provider, told
+                    // 409, would not call again.
+                    settlement: true,
                 };
                 let effect = Effect::SettleDeposit {
                     deposit: deposit.id,

@@ -288,3 +288,41 @@ async fn a_bulk_request_posted_transfer_by_transfer_is_retried_that_way() {
     );
     assert_eq!(records(&db, &amina, "before").await, 3);
 }
+
+/// The earlier version recorded nothing for a transfer refused before the ledger (here, an
+/// unknown receiver). When the first and last were refused that way, only a middle one's key
+/// shows that the request was posted transfer by transfer: the retry must still see it.
+#[tokio::test]
+async fn a_transfer_by_transfer_request_is_recognised_by_any_of_its_keys() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
+    top_up(&core, &amina, a, 1_000).await;
+    let nobody = TransferRequest {
+        to_wallet_id: None,
+        to_email: Some("nobody@example.dz".to_owned()),
+        ..transfer(a, k, 10)
+    };
+    let request = BulkTransferRequest {
+        transfers: vec![nobody.clone(), transfer(a, k, 20), nobody],
+        atomic: false,
+    };
+    // What the earlier version did: only the middle transfer was posted and recorded.
+    core.wallet()
+        .transfer(&amina, &request.transfers[1], Some("legacy#1"))
+        .await
+        .unwrap();
+
+    let retried = core
+        .wallet()
+        .transfer_bulk(&amina, &request, "legacy")
+        .await
+        .unwrap();
+    assert_eq!(retried.posted, 1, "{retried:?}");
+    assert_eq!(
+        core.wallet().get(&karim, k).await.unwrap().posted,
+        20,
+        "the middle transfer is replayed, not posted again"
+    );
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}

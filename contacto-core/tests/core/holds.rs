@@ -1,4 +1,6 @@
-use contacto_core::api::{CaptureRequest, HoldRequest, HoldStatus, Role};
+use contacto_core::api::{
+    CaptureRequest, CreateApiKeyRequest, HoldRequest, HoldStatus, Role, WalletAdminUpdate, WalletId,
+};
 use contacto_core::testing::TestDatabase;
 
 use crate::helpers::{top_up, user, wallet};
@@ -171,4 +173,123 @@ async fn voided_and_expired_holds_release_their_amount() {
             .code(),
         "VALIDATION_FAILED"
     );
+}
+
+/// A till's key captures holds made to its owner (a payment it takes), never its owner's own
+/// holds, whose capture would send the owner's money out.
+#[tokio::test]
+async fn an_api_key_captures_only_holds_made_to_its_owner() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let supplier = user(&core, "supplier@example.dz", Role::Merchant).await;
+    let (s, p) = (wallet(&core, &shop).await, wallet(&core, &supplier).await);
+    top_up(&core, &shop, s, 10_000).await;
+    let till = |owner| {
+        let core = core.clone();
+        async move {
+            let key = core
+                .identity()
+                .create_api_key(
+                    &owner,
+                    &CreateApiKeyRequest {
+                        name: "till".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            core.identity()
+                .authenticate(Some(&format!("Bearer {}", key.key)))
+                .await
+                .unwrap()
+        }
+    };
+    let (shop_till, supplier_till) = (till(shop).await, till(supplier).await);
+    let hold = core
+        .wallet()
+        .authorize(
+            &shop,
+            &HoldRequest {
+                payer_wallet_id: s,
+                payee_wallet_id: p,
+                amount: 4_000,
+                expires_in_secs: None,
+            },
+            Some("h"),
+        )
+        .await
+        .unwrap();
+
+    let err = core
+        .wallet()
+        .capture(
+            &shop_till,
+            hold.id,
+            &CaptureRequest { amount: None },
+            Some("c"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    assert_eq!(core.wallet().get(&shop, s).await.unwrap().posted, 10_000);
+
+    let captured = core
+        .wallet()
+        .capture(
+            &supplier_till,
+            hold.id,
+            &CaptureRequest { amount: None },
+            Some("c"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(captured.status, HoldStatus::Captured);
+    assert_eq!(core.wallet().get(&supplier, p).await.unwrap().posted, 4_000);
+}
+
+/// A hold goes to somebody who can be paid: not a system account, not a frozen wallet (its
+/// capture would be refused, and the payer's money tied up until the hold lapsed).
+#[tokio::test]
+async fn a_hold_to_a_frozen_wallet_or_a_system_account_is_refused() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let (a, s) = (wallet(&core, &amina).await, wallet(&core, &shop).await);
+    top_up(&core, &amina, a, 10_000).await;
+    let to = |payee| HoldRequest {
+        payer_wallet_id: a,
+        payee_wallet_id: payee,
+        amount: 1_000,
+        expires_in_secs: None,
+    };
+    let fee_revenue =
+        WalletId(uuid::Uuid::parse_str("00000000-0000-7000-8000-000000000002").unwrap());
+    let err = core
+        .wallet()
+        .authorize(&amina, &to(fee_revenue), Some("h-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+
+    let admin = crate::helpers::admin(&core).await;
+    core.wallet()
+        .administer(
+            &admin,
+            s,
+            &WalletAdminUpdate {
+                frozen: Some(true),
+                verification_level: None,
+            },
+        )
+        .await
+        .unwrap();
+    let err = core
+        .wallet()
+        .authorize(&amina, &to(s), Some("h-2"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "WALLET_FROZEN");
+    let held = core.wallet().get(&amina, a).await.unwrap();
+    assert_eq!((held.posted, held.pending), (10_000, 0), "nothing held");
 }

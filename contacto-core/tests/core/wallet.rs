@@ -1144,3 +1144,72 @@ async fn a_transfer_posts_while_slow_reads_hold_every_pooled_connection() {
     assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 2_500);
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
+
+/// A deposit opened before its wallet was frozen is credited when the provider confirms it: the
+/// money has reached the platform, and the freeze still keeps it from leaving.
+#[tokio::test]
+async fn a_deposit_confirmed_after_a_freeze_is_credited_and_stays_frozen() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _karim, k) = customers(&core).await;
+    let admin = admin(&core).await;
+    let deposit = core
+        .wallet()
+        .deposit(
+            &amina,
+            &DepositRequest {
+                wallet_id: a,
+                amount: 5_000,
+                method: DepositMethod::Cib,
+                reference: None,
+            },
+        )
+        .await
+        .unwrap();
+    let freeze = |frozen| WalletAdminUpdate {
+        frozen: Some(frozen),
+        verification_level: None,
+    };
+    core.wallet()
+        .administer(&admin, a, &freeze(true))
+        .await
+        .unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "deposit_id": deposit.id, "status": "succeeded", "provider_reference": "cib-9"
+    }))
+    .unwrap();
+    let settled = core
+        .wallet()
+        .deposit_webhook(&body, Some(&sign(&body)))
+        .await
+        .unwrap();
+    assert_eq!(settled.status, DepositStatus::Succeeded);
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 5_000);
+    assert_eq!(
+        core.wallet()
+            .transfer(&amina, &transfer(a, k, 10), None)
+            .await
+            .unwrap_err()
+            .code(),
+        "WALLET_FROZEN",
+        "still frozen"
+    );
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
+/// A transfer goes to somebody: a system account's id (they are fixed and known) is no receiver.
+#[tokio::test]
+async fn a_transfer_to_a_system_account_is_refused() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _karim, _k) = customers(&core).await;
+    top_up(&core, &amina, a, 1_000).await;
+    let funding = WalletId(uuid::Uuid::parse_str("00000000-0000-7000-8000-000000000001").unwrap());
+    let err = core
+        .wallet()
+        .transfer(&amina, &transfer(a, funding, 10), Some("t"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 1_000);
+}
