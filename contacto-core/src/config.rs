@@ -142,7 +142,9 @@ impl Default for PasswordHashing {
 /// When failed logins lock an account or a client address out for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginThrottle {
-    /// Failures per account within `window` that trigger a lock.
+    /// Failures on an account from one client address within `window` that lock that address
+    /// out of the account (the owner, elsewhere, still logs in); ten times as many from all
+    /// addresses together lock the account (without a client address: this many).
     pub max_failures_per_account: u32,
     /// Failures per client address within `window` that trigger a lock.
     pub max_failures_per_address: u32,

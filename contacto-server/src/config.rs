@@ -26,7 +26,7 @@
 //! | `CONTACTO_BODY_LIMIT_BYTES` | `1048576` | largest request body (413 beyond) |
 //! | `CONTACTO_SHUTDOWN_GRACE_SECS` | `30` | time in-flight requests get on shutdown |
 //! | `CONTACTO_TRUST_PROXY` | `false` | client address from `X-Forwarded-For` |
-//! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ACCOUNT` | `5` | failed logins before an account lock |
+//! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ACCOUNT` | `5` | failed logins on an account from one address before that address is locked out of it (10x from all addresses: the account) |
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins before an address lock |
 //! | `CONTACTO_LOGIN_LOCKOUT_SECS` | `900` | lock duration and counting window |
 //! | `CONTACTO_WEBHOOK_SECRET` | none: deposit webhooks refused | HMAC-SHA256 key of payment providers' webhooks, >= 16 bytes |

@@ -48,6 +48,11 @@ pub struct Principal {
     pub credential: Credential,
 }
 
+/// How many times an account's per-address limit of failures, counted over every address
+/// together, locks the account for everyone: guessing spread over many addresses is still
+/// bounded, while one address (its own limit is lower) cannot lock anybody else out.
+pub(crate) const ACCOUNT_WIDE_FACTOR: u32 = 10;
+
 /// A kind of credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
@@ -178,23 +183,49 @@ impl<'a> Identity<'a> {
         let plausible = email.chars().count() <= model::EMAIL_MAX_CHARS
             && !email.chars().any(char::is_control)
             && request.password.chars().count() <= model::PASSWORD_MAX_CHARS;
-        let mut buckets = Vec::with_capacity(2);
-        if plausible {
-            buckets.push((
+        // (scope, key, failures that lock it, whether a success clears it or only gives its
+        // own attempt back).
+        let mut buckets = Vec::with_capacity(3);
+        match (plausible, client_address) {
+            (true, Some(address)) => {
+                // The account from this address: the lock a guesser meets. A stranger's
+                // failures from elsewhere do not lock the owner out.
+                buckets.push((
+                    ThrottleScope::Account,
+                    format!("{email}|{}", address_key(address)),
+                    policy.max_failures_per_account,
+                    true,
+                ));
+                // The account from everywhere: a ceiling for guessing spread over many
+                // addresses, above what one address may fail ([`ACCOUNT_WIDE_FACTOR`]).
+                buckets.push((
+                    ThrottleScope::Account,
+                    email.clone(),
+                    policy
+                        .max_failures_per_account
+                        .saturating_mul(ACCOUNT_WIDE_FACTOR),
+                    false,
+                ));
+            }
+            // No address (an embedder's own login form): the account alone.
+            (true, None) => buckets.push((
                 ThrottleScope::Account,
                 email.clone(),
                 policy.max_failures_per_account,
-            ));
+                true,
+            )),
+            (false, _) => {}
         }
         if let Some(address) = client_address {
             buckets.push((
                 ThrottleScope::Address,
                 address_key(address),
                 policy.max_failures_per_address,
+                false,
             ));
         }
         let db = self.app.db().primary().await?;
-        for (scope, key, max) in &buckets {
+        for (scope, key, max, _) in &buckets {
             let attempt = self
                 .q(
                     "identity.count_attempt",
@@ -233,22 +264,19 @@ impl<'a> Identity<'a> {
             .await?;
         match credentials {
             Some(credentials) if verified => {
-                for (scope, key, _) in &buckets {
-                    match scope {
-                        ThrottleScope::Account => {
-                            self.q(
-                                "identity.clear_failures",
-                                store::clear_failures(&**db, *scope, key),
-                            )
-                            .await?
-                        }
-                        ThrottleScope::Address => {
-                            self.q(
-                                "identity.forgive_attempt",
-                                store::forgive_attempt(&**db, *scope, key),
-                            )
-                            .await?
-                        }
+                for (scope, key, _, clears) in &buckets {
+                    if *clears {
+                        self.q(
+                            "identity.clear_failures",
+                            store::clear_failures(&**db, *scope, key),
+                        )
+                        .await?;
+                    } else {
+                        self.q(
+                            "identity.forgive_attempt",
+                            store::forgive_attempt(&**db, *scope, key),
+                        )
+                        .await?;
                     }
                 }
                 self.session_for(credentials.user)

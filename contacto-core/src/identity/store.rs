@@ -128,7 +128,9 @@ pub(crate) struct Attempt {
 }
 
 /// Counts one login attempt against a bucket before the password is checked, so that concurrent
-/// attempts cannot all slip under the limit; a successful login gives it back.
+/// attempts cannot all slip under the limit; a successful login gives it back. Attempts while
+/// the bucket is locked are not counted: the retries a `Retry-After` invites must not lock it
+/// again as soon as the lock ends.
 pub(crate) async fn count_attempt(
     client: &impl GenericClient,
     scope: ThrottleScope,
@@ -141,9 +143,11 @@ pub(crate) async fn count_attempt(
             "INSERT INTO login_throttle AS t (scope, key, failures, window_started_at) \
              VALUES ($1, $2, 1, now()) \
              ON CONFLICT (scope, key) DO UPDATE SET \
-               failures = CASE WHEN t.window_started_at < now() - make_interval(secs => $3) \
+               failures = CASE WHEN t.locked_until > now() THEN t.failures \
+                               WHEN t.window_started_at < now() - make_interval(secs => $3) \
                                THEN 1 ELSE t.failures + 1 END, \
-               window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $3) \
+               window_started_at = CASE WHEN t.locked_until > now() THEN t.window_started_at \
+                                        WHEN t.window_started_at < now() - make_interval(secs => $3) \
                                         THEN now() ELSE t.window_started_at END \
              RETURNING failures, CASE WHEN locked_until > now() THEN locked_until END",
             &[

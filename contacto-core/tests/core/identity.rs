@@ -185,6 +185,37 @@ async fn repeated_failures_lock_the_account_then_the_address() {
         "even the right password waits out the lock"
     );
     assert!(err.retry_after_secs().unwrap() > 0);
+    // Retrying while locked does not count: the lock is not drawn out by the retries it asks for.
+    for _ in 0..policy.max_failures_per_account {
+        let err = core.identity().login(&wrong, address).await.unwrap_err();
+        assert_eq!(err.code(), "RATE_LIMITED");
+    }
+
+    // The lock is the guesser's: the owner, from elsewhere, still logs in.
+    core.identity()
+        .login(&right, Some("192.0.2.8".parse().unwrap()))
+        .await
+        .unwrap();
+
+    // Guessing spread over many addresses, each under its own limits, still meets a ceiling
+    // for the account as a whole: ten times the per-address limit, of which the first address
+    // used its share above.
+    let spread = policy.max_failures_per_account * 10 - policy.max_failures_per_account;
+    for i in 0..spread {
+        let from = Some(format!("10.0.{}.{}", i / 4, i % 4).parse().unwrap());
+        let err = core.identity().login(&wrong, from).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_CREDENTIALS", "attempt {i}");
+    }
+    let err = core
+        .identity()
+        .login(&right, Some("192.0.2.9".parse().unwrap()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "RATE_LIMITED",
+        "the account as a whole is locked"
+    );
 
     // Other accounts from another address are not affected.
     core.identity()
