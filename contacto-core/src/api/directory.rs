@@ -32,6 +32,17 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// An update's field that may be left out (unchanged) but not sent as `null`, which would
+/// otherwise read as "unchanged" and keep the old value while the caller meant to clear it: a
+/// 400 naming the field instead (send `""` to empty a text).
+fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// One of the 58 wilayas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -188,13 +199,18 @@ pub struct ProfessionalRequest {
     pub years_experience: Option<i16>,
 }
 
-/// `PATCH /api/v1/professionals/me`: absent fields are unchanged; `null` clears an optional one.
+/// `PATCH /api/v1/professionals/me`: absent fields are unchanged; `null` clears the fields
+/// documented "or `null`" and is a 400 for the others (`""` empties a biography or the address).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfessionalUpdate {
     /// New display name (the slug stays, so links keep working).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub display_name: Option<String>,
     /// New business name, or `null`.
     #[serde(
@@ -205,22 +221,46 @@ pub struct ProfessionalUpdate {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub business_name: Option<Option<String>>,
     /// New Arabic biography.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bio_ar: Option<String>,
     /// New French biography.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bio_fr: Option<String>,
     /// New category slug.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub category: Option<String>,
     /// New wilaya code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wilaya: Option<String>,
     /// New commune.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub commune: Option<String>,
     /// New address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub address: Option<String>,
     /// New latitude, or `null` (with `longitude`) to remove the coordinates.
     #[serde(
@@ -263,10 +303,18 @@ pub struct ProfessionalUpdate {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub website: Option<Option<String>>,
     /// New languages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub languages: Option<Vec<String>>,
     /// New opening hours (replaces the whole week).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub opening_hours: Option<OpeningHours>,
     /// New years of experience, or `null`.
     #[serde(
@@ -357,16 +405,25 @@ pub struct ServiceRequest {
     pub duration_minutes: Option<i32>,
 }
 
-/// `PATCH /api/v1/professionals/me/services/{id}`: absent fields are unchanged, `null` clears.
+/// `PATCH /api/v1/professionals/me/services/{id}`: absent fields are unchanged; `null` clears the
+/// fields documented "or `null`" and is a 400 for the others (`""` empties the description).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceUpdate {
     /// New name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// New description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// New lowest price, or `null`.
     #[serde(
@@ -385,7 +442,11 @@ pub struct ServiceUpdate {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub price_max_minor: Option<Option<i64>>,
     /// New unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price_unit: Option<PriceUnit>,
     /// New duration, or `null`.
     #[serde(

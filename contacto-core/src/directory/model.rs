@@ -69,7 +69,9 @@ pub(crate) fn check_len(
 /// Parses `HH:MM` (`24:00` allowed) into minutes since midnight.
 fn minutes(text: &str) -> Option<i32> {
     let (hours, mins) = text.split_once(':')?;
-    if hours.len() != 2 || mins.len() != 2 {
+    // Two digits each: `parse` alone would take `+8` or `-0` and keep the string as sent.
+    let two_digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(hours) || !two_digits(mins) {
         return None;
     }
     let hours: i32 = hours.parse().ok()?;
@@ -238,7 +240,9 @@ pub(crate) fn check_website(errors: &mut FieldErrors, website: Option<&str>) {
 pub(crate) fn check_contact_email(errors: &mut FieldErrors, email: Option<&str>) {
     if let Some(email) = email {
         let valid = email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+            !local.is_empty()
+                && domain.contains('.')
+                && !email.contains(|c: char| c.is_whitespace() || c.is_control())
         });
         if !valid || email.len() > 254 {
             errors.push(FieldError::new(
@@ -436,6 +440,9 @@ mod tests {
             ("10:00", "10:00"),
             ("24:00", "01:00"),
             ("ab:cd", "12:00"),
+            ("+8:00", "12:00"),
+            ("08:00", "12:+5"),
+            ("-0:00", "12:00"),
         ] {
             let hours = OpeningHours {
                 tue: vec![range(open, close)],

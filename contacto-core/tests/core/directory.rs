@@ -232,6 +232,14 @@ async fn bad_profiles_are_refused_naming_each_field() {
             Box::new(|r| r.website = Some("ftp://x".to_owned())),
         ),
         (
+            "email",
+            Box::new(|r| r.email = Some("a\u{7}b@example.dz".to_owned())),
+        ),
+        (
+            "email",
+            Box::new(|r| r.email = Some("a\u{0}b@example.dz".to_owned())),
+        ),
+        (
             "languages",
             Box::new(|r| r.languages = vec!["French".to_owned()]),
         ),

@@ -619,6 +619,26 @@ async fn the_wire_has_201_204_and_metrics_by_template() {
         .await
         .unwrap();
     assert_eq!(unknown_field.status(), StatusCode::BAD_REQUEST);
+    // `null` where a field cannot be cleared is refused, naming it, not read as "unchanged".
+    let null_bio = http
+        .patch(app.url("/api/v1/professionals/me"))
+        .header("authorization", &bearer)
+        .json(&json!({"bio_fr": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(null_bio.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(null_bio).await;
+    assert!(body.to_string().contains("bio_fr"), "{body}");
+    let emptied = http
+        .patch(app.url("/api/v1/professionals/me"))
+        .header("authorization", &bearer)
+        .json(&json!({"bio_fr": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(emptied.status(), StatusCode::OK);
+    assert_eq!(json_of(emptied).await["data"]["bio_fr"], "");
 
     for path in [
         "/api/v1/professionals/karim-benali",
