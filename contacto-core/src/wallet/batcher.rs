@@ -472,14 +472,34 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
                 Err(_) => break,
             }
         }
+        post_and_answer(&db, &metrics, limits, jobs, &mut look_up_until).await;
+    }
+}
+
+/// Posts `jobs` as one batch and answers each of them. A batch the database refuses for another
+/// reason than being unreachable (a write it would not take: a bug, or data no check caught)
+/// committed nothing; its halves are posted again apart, down to single jobs, so that the
+/// operation at fault fails alone and the others go through, as they do when an operation fails
+/// validation. That costs a few more batches, only when a batch fails.
+async fn post_and_answer(
+    db: &Db,
+    metrics: &Metrics,
+    limits: DailyLimits,
+    jobs: Vec<Job>,
+    look_up_until: &mut Instant,
+) {
+    // Last in, first out, the first half pushed last: jobs are posted in the order they came.
+    let mut pending = vec![jobs];
+    while let Some(mut jobs) = pending.pop() {
+        let size: usize = jobs.iter().map(Job::size).sum();
         let started = Instant::now();
         let mut retries = 0;
         let posted = loop {
-            let look_up = size <= ALWAYS_LOOK_UP_MAX || retries > 0 || started < look_up_until;
-            match post_batch(&db, &metrics, limits, &jobs, size, look_up).await {
+            let look_up = size <= ALWAYS_LOOK_UP_MAX || retries > 0 || started < *look_up_until;
+            match post_batch(db, metrics, limits, &jobs, size, look_up).await {
                 Err(err) if store::is_key_taken(&err) && retries < KEY_CONFLICT_RETRIES => {
                     retries += 1;
-                    look_up_until = Instant::now() + LOOK_UP_AFTER_CONFLICT;
+                    *look_up_until = Instant::now() + LOOK_UP_AFTER_CONFLICT;
                     metrics.ledger_batch_retried();
                 }
                 posted => break posted,
@@ -493,6 +513,20 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
                 }
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     job.answer(answer);
+                }
+            }
+            Err(err) if err.kind() != ErrorKind::Unavailable && jobs.len() > 1 => {
+                tracing::warn!(error = %err, size, "ledger batch failed: posting its halves apart");
+                let second = jobs.split_off(jobs.len() / 2);
+                pending.push(second);
+                pending.push(jobs);
+            }
+            Err(err) if err.kind() == ErrorKind::Invalid && jobs.len() == 1 => {
+                // The one operation's own data was refused (a value PostgreSQL cannot store): the
+                // caller's error, answered as such.
+                tracing::warn!(error = %err, size, "ledger batch failed");
+                if let Some(job) = jobs.into_iter().next() {
+                    job.fail(err);
                 }
             }
             Err(err) => {

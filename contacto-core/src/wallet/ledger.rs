@@ -256,9 +256,10 @@ mod tests {
         Date::from_calendar_date(2026, time::Month::November, 25).unwrap()
     }
 
+    /// A user's wallet (a system account has no owner).
     fn wallet(posted: i64) -> WalletState {
         WalletState {
-            owner: None,
+            owner: Some(Uuid::from_u128(0xA11CE)),
             currency: "DZD".into(),
             posted,
             pending: 0,
@@ -435,6 +436,17 @@ mod tests {
         };
         apply(&mut states, &complete, LIMITS, today()).unwrap();
         assert_eq!((states[&id(1)].posted, states[&id(1)].pending), (400, 0));
+    }
+
+    #[test]
+    fn a_transfer_to_a_system_account_is_refused_untouched() {
+        let mut fee_revenue = wallet(0);
+        fee_revenue.owner = None;
+        let mut states = BTreeMap::from([(id(1), wallet(500)), (id(2), fee_revenue)]);
+        let before = states.clone();
+        let err = apply(&mut states, &transfer(id(1), id(2), 200), LIMITS, today()).unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND");
+        assert_eq!(states, before);
     }
 
     #[test]

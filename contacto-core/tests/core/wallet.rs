@@ -1213,3 +1213,52 @@ async fn a_transfer_to_a_system_account_is_refused() {
     assert_eq!(err.code(), "NOT_FOUND");
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 1_000);
 }
+
+/// A batch the database refuses as a whole (here a trigger refuses one transaction, standing for
+/// a write no check caught) committed nothing; its halves are posted again apart, so only the
+/// operation at fault fails and its batch-mates go through.
+#[tokio::test]
+async fn an_operation_the_database_refuses_fails_alone_in_its_batch() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = customers(&core).await;
+    top_up(&core, &amina, a, 100_000).await;
+    crate::helpers::sql(db.url())
+        .await
+        .batch_execute(
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF EXISTS (SELECT 1 FROM new_rows WHERE description = 'poison') THEN
+                 RAISE EXCEPTION 'poisoned';
+               END IF;
+               RETURN NULL;
+             END $$;
+             CREATE TRIGGER poison AFTER INSERT ON ledger_transactions
+               REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION poison();",
+        )
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..40)
+        .map(|n| {
+            let core = core.clone();
+            let mut request = transfer(a, k, 100);
+            if n == 20 {
+                request.description = Some("poison".to_owned());
+            }
+            tokio::spawn(async move {
+                core.wallet()
+                    .transfer(&amina, &request, Some(&format!("p{n}")))
+                    .await
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        if task.await.unwrap().is_err() {
+            failed.push(n);
+        }
+    }
+    assert_eq!(failed, vec![20], "only the refused operation fails");
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 39 * 100);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
