@@ -119,6 +119,8 @@ pub(crate) struct Call<'a, B> {
     pub(crate) idempotency_key: Option<&'a str>,
     /// Extra headers (a webhook's signature).
     pub(crate) headers: &'a [(&'a str, &'a str)],
+    /// A JSON body sent byte for byte instead of `body` (a signed webhook's).
+    pub(crate) raw_body: Option<&'a [u8]>,
 }
 
 impl<'a, B> Call<'a, B> {
@@ -129,6 +131,7 @@ impl<'a, B> Call<'a, B> {
             body,
             idempotency_key: None,
             headers: &[],
+            raw_body: None,
         }
     }
 }
@@ -216,10 +219,8 @@ impl Client {
         &self,
         call: Call<'_, B>,
     ) -> Result<T, Error> {
-        let response = self.send(&call).await?;
+        let (status, bytes) = self.send(&call).await?;
         let url = format!("{}{}", self.inner.base_url, call.path);
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|err| transport(&url, err))?;
         if status == StatusCode::NO_CONTENT {
             // `()` and other unit-like types decode from JSON null.
             return serde_json::from_slice(b"null").map_err(|err| Error::Decode {
@@ -237,9 +238,14 @@ impl Client {
             })
     }
 
-    /// Sends until success, a final error, or the retries run out; error envelopes become
-    /// [`Error::Api`].
-    async fn send<B: Serialize>(&self, call: &Call<'_, B>) -> Result<reqwest::Response, Error> {
+    /// Sends until success (its status and whole body), a final error, or the retries run out;
+    /// error envelopes become [`Error::Api`]. A success whose body breaks off is retried like a
+    /// failure to send: for a safe call the retry gets the same answer (a replay, for a POST
+    /// under its key).
+    async fn send<B: Serialize>(
+        &self,
+        call: &Call<'_, B>,
+    ) -> Result<(StatusCode, bytes::Bytes), Error> {
         // Safe methods, and POSTs under an idempotency key: the server answers a retry with the
         // first attempt's outcome, so a retry never moves money twice.
         let safe = call.method == Method::GET
@@ -248,7 +254,14 @@ impl Client {
         let mut attempt = 0;
         loop {
             let err = match self.send_once(call).await {
-                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) if response.status().is_success() => {
+                    let status = response.status();
+                    let url = response.url().to_string();
+                    match response.bytes().await {
+                        Ok(bytes) => return Ok((status, bytes)),
+                        Err(err) => transport(&url, err),
+                    }
+                }
                 Ok(response) => api_error(response).await,
                 Err(err) => err,
             };
@@ -276,7 +289,11 @@ impl Client {
         for (name, value) in call.headers {
             request = request.header(*name, *value);
         }
-        if let Some(body) = call.body {
+        if let Some(raw) = call.raw_body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(raw.to_vec());
+        } else if let Some(body) = call.body {
             request = request.json(body);
         }
         request.send().await.map_err(|err| transport(&url, err))
@@ -315,12 +332,20 @@ pub(crate) fn path_segment(text: &str) -> String {
     segment
 }
 
+/// Whether a safe call (GET, HEAD, or a POST under its idempotency key) is worth sending again:
+/// the server, or a proxy in front of it, asked to come back (429, 502, 503, 504, with or without
+/// our error envelope), or the exchange broke off (connecting, a timeout, a connection reset, a
+/// body cut short). A retry of a keyed POST is answered with the first attempt's outcome, so
+/// money never moves twice. A server that is up but not ready (`NOT_READY`) is answered at once.
 fn is_retryable(err: &Error) -> bool {
     match err {
-        Error::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+        Error::Api { code, .. } if code == "NOT_READY" => false,
+        Error::Api { status, .. } | Error::Decode { status, .. } => {
+            matches!(status, 429 | 502 | 503 | 504)
+        }
         Error::Transport { source, .. } => source
             .downcast_ref::<reqwest::Error>()
-            .is_some_and(reqwest::Error::is_connect),
+            .is_some_and(|e| !(e.is_builder() || e.is_redirect() || e.is_decode())),
         _ => false,
     }
 }
@@ -358,5 +383,106 @@ async fn api_error(response: reqwest::Response) -> Error {
             status,
             detail: format!("not an error envelope: {err}"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A server on loopback that answers every connection with `reply` (or closes it unanswered
+    /// when `None`) after reading the request; returns its URL and how many requests it took.
+    async fn canned(reply: Option<&'static str>) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&seen);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let counter = Arc::clone(&counter);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    if stream.read(&mut buf).await.unwrap_or(0) > 0 {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        if let Some(reply) = reply {
+                            let _ = stream.write_all(reply.as_bytes()).await;
+                        }
+                    }
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    fn client(url: &str) -> Client {
+        Client::builder(url)
+            .max_retries(2)
+            .initial_backoff(Duration::from_millis(1))
+            .build()
+            .unwrap()
+    }
+
+    fn post<'a>(key: Option<&'a str>) -> Call<'a, serde_json::Value> {
+        let mut call = Call::new(Method::POST, "/api/v1/transfers", None);
+        call.idempotency_key = key;
+        call
+    }
+
+    #[tokio::test]
+    async fn a_keyed_post_whose_answer_is_lost_is_sent_again_and_an_unkeyed_one_is_not() {
+        let (url, seen) = canned(None).await;
+        let err = client(&url)
+            .call::<_, serde_json::Value>(post(Some("k-1")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            3,
+            "the first attempt and two retries"
+        );
+
+        let (url, seen) = canned(None).await;
+        client(&url)
+            .call::<_, serde_json::Value>(post(None))
+            .await
+            .unwrap_err();
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "no key: never sent twice");
+    }
+
+    #[tokio::test]
+    async fn a_proxys_503_page_is_retried_and_not_ready_is_answered_at_once() {
+        let (url, seen) = canned(Some(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\ncontent-length: 10\r\n\
+             connection: close\r\n\r\n<h1>x</h1>",
+        ))
+        .await;
+        let err = client(&url).health().await.unwrap_err();
+        assert!(matches!(err, Error::Decode { status: 503, .. }), "{err:?}");
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+
+        let body = r#"{"success":false,"error":{"code":"NOT_READY","message":"starting"}}"#;
+        let reply: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_boxed_str(),
+        );
+        let (url, seen) = canned(Some(reply)).await;
+        let err = client(&url).health().await.unwrap_err();
+        assert_eq!(err.code(), Some("NOT_READY"), "{err:?}");
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            1,
+            "not ready: answered at once"
+        );
     }
 }

@@ -16,8 +16,11 @@
 //!
 //! - [`Client`] and [`ClientBuilder`]: base URL, credentials, timeout, retries.
 //! - [`IdentityApi`]: registration, login, the caller's account, API keys.
-//! - [`WalletApi`]: wallets, histories, transfers (exactly once: each call carries an
-//!   idempotency key, reused across its retries), deposits, reconciliation.
+//! - [`WalletApi`]: wallets, histories, transfers, payments, refunds, holds, withdrawals (each
+//!   money-moving call carries an idempotency key, reused across its retries, so one call moves
+//!   money once; the `*_with_key` variants take the caller's own key, so that a call given up
+//!   after a crash or a timeout can be made again without moving money twice), deposits,
+//!   reconciliation.
 //! - [`DirectoryApi`]: wilayas, categories, professionals' profiles and services, reviews, and
 //!   search ([`SearchBuilder`]).
 //! - [`AdminApi`]: administrators' view of the database (the statements that cost it most).
@@ -25,8 +28,10 @@
 //!
 //! Requests and responses are `contacto_core::api` types, the very structs the server encodes.
 //! Safe requests (GET, HEAD) and money-moving POSTs (which carry an idempotency key) are retried
-//! with exponential backoff on connection errors and on 429, 502, 503 and 504; nothing else is
-//! retried.
+//! with exponential backoff (capped at 10 s, or the server's `Retry-After`) when the exchange
+//! breaks off (connecting, a timeout, a reset, a body cut short) and on 429, 502, 503 and 504,
+//! with our error envelope or a proxy's page; a keyed POST's retry is answered with the first
+//! attempt's outcome. `NOT_READY` and everything else are answered at once.
 
 mod admin;
 mod client;

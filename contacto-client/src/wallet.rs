@@ -30,7 +30,9 @@ pub struct HistoryFilter {
 }
 
 impl HistoryFilter {
-    fn query(&self) -> String {
+    /// The query string; a time RFC 3339 cannot write (a year past 9999) is an error, not a
+    /// filter quietly dropped.
+    fn query(&self) -> Result<String, Error> {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if let Some(cursor) = &self.cursor {
             pairs.push(("cursor", cursor.clone()));
@@ -42,11 +44,14 @@ impl HistoryFilter {
             pairs.push(("type", kind.as_str().to_owned()));
         }
         for (name, time) in [("from", self.from), ("to", self.to)] {
-            if let Some(time) = time.and_then(|t| t.format(&Rfc3339).ok()) {
+            if let Some(time) = time {
+                let time = time
+                    .format(&Rfc3339)
+                    .map_err(|e| Error::Config(format!("history filter `{name}`: {e}")))?;
                 pairs.push((name, time));
             }
         }
-        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        serde_urlencoded::to_string(&pairs).map_err(|e| Error::Config(e.to_string()))
     }
 }
 
@@ -97,13 +102,14 @@ impl<'a> WalletApi<'a> {
     ///
     /// # Errors
     ///
-    /// `NOT_FOUND`, `VALIDATION_FAILED` (a bad cursor or filter).
+    /// `NOT_FOUND`, `VALIDATION_FAILED` (a bad cursor or filter); [`Error::Config`] for a time
+    /// RFC 3339 cannot write.
     pub async fn history(
         &self,
         id: WalletId,
         filter: &HistoryFilter,
     ) -> Result<TransactionPage, Error> {
-        let query = filter.query();
+        let query = filter.query()?;
         let path = if query.is_empty() {
             format!("/api/v1/wallets/{id}/transactions")
         } else {
@@ -128,8 +134,7 @@ impl<'a> WalletApi<'a> {
     /// `INSUFFICIENT_FUNDS`, `CURRENCY_MISMATCH`, `WALLET_FROZEN`, `LIMIT_EXCEEDED`,
     /// `NOT_FOUND`, `VALIDATION_FAILED`.
     pub async fn transfer(&self, request: &TransferRequest) -> Result<TransactionView, Error> {
-        let key = uuid::Uuid::new_v4().to_string();
-        self.transfer_with_key(request, &key).await
+        self.transfer_with_key(request, &new_key()).await
     }
 
     /// `POST /api/v1/transfers` under the caller's own idempotency key (to retry a logical
@@ -144,9 +149,7 @@ impl<'a> WalletApi<'a> {
         request: &TransferRequest,
         key: &str,
     ) -> Result<TransactionView, Error> {
-        let mut call = Call::new(Method::POST, "/api/v1/transfers", Some(request));
-        call.idempotency_key = Some(key);
-        self.client.call(call).await
+        self.keyed("/api/v1/transfers", request, key).await
     }
 
     /// `POST /api/v1/transfers/batch` under a fresh idempotency key, reused across this call's
@@ -159,10 +162,20 @@ impl<'a> WalletApi<'a> {
         &self,
         request: &BulkTransferRequest,
     ) -> Result<BulkTransferResponse, Error> {
-        let key = uuid::Uuid::new_v4().to_string();
-        let mut call = Call::new(Method::POST, "/api/v1/transfers/batch", Some(request));
-        call.idempotency_key = Some(&key);
-        self.client.call(call).await
+        self.transfer_bulk_with_key(request, &new_key()).await
+    }
+
+    /// [`WalletApi::transfer_bulk`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::transfer_bulk`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn transfer_bulk_with_key(
+        &self,
+        request: &BulkTransferRequest,
+        key: &str,
+    ) -> Result<BulkTransferResponse, Error> {
+        self.keyed("/api/v1/transfers/batch", request, key).await
     }
 
     /// `POST /api/v1/payments` under a fresh idempotency key, reused across this call's retries.
@@ -171,10 +184,20 @@ impl<'a> WalletApi<'a> {
     ///
     /// As [`WalletApi::transfer`].
     pub async fn pay(&self, request: &PaymentRequest) -> Result<TransactionView, Error> {
-        let key = uuid::Uuid::new_v4().to_string();
-        let mut call = Call::new(Method::POST, "/api/v1/payments", Some(request));
-        call.idempotency_key = Some(&key);
-        self.client.call(call).await
+        self.pay_with_key(request, &new_key()).await
+    }
+
+    /// [`WalletApi::pay`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::pay`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn pay_with_key(
+        &self,
+        request: &PaymentRequest,
+        key: &str,
+    ) -> Result<TransactionView, Error> {
+        self.keyed("/api/v1/payments", request, key).await
     }
 
     /// `GET /api/v1/payments/{id}`.
@@ -196,12 +219,22 @@ impl<'a> WalletApi<'a> {
         payment: TransactionId,
         amount: i64,
     ) -> Result<TransactionView, Error> {
-        let key = uuid::Uuid::new_v4().to_string();
+        self.refund_with_key(payment, amount, &new_key()).await
+    }
+
+    /// [`WalletApi::refund`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::refund`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn refund_with_key(
+        &self,
+        payment: TransactionId,
+        amount: i64,
+        key: &str,
+    ) -> Result<TransactionView, Error> {
         let path = format!("/api/v1/payments/{payment}/refunds");
-        let request = RefundRequest { amount };
-        let mut call = Call::new(Method::POST, &path, Some(&request));
-        call.idempotency_key = Some(&key);
-        self.client.call(call).await
+        self.keyed(&path, &RefundRequest { amount }, key).await
     }
 
     /// `POST /api/v1/holds` under a fresh idempotency key: authorise an amount.
@@ -210,10 +243,20 @@ impl<'a> WalletApi<'a> {
     ///
     /// `INSUFFICIENT_FUNDS`, `LIMIT_EXCEEDED`, `WALLET_FROZEN`, `NOT_FOUND`, `VALIDATION_FAILED`.
     pub async fn authorize(&self, request: &HoldRequest) -> Result<HoldView, Error> {
-        let key = uuid::Uuid::new_v4().to_string();
-        let mut call = Call::new(Method::POST, "/api/v1/holds", Some(request));
-        call.idempotency_key = Some(&key);
-        self.client.call(call).await
+        self.authorize_with_key(request, &new_key()).await
+    }
+
+    /// [`WalletApi::authorize`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::authorize`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn authorize_with_key(
+        &self,
+        request: &HoldRequest,
+        key: &str,
+    ) -> Result<HoldView, Error> {
+        self.keyed("/api/v1/holds", request, key).await
     }
 
     /// `GET /api/v1/holds/{id}`.
@@ -231,12 +274,22 @@ impl<'a> WalletApi<'a> {
     ///
     /// `HOLD_SETTLED`, `NOT_FOUND`, `VALIDATION_FAILED`.
     pub async fn capture(&self, id: HoldId, amount: Option<i64>) -> Result<HoldView, Error> {
-        let key = uuid::Uuid::new_v4().to_string();
+        self.capture_with_key(id, amount, &new_key()).await
+    }
+
+    /// [`WalletApi::capture`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::capture`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn capture_with_key(
+        &self,
+        id: HoldId,
+        amount: Option<i64>,
+        key: &str,
+    ) -> Result<HoldView, Error> {
         let path = format!("/api/v1/holds/{id}/capture");
-        let request = CaptureRequest { amount };
-        let mut call = Call::new(Method::POST, &path, Some(&request));
-        call.idempotency_key = Some(&key);
-        self.client.call(call).await
+        self.keyed(&path, &CaptureRequest { amount }, key).await
     }
 
     /// `POST /api/v1/holds/{id}/void`.
@@ -257,10 +310,20 @@ impl<'a> WalletApi<'a> {
     ///
     /// `VALIDATION_FAILED` (a bad RIB), `INSUFFICIENT_FUNDS`, `LIMIT_EXCEEDED`, `WALLET_FROZEN`.
     pub async fn withdraw(&self, request: &WithdrawalRequest) -> Result<WithdrawalView, Error> {
-        let key = uuid::Uuid::new_v4().to_string();
-        let mut call = Call::new(Method::POST, "/api/v1/withdrawals", Some(request));
-        call.idempotency_key = Some(&key);
-        self.client.call(call).await
+        self.withdraw_with_key(request, &new_key()).await
+    }
+
+    /// [`WalletApi::withdraw`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::withdraw`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn withdraw_with_key(
+        &self,
+        request: &WithdrawalRequest,
+        key: &str,
+    ) -> Result<WithdrawalView, Error> {
+        self.keyed("/api/v1/withdrawals", request, key).await
     }
 
     /// `GET /api/v1/withdrawals/{id}`.
@@ -357,20 +420,34 @@ impl<'a> WalletApi<'a> {
         self.client.get(&format!("/api/v1/deposits/{id}")).await
     }
 
-    /// `POST /api/v1/deposits/webhook`, as a payment provider sends it: `raw_body` exactly as
-    /// signed, `signature` as `sha256=<hex>`.
+    /// `POST /api/v1/deposits/webhook`, as a payment provider sends it: `raw_body` byte for byte
+    /// as signed (the server checks the signature over those bytes), `signature` as
+    /// `sha256=<hex>`.
     ///
     /// # Errors
     ///
     /// `INVALID_SIGNATURE`, `NOT_FOUND`, `DEPOSIT_SETTLED`.
     pub async fn deposit_webhook(
         &self,
-        raw_body: &serde_json::Value,
+        raw_body: &[u8],
         signature: &str,
     ) -> Result<DepositView, Error> {
         let headers = [("X-Contacto-Signature", signature)];
-        let mut call = Call::new(Method::POST, "/api/v1/deposits/webhook", Some(raw_body));
+        let mut call = Call::<()>::new(Method::POST, "/api/v1/deposits/webhook", None);
         call.headers = &headers;
+        call.raw_body = Some(raw_body);
+        self.client.call(call).await
+    }
+
+    /// A money-moving POST under `key`, reused by each of this call's retries.
+    async fn keyed<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        key: &str,
+    ) -> Result<T, Error> {
+        let mut call = Call::new(Method::POST, path, Some(body));
+        call.idempotency_key = Some(key);
         self.client.call(call).await
     }
 
@@ -382,4 +459,9 @@ impl<'a> WalletApi<'a> {
     pub async fn reconciliation(&self) -> Result<ReconciliationReport, Error> {
         self.client.get("/api/v1/admin/reconciliation").await
     }
+}
+
+/// A fresh idempotency key for one logical call.
+fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
 }

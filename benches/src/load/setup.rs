@@ -173,15 +173,14 @@ pub async fn top_up(
 }
 
 /// The provider's confirmation of `deposit_id` and its `sha256=<hex HMAC>` signature.
-pub fn webhook(secret: &str, deposit_id: &str) -> (serde_json::Value, String) {
-    let body = serde_json::json!({
-        "deposit_id": deposit_id,
-        "status": "succeeded",
-        "provider_reference": format!("load-{deposit_id}"),
-    });
-    // The client sends the body as serde_json writes it, so this is exactly what is signed.
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    (body, sign(secret, &bytes))
+pub fn webhook(secret: &str, deposit_id: &str) -> (Vec<u8>, String) {
+    // A provider's own field order: the client sends these bytes as they are, signed.
+    let body = format!(
+        r#"{{"deposit_id":"{deposit_id}","status":"succeeded","provider_reference":"load-{deposit_id}"}}"#
+    )
+    .into_bytes();
+    let signature = sign(secret, &body);
+    (body, signature)
 }
 
 /// `sha256=<hex HMAC-SHA256 of body under secret>`.
@@ -240,11 +239,10 @@ mod tests {
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         let (body, signature) = webhook("secret", "d-1");
-        assert_eq!(body["status"], "succeeded");
-        assert_eq!(
-            signature,
-            sign("secret", &serde_json::to_vec(&body).unwrap())
-        );
+        let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(event["status"], "succeeded");
+        assert_eq!(event["deposit_id"], "d-1");
+        assert_eq!(signature, sign("secret", &body));
     }
 
     #[test]

@@ -44,13 +44,16 @@ async fn funded(app: &TestApp, email: &str, role: Role, amount: i64) -> (Client,
             .await
             .unwrap();
         assert_eq!(deposit.status, DepositStatus::Pending);
-        let event =
-            json!({"deposit_id": deposit.id, "status": "succeeded", "provider_reference": "bm-1"});
-        let signature = sign(&serde_json::to_vec(&event).unwrap());
+        // A provider's own field order and spacing: signed and sent byte for byte.
+        let event = format!(
+            r#"{{"status": "succeeded", "deposit_id": "{}", "provider_reference": "bm-1"}}"#,
+            deposit.id
+        );
+        let signature = sign(event.as_bytes());
         let settled = app
             .client
             .wallet()
-            .deposit_webhook(&event, &signature)
+            .deposit_webhook(event.as_bytes(), &signature)
             .await
             .unwrap();
         assert_eq!(settled.status, DepositStatus::Succeeded);
