@@ -3,9 +3,10 @@
 //! Lines are formatted on the thread that logs them and written by a thread of their own
 //! (`contacto-log`, through `tracing-appender`), in as few writes as there are bursts: a request
 //! never waits for stdout (a pipe to a log shipper that falls behind would otherwise stall the
-//! runtime's workers one by one). Nothing is dropped: once 128,000 lines wait unwritten, loggers
-//! wait for room, as they would on stdout itself. The guard [`init`] returns writes what is left
-//! when it is dropped, at the end of [`crate::cli::run`].
+//! runtime's workers one by one). While it runs nothing is dropped: once 128,000 lines wait
+//! unwritten, loggers wait for room, as they would on stdout itself. The guard [`init`] returns
+//! writes what is left when it is dropped, at the end of [`crate::cli::run`], waiting about a
+//! second at most.
 
 use std::io::Write;
 

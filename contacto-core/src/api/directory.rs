@@ -211,6 +211,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub display_name: Option<String>,
     /// New business name, or `null`.
     #[serde(
@@ -226,6 +227,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub bio_ar: Option<String>,
     /// New French biography.
     #[serde(
@@ -233,6 +235,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub bio_fr: Option<String>,
     /// New category slug.
     #[serde(
@@ -240,6 +243,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub category: Option<String>,
     /// New wilaya code.
     #[serde(
@@ -247,6 +251,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub wilaya: Option<String>,
     /// New commune.
     #[serde(
@@ -254,6 +259,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub commune: Option<String>,
     /// New address.
     #[serde(
@@ -261,6 +267,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub address: Option<String>,
     /// New latitude, or `null` (with `longitude`) to remove the coordinates.
     #[serde(
@@ -308,6 +315,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub languages: Option<Vec<String>>,
     /// New opening hours (replaces the whole week).
     #[serde(
@@ -315,6 +323,7 @@ pub struct ProfessionalUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub opening_hours: Option<OpeningHours>,
     /// New years of experience, or `null`.
     #[serde(
@@ -417,6 +426,7 @@ pub struct ServiceUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
     /// New description.
     #[serde(
@@ -424,6 +434,7 @@ pub struct ServiceUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub description: Option<String>,
     /// New lowest price, or `null`.
     #[serde(
@@ -447,6 +458,7 @@ pub struct ServiceUpdate {
         deserialize_with = "not_null",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub price_unit: Option<PriceUnit>,
     /// New duration, or `null`.
     #[serde(

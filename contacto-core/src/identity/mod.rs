@@ -207,13 +207,24 @@ impl<'a> Identity<'a> {
                     false,
                 ));
             }
-            // No address (an embedder's own login form): the account alone.
-            (true, None) => buckets.push((
-                ThrottleScope::Account,
-                email.clone(),
-                policy.max_failures_per_account,
-                true,
-            )),
+            // No address (an embedder's own login form): the account from there, a bucket of
+            // its own, and the same ceiling for the account as a whole.
+            (true, None) => {
+                buckets.push((
+                    ThrottleScope::Account,
+                    format!("{email}|-"),
+                    policy.max_failures_per_account,
+                    true,
+                ));
+                buckets.push((
+                    ThrottleScope::Account,
+                    email.clone(),
+                    policy
+                        .max_failures_per_account
+                        .saturating_mul(ACCOUNT_WIDE_FACTOR),
+                    false,
+                ));
+            }
             (false, _) => {}
         }
         if let Some(address) = client_address {
@@ -225,7 +236,7 @@ impl<'a> Identity<'a> {
             ));
         }
         let db = self.app.db().primary().await?;
-        for (scope, key, max, _) in &buckets {
+        for (counted, (scope, key, max, _)) in buckets.iter().enumerate() {
             let attempt = self
                 .q(
                     "identity.count_attempt",
@@ -244,6 +255,16 @@ impl<'a> Identity<'a> {
                 None => None,
             };
             if let Some(until) = locked_until {
+                // Refused before its password was looked at: the attempt is given back to the
+                // buckets it was already counted in, so retrying against one lock cannot fill
+                // (and lock) another.
+                for (scope, key, _, _) in &buckets[..counted] {
+                    self.q(
+                        "identity.forgive_attempt",
+                        store::forgive_attempt(&**db, *scope, key),
+                    )
+                    .await?;
+                }
                 return Err(rate_limited(until));
             }
         }

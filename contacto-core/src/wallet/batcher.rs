@@ -488,6 +488,10 @@ async fn post_and_answer(
     jobs: Vec<Job>,
     look_up_until: &mut Instant,
 ) {
+    // Splits allowed: enough to isolate one operation at fault (two batches per halving), not
+    // to post every job alone when the failure is not one operation's (a bug in the batch's own
+    // statements fails every half): then what is left fails with it.
+    let mut splits = 2 * (usize::BITS - jobs.len().leading_zeros()) as usize;
     // Last in, first out, the first half pushed last: jobs are posted in the order they came.
     let mut pending = vec![jobs];
     while let Some(mut jobs) = pending.pop() {
@@ -515,7 +519,8 @@ async fn post_and_answer(
                     job.answer(answer);
                 }
             }
-            Err(err) if err.kind() != ErrorKind::Unavailable && jobs.len() > 1 => {
+            Err(err) if err.kind() != ErrorKind::Unavailable && jobs.len() > 1 && splits > 0 => {
+                splits -= 1;
                 tracing::warn!(error = %err, size, "ledger batch failed: posting its halves apart");
                 let second = jobs.split_off(jobs.len() / 2);
                 pending.push(second);

@@ -412,3 +412,63 @@ async fn a_login_with_a_nul_byte_in_the_email_is_an_ordinary_failure() {
         .unwrap_err();
     assert_eq!(err.code(), "INVALID_CREDENTIALS");
 }
+
+/// Retrying against a lock neither draws it out nor fills another bucket: when the locks end,
+/// the owner's next attempts count from where the locks left them.
+#[tokio::test]
+async fn retries_against_a_lock_are_not_counted_against_the_owner() {
+    let db = TestDatabase::create().await;
+    let mut config = db.config();
+    config.auth.login_throttle.lockout = std::time::Duration::from_secs(1);
+    let core = Contacto::builder(config).build().unwrap();
+    let policy = core.config().auth.login_throttle;
+    core.identity()
+        .register(&registration("owner@example.dz"))
+        .await
+        .unwrap();
+    let wrong = LoginRequest {
+        email: "owner@example.dz".into(),
+        password: "wrong password!".into(),
+    };
+    let right = LoginRequest {
+        email: "owner@example.dz".into(),
+        password: "a long enough password".into(),
+    };
+    let here = Some("192.0.2.20".parse().unwrap());
+    for _ in 0..policy.max_failures_per_account {
+        core.identity().login(&wrong, here).await.unwrap_err();
+    }
+    // Locked: every retry is refused, and none of them counts.
+    for _ in 0..2 * policy.max_failures_per_account {
+        let err = core.identity().login(&wrong, here).await.unwrap_err();
+        assert_eq!(err.code(), "RATE_LIMITED");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    core.identity()
+        .login(&right, here)
+        .await
+        .expect("the lock is over and was not drawn out by the retries");
+
+    // An address locked by spraying other accounts: the owner's attempts from it, refused by
+    // that lock, are not left in the owner's own bucket for that address.
+    let shared = Some("198.51.100.20".parse().unwrap());
+    for i in 0..policy.max_failures_per_address + 1 {
+        let spray = LoginRequest {
+            email: format!("stranger{i}@example.dz"),
+            password: "wrong password!".into(),
+        };
+        let _ = core.identity().login(&spray, shared).await;
+    }
+    for _ in 0..policy.max_failures_per_account {
+        let err = core.identity().login(&wrong, shared).await.unwrap_err();
+        assert_eq!(err.code(), "RATE_LIMITED", "the address is locked");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let err = core.identity().login(&wrong, shared).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "INVALID_CREDENTIALS",
+        "one typo after the lock is one failure, not the sixth"
+    );
+    core.identity().login(&right, shared).await.unwrap();
+}

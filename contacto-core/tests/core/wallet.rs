@@ -733,15 +733,24 @@ async fn a_batch_that_fails_writing_leaves_no_trace_and_no_open_transaction() {
         .batch_execute("ALTER TABLE idempotency_keys_away RENAME TO idempotency_keys")
         .await
         .unwrap();
-    let open: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity \
-             WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    // A closed connection's backend ends when it reads the end of its socket, a moment later; a
+    // connection left in the pool inside a transaction would stay.
+    let mut open: i64 = -1;
+    for _ in 0..100 {
+        open = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(open, 0, "a connection was left inside a transaction");
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 10_000);
     unprepared
@@ -1238,20 +1247,33 @@ async fn an_operation_the_database_refuses_fails_alone_in_its_batch() {
         )
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..40)
-        .map(|n| {
-            let core = core.clone();
-            let mut request = transfer(a, k, 100);
-            if n == 20 {
-                request.description = Some("poison".to_owned());
-            }
-            tokio::spawn(async move {
-                core.wallet()
-                    .transfer(&amina, &request, Some(&format!("p{n}")))
-                    .await
-            })
+    // The receiver's row held from another session: the first batch waits on it while the
+    // others queue, so the refused operation shares a batch with at least thirty others.
+    let blocker = crate::helpers::sql(db.url()).await;
+    blocker.batch_execute("BEGIN").await.unwrap();
+    blocker
+        .execute("SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE", &[&k.0])
+        .await
+        .unwrap();
+    let spawn = |n: usize| {
+        let core = core.clone();
+        let mut request = transfer(a, k, 100);
+        if n == 20 {
+            request.description = Some("poison".to_owned());
+        }
+        tokio::spawn(async move {
+            core.wallet()
+                .transfer(&amina, &request, Some(&format!("p{n}")))
+                .await
         })
-        .collect();
+    };
+    // The first of these opens a batch that waits on the row; the rest, the refused one among
+    // them, queue for the next batch.
+    let mut tasks: Vec<_> = (0..20).map(spawn).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tasks.extend((20..40).map(spawn));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    blocker.batch_execute("COMMIT").await.unwrap();
     let mut failed = Vec::new();
     for (n, task) in tasks.into_iter().enumerate() {
         if task.await.unwrap().is_err() {
