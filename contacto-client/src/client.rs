@@ -442,6 +442,10 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+        assert!(
+            !err.is_connect() && !err.is_timeout(),
+            "answered, then cut: {err:?}"
+        );
         assert_eq!(
             seen.load(Ordering::SeqCst),
             3,
@@ -454,6 +458,33 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(seen.load(Ordering::SeqCst), 1, "no key: never sent twice");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out_and_one_not_listening_refuses() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        // Accepts and holds every connection, answering nothing.
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let slow = Client::builder(&url)
+            .max_retries(0)
+            .timeout(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        let err = slow.health().await.unwrap_err();
+        assert!(err.is_timeout() && !err.is_connect(), "{err:?}");
+
+        let gone = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", gone.local_addr().unwrap());
+        drop(gone);
+        let err = client(&url).health().await.unwrap_err();
+        assert!(err.is_connect() && !err.is_timeout(), "{err:?}");
+        assert_eq!(err.retry_after(), None);
     }
 
     #[tokio::test]
@@ -471,7 +502,7 @@ mod tests {
         let reply: &'static str = Box::leak(
             format!(
                 "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
-                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                 retry-after: 7\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             )
             .into_boxed_str(),
@@ -479,6 +510,7 @@ mod tests {
         let (url, seen) = canned(Some(reply)).await;
         let err = client(&url).health().await.unwrap_err();
         assert_eq!(err.code(), Some("NOT_READY"), "{err:?}");
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
         assert_eq!(
             seen.load(Ordering::SeqCst),
             1,

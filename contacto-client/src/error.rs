@@ -61,6 +61,33 @@ impl Error {
         }
     }
 
+    /// How long the server asked to wait before trying again (`Retry-After` of a 429 or 503),
+    /// when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the request timed out (the client's timeout or its connect timeout): the server
+    /// may have acted on it, so only a call under an idempotency key is safe to make again.
+    pub fn is_timeout(&self) -> bool {
+        self.transport().is_some_and(reqwest::Error::is_timeout)
+    }
+
+    /// Whether the server could not be reached at all (nothing was sent).
+    pub fn is_connect(&self) -> bool {
+        self.transport().is_some_and(reqwest::Error::is_connect)
+    }
+
+    fn transport(&self) -> Option<&reqwest::Error> {
+        match self {
+            Error::Transport { source, .. } => source.downcast_ref::<reqwest::Error>(),
+            _ => None,
+        }
+    }
+
     /// The names of the fields a validation error is about.
     pub fn invalid_fields(&self) -> Vec<String> {
         let Error::Api {

@@ -67,10 +67,9 @@ impl ErrorClass {
 
 /// A short name for a failure without an answer: `timeout`, `connect`, or `transport`.
 fn transport_kind(err: &contacto_client::Error) -> String {
-    let text = err.to_string();
-    if text.contains("timed out") || text.contains("timeout") {
+    if err.is_timeout() {
         "timeout".to_owned()
-    } else if text.contains("connect") {
+    } else if err.is_connect() {
         "connect".to_owned()
     } else {
         "transport".to_owned()
