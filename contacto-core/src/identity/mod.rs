@@ -186,46 +186,27 @@ impl<'a> Identity<'a> {
         // (scope, key, failures that lock it, whether a success clears it or only gives its
         // own attempt back).
         let mut buckets = Vec::with_capacity(3);
-        match (plausible, client_address) {
-            (true, Some(address)) => {
-                // The account from this address: the lock a guesser meets. A stranger's
-                // failures from elsewhere do not lock the owner out.
-                buckets.push((
-                    ThrottleScope::Account,
-                    format!("{email}|{}", address_key(address)),
-                    policy.max_failures_per_account,
-                    true,
-                ));
-                // The account from everywhere: a ceiling for guessing spread over many
-                // addresses, above what one address may fail ([`ACCOUNT_WIDE_FACTOR`]).
-                buckets.push((
-                    ThrottleScope::Account,
-                    email.clone(),
-                    policy
-                        .max_failures_per_account
-                        .saturating_mul(ACCOUNT_WIDE_FACTOR),
-                    false,
-                ));
-            }
-            // No address (an embedder's own login form): the account from there, a bucket of
-            // its own, and the same ceiling for the account as a whole.
-            (true, None) => {
-                buckets.push((
-                    ThrottleScope::Account,
-                    format!("{email}|-"),
-                    policy.max_failures_per_account,
-                    true,
-                ));
-                buckets.push((
-                    ThrottleScope::Account,
-                    email.clone(),
-                    policy
-                        .max_failures_per_account
-                        .saturating_mul(ACCOUNT_WIDE_FACTOR),
-                    false,
-                ));
-            }
-            (false, _) => {}
+        if plausible {
+            // The account from this address (`-` when the caller gave none, as an embedder's
+            // own login form): the lock a guesser meets. A stranger's failures from elsewhere
+            // do not lock the owner out.
+            let from = client_address.map_or_else(|| "-".to_owned(), address_key);
+            buckets.push((
+                ThrottleScope::Account,
+                format!("{email}|{from}"),
+                policy.max_failures_per_account,
+                true,
+            ));
+            // The account from everywhere: a ceiling for guessing spread over many addresses,
+            // above what one address may fail ([`ACCOUNT_WIDE_FACTOR`]).
+            buckets.push((
+                ThrottleScope::Account,
+                email.clone(),
+                policy
+                    .max_failures_per_account
+                    .saturating_mul(ACCOUNT_WIDE_FACTOR),
+                false,
+            ));
         }
         if let Some(address) = client_address {
             buckets.push((

@@ -1,7 +1,8 @@
 //! What the core tests share: users, wallets, funded wallets, raw SQL, request builders, metrics.
 
 use contacto_core::api::{
-    OpenWalletRequest, RegisterRequest, Role, TransferRequest, WalletId, WalletType,
+    CreateApiKeyRequest, OpenWalletRequest, RegisterRequest, Role, TransferRequest,
+    WalletAdminUpdate, WalletId, WalletType,
 };
 use contacto_core::{Contacto, Credential, Principal};
 use tokio_postgres::GenericClient;
@@ -57,6 +58,27 @@ pub(crate) fn transfer(from: WalletId, to: WalletId, amount: i64) -> TransferReq
 }
 
 /// An administrator (created through the only door there is: `create_admin`).
+/// `owner`'s till: a new API key of theirs, authenticated.
+pub(crate) async fn till(core: &Contacto, owner: &Principal, name: &str) -> Principal {
+    let key = core
+        .identity()
+        .create_api_key(owner, &CreateApiKeyRequest { name: name.into() })
+        .await
+        .unwrap();
+    core.identity()
+        .authenticate(Some(&format!("Bearer {}", key.key)))
+        .await
+        .unwrap()
+}
+
+/// An administrator's update that freezes or unfreezes a wallet.
+pub(crate) fn freeze(frozen: bool) -> WalletAdminUpdate {
+    WalletAdminUpdate {
+        frozen: Some(frozen),
+        verification_level: None,
+    }
+}
+
 pub(crate) async fn admin(core: &Contacto) -> Principal {
     let email = format!("ops.{}@example.dz", uuid::Uuid::new_v4().simple());
     let admin = core

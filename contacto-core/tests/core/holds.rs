@@ -1,9 +1,7 @@
-use contacto_core::api::{
-    CaptureRequest, CreateApiKeyRequest, HoldRequest, HoldStatus, Role, WalletAdminUpdate, WalletId,
-};
+use contacto_core::api::{CaptureRequest, HoldRequest, HoldStatus, Role, WalletId};
 use contacto_core::testing::TestDatabase;
 
-use crate::helpers::{top_up, user, wallet};
+use crate::helpers::{freeze, till, top_up, user, wallet};
 
 #[tokio::test]
 async fn a_hold_is_captured_in_part_and_the_rest_released() {
@@ -185,26 +183,10 @@ async fn an_api_key_captures_only_holds_made_to_its_owner() {
     let supplier = user(&core, "supplier@example.dz", Role::Merchant).await;
     let (s, p) = (wallet(&core, &shop).await, wallet(&core, &supplier).await);
     top_up(&core, &shop, s, 10_000).await;
-    let till = |owner| {
-        let core = core.clone();
-        async move {
-            let key = core
-                .identity()
-                .create_api_key(
-                    &owner,
-                    &CreateApiKeyRequest {
-                        name: "till".into(),
-                    },
-                )
-                .await
-                .unwrap();
-            core.identity()
-                .authenticate(Some(&format!("Bearer {}", key.key)))
-                .await
-                .unwrap()
-        }
-    };
-    let (shop_till, supplier_till) = (till(shop).await, till(supplier).await);
+    let (shop_till, supplier_till) = (
+        till(&core, &shop, "till").await,
+        till(&core, &supplier, "till").await,
+    );
     let hold = core
         .wallet()
         .authorize(
@@ -274,14 +256,7 @@ async fn a_hold_to_a_frozen_wallet_or_a_system_account_is_refused() {
 
     let admin = crate::helpers::admin(&core).await;
     core.wallet()
-        .administer(
-            &admin,
-            s,
-            &WalletAdminUpdate {
-                frozen: Some(true),
-                verification_level: None,
-            },
-        )
+        .administer(&admin, s, &freeze(true))
         .await
         .unwrap();
     let err = core

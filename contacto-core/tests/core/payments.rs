@@ -5,7 +5,7 @@ use contacto_core::api::{
 use contacto_core::testing::TestDatabase;
 use contacto_core::{Contacto, Principal};
 
-use crate::helpers::{top_up, user, wallet};
+use crate::helpers::{till, top_up, user, wallet};
 
 fn pay(payer: WalletId, merchant: WalletId, amount: i64) -> PaymentRequest {
     PaymentRequest {
@@ -87,21 +87,7 @@ async fn only_the_payer_takes_money_out_and_only_the_merchant_refunds() {
         wallet(&core, &karim).await,
     );
     top_up(&core, &amina, a, 10_000).await;
-    let key = core
-        .identity()
-        .create_api_key(
-            &shop,
-            &CreateApiKeyRequest {
-                name: "till".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let till = core
-        .identity()
-        .authenticate(Some(&format!("Bearer {}", key.key)))
-        .await
-        .unwrap();
+    let till = till(&core, &shop, "till").await;
 
     let err = core
         .wallet()

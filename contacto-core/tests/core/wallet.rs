@@ -5,7 +5,7 @@ use contacto_core::api::{
 };
 use contacto_core::testing::TestDatabase;
 
-use crate::helpers::{admin, customers, metric, sign, top_up, transfer, user, wallet};
+use crate::helpers::{admin, customers, freeze, metric, sign, top_up, transfer, user, wallet};
 
 #[tokio::test]
 async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
@@ -848,10 +848,6 @@ async fn a_frozen_wallet_neither_sends_nor_receives_and_levels_set_limits() {
     let (amina, a, karim, k) = crate::helpers::customers(&core).await;
     top_up(&core, &amina, a, 10_000_000).await;
     let admin = admin(&core).await;
-    let freeze = |frozen| WalletAdminUpdate {
-        frozen: Some(frozen),
-        verification_level: None,
-    };
 
     let err = core
         .wallet()
@@ -1175,10 +1171,6 @@ async fn a_deposit_confirmed_after_a_freeze_is_credited_and_stays_frozen() {
         )
         .await
         .unwrap();
-    let freeze = |frozen| WalletAdminUpdate {
-        frozen: Some(frozen),
-        verification_level: None,
-    };
     core.wallet()
         .administer(&admin, a, &freeze(true))
         .await
