@@ -256,10 +256,9 @@ impl Client {
             let err = match self.send_once(call).await {
                 Ok(response) if response.status().is_success() => {
                     let status = response.status();
-                    let url = response.url().to_string();
                     match response.bytes().await {
                         Ok(bytes) => return Ok((status, bytes)),
-                        Err(err) => transport(&url, err),
+                        Err(err) => transport(&self.url(call.path), err),
                     }
                 }
                 Ok(response) => api_error(response).await,
@@ -278,7 +277,7 @@ impl Client {
         &self,
         call: &Call<'_, B>,
     ) -> Result<reqwest::Response, Error> {
-        let url = format!("{}{}", self.inner.base_url, call.path);
+        let url = self.url(call.path);
         let mut request = self.inner.http.request(call.method.clone(), &url);
         if let Some(authorization) = &self.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
@@ -297,6 +296,10 @@ impl Client {
             request = request.json(body);
         }
         request.send().await.map_err(|err| transport(&url, err))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.inner.base_url, path)
     }
 
     /// Exponential back-off with full jitter, or the server's `Retry-After` when it gave one;

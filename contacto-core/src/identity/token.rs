@@ -1,10 +1,12 @@
 //! Signed bearer tokens (JWT, HS256).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -13,6 +15,11 @@ use crate::config::MIN_JWT_SECRET_BYTES;
 use crate::error::{Error, Result};
 
 const ISSUER: &str = "contacto";
+
+/// How many verified tokens are remembered. A client sends the same token with every request until
+/// it expires, so a server of a few thousand active users verifies each signature once; beyond
+/// this many at once, the least used are verified again.
+const VERIFIED_TOKENS: usize = 16_384;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -23,6 +30,10 @@ struct Claims {
     exp: i64,
 }
 
+const EXPIRED: Error = Error::Unauthenticated {
+    reason: "the token has expired",
+};
+
 /// Issues and verifies tokens with one secret.
 #[derive(Clone)]
 pub(crate) struct TokenKeys {
@@ -30,6 +41,11 @@ pub(crate) struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
+    /// Tokens whose signature and claims were checked, by the SHA-256 of the whole token (the token
+    /// itself, a bearer secret, is not kept), with their subject and expiry. Only a token identical
+    /// to a verified one is found here, so a hit needs no signature check; its expiry is checked at
+    /// every use as the full verification would.
+    verified: Arc<quick_cache::sync::Cache<[u8; 32], (TokenSubject, i64)>>,
 }
 
 /// What a valid token says.
@@ -59,6 +75,7 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl,
+            verified: Arc::new(quick_cache::sync::Cache::new(VERIFIED_TOKENS)),
         })
     }
 
@@ -83,17 +100,28 @@ impl TokenKeys {
     /// The subject of a valid, unexpired token.
     pub(crate) fn verify(&self, token: &str) -> Result<TokenSubject> {
         use jsonwebtoken::errors::ErrorKind;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some((subject, exp)) = self.verified.get(&digest) {
+            // The rule jsonwebtoken applies with no leeway: expired once `exp` is in the past.
+            if exp < jsonwebtoken::get_current_timestamp().cast_signed() {
+                self.verified.remove(&digest);
+                return Err(EXPIRED);
+            }
+            return Ok(subject);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|err| Error::Unauthenticated {
-                reason: match err.kind() {
-                    ErrorKind::ExpiredSignature => "the token has expired",
-                    _ => "the token is invalid",
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => EXPIRED,
+                _ => Error::Unauthenticated {
+                    reason: "the token is invalid",
                 },
             })?;
-        Ok(TokenSubject {
+        let subject = TokenSubject {
             user_id: UserId(data.claims.sub),
             role: data.claims.role,
-        })
+        };
+        self.verified.insert(digest, (subject, data.claims.exp));
+        Ok(subject)
     }
 }
 
@@ -117,6 +145,9 @@ mod tests {
         let (token, expires_at) = keys.issue(subject).unwrap();
         assert_eq!(keys.verify(&token).unwrap(), subject);
         assert!(expires_at > OffsetDateTime::now_utc());
+        // The second time from the verified tokens.
+        assert_eq!(keys.verify(&token).unwrap(), subject);
+        assert_eq!(keys.verified.len(), 1);
     }
 
     #[test]
@@ -125,12 +156,20 @@ mod tests {
             user_id: UserId(Uuid::new_v4()),
             role: Role::Customer,
         };
-        let (token, _) = keys(SECRET, 60).issue(subject).unwrap();
+        let mine = keys(SECRET, 60);
+        let (token, _) = mine.issue(subject).unwrap();
+        // Verified once, so remembered by them: neither another secret nor a changed token
+        // benefits from it.
+        assert_eq!(mine.verify(&token).unwrap(), subject);
         let other = keys("another secret that is long enough!!", 60);
         assert_eq!(other.verify(&token).unwrap_err().code(), "UNAUTHENTICATED");
         let mut tampered = token.clone();
         tampered.insert(tampered.len() / 2, 'x');
-        assert!(keys(SECRET, 60).verify(&tampered).is_err());
+        assert!(mine.verify(&tampered).is_err());
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let mut forged = signature.to_owned();
+        forged.replace_range(0..1, if signature.starts_with('A') { "B" } else { "A" });
+        assert!(mine.verify(&format!("{head}.{forged}")).is_err());
     }
 
     #[test]
@@ -145,6 +184,27 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1100));
         let err = keys.verify(&token).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
+    }
+
+    #[test]
+    fn a_remembered_token_expires_all_the_same() {
+        let keys = keys(SECRET, 1);
+        let (token, expires_at) = keys
+            .issue(TokenSubject {
+                user_id: UserId(Uuid::new_v4()),
+                role: Role::Customer,
+            })
+            .unwrap();
+        keys.verify(&token).unwrap();
+        assert_eq!(keys.verified.len(), 1);
+        // Past the second of its expiry, whole seconds being the token's resolution.
+        while OffsetDateTime::now_utc().unix_timestamp() <= expires_at.unix_timestamp() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let err = keys.verify(&token).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+        assert_eq!(keys.verified.len(), 0, "an expired token is forgotten");
+        assert!(keys.verify(&token).is_err());
     }
 
     #[test]
