@@ -174,7 +174,7 @@ impl<'a> Wallets<'a> {
         let wallet = self
             .q("wallet.wallet_by_id", store::wallet_by_id(client, id))
             .await?
-            .filter(|w| principal.role == Role::Admin || w.owner_id == Some(principal.user_id));
+            .filter(|w| may_see(principal, w));
         wallet.ok_or(Error::NotFound { resource: "wallet" })
     }
 
@@ -830,6 +830,12 @@ pub(crate) fn keyed(
         key: key.to_owned(),
         request_hash: hasher.finalize().into(),
     })
+}
+
+/// Whether `principal` may read (and, where the operation allows, move money out of) `wallet`: its
+/// owner, or an administrator.
+pub(crate) fn may_see(principal: &Principal, wallet: &WalletView) -> bool {
+    principal.role == Role::Admin || wallet.owner_id == Some(principal.user_id)
 }
 
 /// `view` as a caller owning `owned` may see it: the other wallets' balances after the entries are

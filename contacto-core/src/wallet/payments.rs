@@ -51,28 +51,32 @@ impl Wallets<'_> {
         }
         let key = keyed(principal, idempotency_key, "payment", request, &mut errors);
         errors.into_result()?;
-        // The payer's wallet must be the caller's; checking it here also keeps system accounts
-        // (whose ids show in every payment) out of the postings.
-        self.get(principal, request.payer_wallet_id).await?;
+        // One statement reads both wallets and the merchant's fee. The payer's wallet must be the
+        // caller's; checking it here also keeps system accounts (whose ids show in every payment)
+        // out of the postings.
         let db = self.app.db().primary().await?;
-        let merchant_wallet = self
+        let prepared = self.app.db().prepared_statements();
+        let (payer_wallet, merchant_wallet, merchant_bps) = self
             .q(
-                "wallet.wallet_by_id",
-                store::wallet_by_id(&**db, request.merchant_wallet_id),
+                "wallet.payment_parties",
+                store::payment_parties(
+                    &db,
+                    prepared,
+                    request.payer_wallet_id,
+                    request.merchant_wallet_id,
+                ),
             )
-            .await?
-            .filter(|w| w.wallet_type == WalletType::Business)
+            .await?;
+        drop(db);
+        payer_wallet
+            .filter(|w| super::may_see(principal, w))
+            .ok_or(Error::NotFound { resource: "wallet" })?;
+        let merchant_wallet = merchant_wallet
+            .filter(|w| w.wallet_type == WalletType::Business && w.owner_id.is_some())
             .ok_or(Error::NotFound {
                 resource: "merchant wallet",
             })?;
-        let merchant = merchant_wallet.owner_id.ok_or(Error::NotFound {
-            resource: "merchant wallet",
-        })?;
-        let bps = self
-            .q("wallet.merchant_fee", store::merchant_fee(&**db, merchant))
-            .await?
-            .unwrap_or(self.app.config().wallet.default_merchant_fee_bps);
-        drop(db);
+        let bps = merchant_bps.unwrap_or(self.app.config().wallet.default_merchant_fee_bps);
         let fee = super::fees::fee_minor(request.amount, bps);
         let fee_revenue = self
             .system_account("fee_revenue", &merchant_wallet.currency)

@@ -196,6 +196,45 @@ pub(crate) async fn wallet_by_id(
     row.as_ref().map(wallet_from_row).transpose()
 }
 
+/// A payment's two wallets and the merchant's fee, in one statement: the payer's and the merchant's
+/// wallet (`None` when unknown), and the fee configured for the merchant wallet's owner (`None`
+/// when that owner has none of their own). Prepared once per connection when `prepared`: every
+/// payment runs it, and planning it cost more than running it (docs/PERFORMANCE.md, "Payments").
+pub(crate) async fn payment_parties(
+    client: &deadpool_postgres::ClientWrapper,
+    prepared: bool,
+    payer: WalletId,
+    merchant: WalletId,
+) -> Result<(Option<WalletView>, Option<WalletView>, Option<i32>)> {
+    let sql = format!(
+        "SELECT {WALLET_COLUMNS}, fee_bps FROM wallets \
+         LEFT JOIN merchant_fees ON merchant_id = owner_id WHERE id IN ($1, $2)"
+    );
+    let rows = if prepared {
+        let statement = client
+            .prepare_typed_cached(&sql, &[Type::UUID, Type::UUID])
+            .await
+            .db("preparing the read of a payment's wallets")?;
+        client.query(&statement, &[&payer.0, &merchant.0]).await
+    } else {
+        client
+            .query_typed(&sql, &[(&payer.0, Type::UUID), (&merchant.0, Type::UUID)])
+            .await
+    }
+    .db("reading a payment's wallets")?;
+    let (mut payer_wallet, mut merchant_wallet, mut fee) = (None, None, None);
+    for row in &rows {
+        let wallet = wallet_from_row(row)?;
+        if wallet.id == merchant {
+            fee = decode(row.try_get("fee_bps"))?;
+            merchant_wallet = Some(wallet);
+        } else if wallet.id == payer {
+            payer_wallet = Some(wallet);
+        }
+    }
+    Ok((payer_wallet, merchant_wallet, fee))
+}
+
 pub(crate) async fn wallets_of_owner(
     client: &impl GenericClient,
     owner: UserId,
@@ -878,20 +917,6 @@ pub(crate) async fn unbalanced_currencies(client: &impl GenericClient) -> Result
 }
 
 /// A merchant's fee in basis points, if one is set.
-pub(crate) async fn merchant_fee(
-    client: &impl GenericClient,
-    merchant: UserId,
-) -> Result<Option<i32>> {
-    let row = client
-        .query_typed_opt(
-            "SELECT fee_bps FROM merchant_fees WHERE merchant_id = $1",
-            &[(&merchant.0, Type::UUID)],
-        )
-        .await
-        .db("reading a merchant's fee")?;
-    Ok(row.map(|r| r.get(0)))
-}
-
 pub(crate) async fn set_merchant_fee(
     client: &impl GenericClient,
     merchant: UserId,

@@ -105,6 +105,27 @@ async fn only_the_payer_takes_money_out_and_only_the_merchant_refunds() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "NOT_FOUND", "payments go to business wallets");
+    let err = core
+        .wallet()
+        .pay(&karim, &pay(a, s, 1_000), Some("y"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "NOT_FOUND",
+        "only the payer's owner pays from it"
+    );
+    let err = core
+        .wallet()
+        .pay(
+            &amina,
+            &pay(a, WalletId(uuid::Uuid::now_v7()), 1_000),
+            Some("y"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND", "an unknown merchant wallet");
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 10_000);
 
     let paid = core
         .wallet()

@@ -1,18 +1,18 @@
 //! Core through a real PgBouncer, in session and in transaction pooling mode: the wallet (transfers,
-//! concurrent ones through the batcher, history) and the directory (profiles, pipelined searches
+//! concurrent ones through the batcher, history, payments) and the directory (profiles, pipelined searches
 //! and review lists), with fewer server connections than core's pool in transaction mode so that
 //! any session state core relied on would leak between clients and show.
 //!
 //! `CONTACTO_TEST_PGBOUNCER=transaction` runs the whole wallet and directory suites the same way.
 
 use contacto_core::api::{
-    ProfessionalRequest, ReviewRequest, ReviewSort, Role, SearchQuery, SearchSort,
+    PaymentRequest, ProfessionalRequest, ReviewRequest, ReviewSort, Role, SearchQuery, SearchSort,
 };
 use contacto_core::testing::{PgBouncer, PgBouncerOptions, PoolMode, TestDatabase, test_config};
 use contacto_core::{Contacto, HistoryQuery};
 use tokio_postgres::types::Type;
 
-use crate::helpers::{customers, sql, top_up, transfer, user};
+use crate::helpers::{customers, sql, top_up, transfer, user, wallet};
 
 /// Core's pool in these tests: more connections than PgBouncer has for it in transaction mode.
 const CORE_POOL_MAX_SIZE: usize = 8;
@@ -129,6 +129,27 @@ async fn wallet_flow(mode: PoolMode) {
     assert_eq!(
         received, moved,
         "{mode}: the history adds up to the balance"
+    );
+    // A payment reads both wallets and the merchant's fee in one statement, prepared once per
+    // connection in session mode and planned every time in transaction mode.
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let s = wallet(&core, &shop).await;
+    for i in 0..3 {
+        let request = PaymentRequest {
+            payer_wallet_id: a,
+            merchant_wallet_id: s,
+            amount: 1_000,
+            description: None,
+        };
+        core.wallet()
+            .pay(&amina, &request, Some(&format!("pgb-pay-{i}")))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        core.wallet().get(&shop, s).await.unwrap().posted,
+        3 * (1_000 - 15),
+        "{mode}: the default fee, 1.5%"
     );
     let report = core.wallet().reconcile(None).await.unwrap();
     assert!(report.balanced, "{mode}: {report:?}");
