@@ -64,9 +64,10 @@ pub struct DatabaseConfig {
     pub replica_max_lag: Duration,
     /// How often each replica's lag and health are checked.
     pub replica_check_interval: Duration,
-    /// Whether the ledger (small batches) and directory searches without text may prepare their
-    /// statements once per connection instead of planning them every time. Turn it off behind a pooler that hands a client's statements to
-    /// different server sessions, such as PgBouncer before 1.21 in transaction mode.
+    /// Whether the ledger (small batches), directory searches without text and payments' reads of
+    /// their wallets may prepare their statements once per connection instead of planning them
+    /// every time. Turn it off behind a pooler that hands a client's statements to different
+    /// server sessions, such as PgBouncer before 1.21 in transaction mode.
     pub prepared_statements: bool,
 }
 

@@ -20,7 +20,7 @@
 //! | `CONTACTO_DB_CONNECT_TIMEOUT_MS` | `5000` | opening one connection |
 //! | `CONTACTO_DB_WAIT_TIMEOUT_MS` | `5000` | waiting for a pooled connection (then 503) |
 //! | `CONTACTO_DB_STATEMENT_TIMEOUT_MS` | `30000` | per statement; `0` for none |
-//! | `CONTACTO_DB_PREPARED_STATEMENTS` | `true` | the ledger (small batches) and directory searches without text prepare their statements once per connection; `false` behind PgBouncer before 1.21 in transaction mode |
+//! | `CONTACTO_DB_PREPARED_STATEMENTS` | `true` | the ledger (small batches), directory searches without text and payments' reads of their wallets prepare their statements once per connection; `false` behind PgBouncer before 1.21 in transaction mode |
 //! | `CONTACTO_SLOW_QUERY_MS` | none: `250` in the managed cluster | managed cluster's `log_min_duration_statement`: statements slower are logged (`0` all, `-1` none); for another server, a warning at start-up if it differs |
 //! | `CONTACTO_MIGRATE_ON_START` | `true` | apply migrations when serving starts |
 //! | `CONTACTO_BODY_LIMIT_BYTES` | `1048576` | largest request body (413 beyond) |

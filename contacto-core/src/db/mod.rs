@@ -4,8 +4,8 @@
 //! Stores run their statements through `query_typed` (one round trip, unnamed statement), so they
 //! do not rely on a named prepared statement outliving its transaction: the same code runs on a
 //! direct connection and behind PgBouncer in transaction-pooling mode. The exceptions are the
-//! ledger's batches (`hot`) and directory searches without text, which prepare their statements
-//! once per connection unless
+//! ledger's batches (`hot`), directory searches without text and a payment's read of its wallets,
+//! which prepare their statements once per connection ([`query_prepared`]) unless
 //! [`DatabaseConfig::prepared_statements`](crate::DatabaseConfig::prepared_statements) is off.
 
 pub(crate) mod error;
@@ -20,6 +20,33 @@ pub use migrate::MigrationReport;
 pub(crate) use migrate::{applied_version, expected_version, pending_migrations, run_migrations};
 pub(crate) use pool::{Db, read_on};
 pub use replicas::ReplicaStatus;
+
+/// Runs `sql` on a pooled connection, prepared once per connection when `prepared` (PostgreSQL may
+/// then reuse a generic plan instead of planning it again), else as an unnamed statement.
+pub(crate) async fn query_prepared(
+    client: &deadpool_postgres::ClientWrapper,
+    prepared: bool,
+    sql: &str,
+    params: &[(
+        &(dyn tokio_postgres::types::ToSql + Sync),
+        tokio_postgres::types::Type,
+    )],
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    /// Statements kept per connection: each holds a plan in its server process. Callers have a
+    /// few hundred shapes at most (directory searches: the filters present, the sort); past this
+    /// the cache starts over.
+    const MAX_PREPARED: usize = 256;
+    if !prepared {
+        return client.query_typed(sql, params).await;
+    }
+    if client.statement_cache.size() >= MAX_PREPARED {
+        client.statement_cache.clear();
+    }
+    let types: Vec<_> = params.iter().map(|(_, ty)| ty.clone()).collect();
+    let values: Vec<_> = params.iter().map(|(value, _)| *value).collect();
+    let statement = client.prepare_typed_cached(sql, &types).await?;
+    client.query(&statement, &values).await
+}
 
 /// A database URL or connection string with its password removed, fit for logs and start-up
 /// messages: `postgres@/var/lib/contacto/postgres/run:5432/contacto`.

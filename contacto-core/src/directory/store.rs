@@ -755,22 +755,9 @@ pub(crate) async fn search(
     statement: &Statement,
     prepared: bool,
 ) -> Result<Vec<Row>> {
-    if !prepared {
-        return run(&**client, statement).await;
-    }
-    /// Statements kept per connection: each holds a plan in its server process. Searches have a
-    /// few hundred shapes at most (filters present, sort); past this the cache starts over.
-    const MAX_PREPARED: usize = 256;
-    if client.statement_cache.size() >= MAX_PREPARED {
-        client.statement_cache.clear();
-    }
     let (params, types) = bind(statement);
-    let prepared = client
-        .prepare_typed_cached(&statement.sql, &types)
-        .await
-        .db("preparing a search")?;
-    client
-        .query(&prepared, &params)
+    let params: Vec<(&(dyn ToSql + Sync), Type)> = params.into_iter().zip(types).collect();
+    crate::db::query_prepared(client, prepared, &statement.sql, &params)
         .await
         .db("searching professionals")
 }

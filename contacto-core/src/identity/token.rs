@@ -16,9 +16,10 @@ use crate::error::{Error, Result};
 
 const ISSUER: &str = "contacto";
 
-/// How many verified tokens are remembered. A client sends the same token with every request until
-/// it expires, so a server of a few thousand active users verifies each signature once; beyond
-/// this many at once, the least used are verified again.
+/// How many verified tokens are remembered (about 64 bytes each: a digest, a subject, an expiry;
+/// about 1 MB in all). A client sends the same token with every request until it expires, so a
+/// server of a few thousand active users verifies each signature once; beyond this many at once,
+/// roughly the least used are dropped and verified again when next seen.
 const VERIFIED_TOKENS: usize = 16_384;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,9 +98,9 @@ impl TokenKeys {
         Ok((token, expires_at))
     }
 
-    /// The subject of a valid, unexpired token.
+    /// The subject of a valid, unexpired token: in full the first time, from the verified tokens
+    /// (expiry only) after that.
     pub(crate) fn verify(&self, token: &str) -> Result<TokenSubject> {
-        use jsonwebtoken::errors::ErrorKind;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some((subject, exp)) = self.verified.get(&digest) {
             // The rule jsonwebtoken applies with no leeway: expired once `exp` is in the past.
@@ -109,6 +110,14 @@ impl TokenKeys {
             }
             return Ok(subject);
         }
+        let (subject, exp) = self.verify_in_full(token)?;
+        self.verified.insert(digest, (subject, exp));
+        Ok(subject)
+    }
+
+    /// The subject and expiry of a valid, unexpired token, its signature and claims checked.
+    pub(crate) fn verify_in_full(&self, token: &str) -> Result<(TokenSubject, i64)> {
+        use jsonwebtoken::errors::ErrorKind;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|err| match err.kind() {
                 ErrorKind::ExpiredSignature => EXPIRED,
@@ -120,8 +129,7 @@ impl TokenKeys {
             user_id: UserId(data.claims.sub),
             role: data.claims.role,
         };
-        self.verified.insert(digest, (subject, data.claims.exp));
-        Ok(subject)
+        Ok((subject, data.claims.exp))
     }
 }
 
@@ -158,8 +166,8 @@ mod tests {
         };
         let mine = keys(SECRET, 60);
         let (token, _) = mine.issue(subject).unwrap();
-        // Verified once, so remembered by them: neither another secret nor a changed token
-        // benefits from it.
+        // Verified once, so remembered by `mine`: neither keys with another secret nor a changed
+        // token benefit from that.
         assert_eq!(mine.verify(&token).unwrap(), subject);
         let other = keys("another secret that is long enough!!", 60);
         assert_eq!(other.verify(&token).unwrap_err().code(), "UNAUTHENTICATED");

@@ -99,32 +99,52 @@ async fn only_the_payer_takes_money_out_and_only_the_merchant_refunds() {
         "FORBIDDEN",
         "a merchant's key cannot take money out of a customer's wallet"
     );
-    let err = core
-        .wallet()
-        .pay(&amina, &pay(a, k, 1_000), Some("y"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "NOT_FOUND", "payments go to business wallets");
-    let err = core
-        .wallet()
-        .pay(&karim, &pay(a, s, 1_000), Some("y"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.code(),
-        "NOT_FOUND",
-        "only the payer's owner pays from it"
-    );
-    let err = core
-        .wallet()
-        .pay(
+    // Who pays, from and to which wallet, and what is not found: the payer's wallet is checked
+    // first, so a caller learns nothing about the merchant side of a wallet that is not theirs.
+    let unknown = WalletId(uuid::Uuid::now_v7());
+    let refused = [
+        (
             &amina,
-            &pay(a, WalletId(uuid::Uuid::now_v7()), 1_000),
-            Some("y"),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "NOT_FOUND", "an unknown merchant wallet");
+            a,
+            k,
+            "merchant wallet not found",
+            "payments go to business wallets",
+        ),
+        (
+            &amina,
+            a,
+            unknown,
+            "merchant wallet not found",
+            "an unknown merchant wallet",
+        ),
+        (
+            &karim,
+            a,
+            s,
+            "wallet not found",
+            "only the payer's owner pays from it",
+        ),
+        (
+            &karim,
+            a,
+            k,
+            "wallet not found",
+            "the payer's wallet is checked first",
+        ),
+    ];
+    for (i, (who, payer, merchant, message, why)) in refused.into_iter().enumerate() {
+        let err = core
+            .wallet()
+            .pay(
+                who,
+                &pay(payer, merchant, 1_000),
+                Some(&format!("refused-{i}")),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND", "{why}");
+        assert_eq!(err.to_string(), message, "{why}");
+    }
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 10_000);
 
     let paid = core
@@ -304,4 +324,14 @@ async fn merchant_fees_are_set_by_administrators_only() {
         .await
         .unwrap();
     assert_eq!(core.wallet().get(&shop, s).await.unwrap().posted, 9_750);
+
+    // A merchant paying another: the fee is the payee's (the default, 1.5%), not the payer's 2.5%.
+    let supplier = user(&core, "supplier@example.dz", Role::Merchant).await;
+    let w = wallet(&core, &supplier).await;
+    core.wallet()
+        .pay(&shop, &pay(s, w, 1_000), Some("supply"))
+        .await
+        .unwrap();
+    assert_eq!(core.wallet().get(&supplier, w).await.unwrap().posted, 985);
+    assert_eq!(core.wallet().get(&shop, s).await.unwrap().posted, 8_750);
 }

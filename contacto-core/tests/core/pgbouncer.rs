@@ -1,7 +1,8 @@
-//! Core through a real PgBouncer, in session and in transaction pooling mode: the wallet (transfers,
-//! concurrent ones through the batcher, history, payments) and the directory (profiles, pipelined searches
-//! and review lists), with fewer server connections than core's pool in transaction mode so that
-//! any session state core relied on would leak between clients and show.
+//! Core through a real PgBouncer, in session and in transaction pooling mode: the wallet
+//! (transfers, concurrent ones through the batcher, history, payments) and the directory
+//! (profiles, pipelined searches and review lists), with fewer server connections than core's
+//! pool in transaction mode so that any session state core relied on would leak between clients
+//! and show.
 //!
 //! `CONTACTO_TEST_PGBOUNCER=transaction` runs the whole wallet and directory suites the same way.
 
