@@ -143,13 +143,18 @@ mod tests {
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
+    /// A new user with `role`.
+    fn new_subject(role: Role) -> TokenSubject {
+        TokenSubject {
+            user_id: UserId(Uuid::new_v4()),
+            role,
+        }
+    }
+
     #[test]
     fn an_issued_token_verifies_to_its_subject() {
         let keys = keys(SECRET, 60);
-        let subject = TokenSubject {
-            user_id: UserId(Uuid::new_v4()),
-            role: Role::Merchant,
-        };
+        let subject = new_subject(Role::Merchant);
         let (token, expires_at) = keys.issue(subject).unwrap();
         assert_eq!(keys.verify(&token).unwrap(), subject);
         assert!(expires_at > OffsetDateTime::now_utc());
@@ -160,10 +165,7 @@ mod tests {
 
     #[test]
     fn tokens_signed_with_another_secret_or_tampered_are_refused() {
-        let subject = TokenSubject {
-            user_id: UserId(Uuid::new_v4()),
-            role: Role::Customer,
-        };
+        let subject = new_subject(Role::Customer);
         let mine = keys(SECRET, 60);
         let (token, _) = mine.issue(subject).unwrap();
         // Verified once, so remembered by `mine`: neither keys with another secret nor a changed
@@ -183,12 +185,7 @@ mod tests {
     #[test]
     fn expired_tokens_are_refused_with_a_reason() {
         let keys = keys(SECRET, 0);
-        let (token, _) = keys
-            .issue(TokenSubject {
-                user_id: UserId(Uuid::new_v4()),
-                role: Role::Customer,
-            })
-            .unwrap();
+        let (token, _) = keys.issue(new_subject(Role::Customer)).unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         let err = keys.verify(&token).unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
@@ -197,12 +194,7 @@ mod tests {
     #[test]
     fn a_remembered_token_expires_all_the_same() {
         let keys = keys(SECRET, 1);
-        let (token, expires_at) = keys
-            .issue(TokenSubject {
-                user_id: UserId(Uuid::new_v4()),
-                role: Role::Customer,
-            })
-            .unwrap();
+        let (token, expires_at) = keys.issue(new_subject(Role::Customer)).unwrap();
         keys.verify(&token).unwrap();
         assert_eq!(keys.verified.len(), 1);
         // Past the second of its expiry, whole seconds being the token's resolution.
