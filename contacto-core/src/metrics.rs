@@ -40,6 +40,7 @@ pub(crate) struct Metrics {
     batch_size: Histogram,
     commit_duration: Histogram,
     batch_retries: IntCounter,
+    batches_beside: IntCounter,
     discrepancies: IntGauge,
     search_cache: IntCounterVec,
     search_cache_evicted: IntCounter,
@@ -112,6 +113,12 @@ impl Metrics {
              of their idempotency keys (a replay, or the same key on two instances at once).",
         )
         .map_err(metric_error)?;
+        let batches_beside = IntCounter::new(
+            "contacto_ledger_batches_beside_total",
+            "Ledger batches started while another was in flight, over wallets and idempotency \
+             keys the other did not hold.",
+        )
+        .map_err(metric_error)?;
         let discrepancies = IntGauge::new(
             "contacto_reconciliation_discrepancies",
             "Discrepancies found by the last reconciliation.",
@@ -140,6 +147,7 @@ impl Metrics {
             batch_size: register(&registry, batch_size)?,
             commit_duration: register(&registry, commit_duration)?,
             batch_retries: register(&registry, batch_retries)?,
+            batches_beside: register(&registry, batches_beside)?,
             discrepancies: register(&registry, discrepancies)?,
             search_cache: register(&registry, search_cache)?,
             search_cache_evicted: register(&registry, search_cache_evicted)?,
@@ -180,6 +188,11 @@ impl Metrics {
     /// of its idempotency keys.
     pub(crate) fn ledger_batch_retried(&self) {
         self.batch_retries.inc();
+    }
+
+    /// Counts a ledger batch started while another was in flight.
+    pub(crate) fn ledger_batch_beside(&self) {
+        self.batches_beside.inc();
     }
 
     /// Counts money moved.

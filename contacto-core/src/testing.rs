@@ -42,6 +42,11 @@ pub const TEST_PGBOUNCER_VAR: &str = "CONTACTO_TEST_PGBOUNCER";
 /// The webhook secret of [`test_config`], for tests that sign deposit notifications.
 pub const TEST_WEBHOOK_SECRET: &str = "test webhook secret";
 
+/// Fewest operations the ledger posts in a second batch while another is in flight: a test that
+/// sends exactly this many operations sharing no wallet with a batch that waits for a lock sees
+/// them posted beside it.
+pub const LEDGER_SECOND_BATCH_MIN: usize = crate::wallet::batcher::SECOND_BATCH_MIN;
+
 /// Connections each test database's pool may open: tests run in parallel on one server.
 const TEST_POOL_MAX_SIZE: usize = 8;
 

@@ -24,9 +24,9 @@ pub(crate) struct Db {
     prepared_statements: bool,
 }
 
-/// Connections the ledger keeps to the primary, besides the pool: its one worker posts one batch
-/// at a time.
-const LEDGER_POOL_MAX_SIZE: usize = 1;
+/// Connections the ledger keeps to the primary, besides the pool: one per batch it may have in
+/// flight.
+const LEDGER_POOL_MAX_SIZE: usize = crate::wallet::batcher::LANES;
 
 /// One pool to `url`; `field` names the setting in errors.
 fn pool(url: &str, field: &str, config: &DatabaseConfig) -> Result<Pool> {

@@ -6,13 +6,21 @@
 //! arrives: nothing waits for a batch to fill. A group of operations (a bulk request) enters one
 //! batch whole, each operation validated on its own, under one idempotency record.
 //!
-//! One worker owns the posting path, so batches never race each other: an idempotency key seen
-//! by one batch is committed before the next batch looks for it. It runs on a thread of its own
-//! with a connection of its own (`Db::hot`), so neither the application's busy runtime nor a
-//! pool held by slow reads delays a commit.
+//! One worker owns the posting path. It has at most two batches in flight ([`LANES`]), and two
+//! batches in flight together share no wallet and no idempotency key (`run`), so batches never
+//! race each other: neither waits for the other's locks, and an idempotency key seen by one
+//! batch is committed before another batch looks for it. The second batch only ever takes work
+//! the first could not: on a busy ledger it uses the second core while the first batch's
+//! backend is busy with its own. The worker runs on a thread of its own with connections of
+//! its own (`Db::hot`), so neither the application's busy runtime nor a pool held by slow reads
+//! delays a commit.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -29,6 +37,12 @@ use crate::metrics::Metrics;
 
 /// Most operations in one batch: bounds the statements' array sizes and a batch's lock set.
 pub(crate) const MAX_BATCH: usize = 8192;
+
+/// Batches in flight at once, each on a connection of its own, over disjoint wallets and keys.
+pub(crate) const LANES: usize = 2;
+
+/// Fewest operations a batch starts with while another is in flight (`run`).
+pub(crate) const SECOND_BATCH_MIN: usize = 64;
 
 /// Most operations in a batch that runs prepared statements (when the configuration allows them).
 /// A small batch is what an idle or lightly loaded ledger posts: planning its statements is a
@@ -445,34 +459,155 @@ where
     }
 }
 
-async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits: DailyLimits) {
-    let mut look_up_until = Instant::now();
-    // A job that would have taken its batch past `MAX_BATCH`: it opens the next one.
-    let mut next: Option<Job> = None;
-    loop {
-        let first = match next.take() {
-            Some(job) => job,
-            None => match receiver.recv().await {
-                Some(job) => job,
-                None => break,
-            },
-        };
-        let mut size = first.size();
-        let mut jobs = vec![first];
-        while size < MAX_BATCH {
-            match receiver.try_recv() {
-                Ok(job) if size + job.size() > MAX_BATCH => {
-                    next = Some(job);
-                    break;
-                }
-                Ok(job) => {
-                    size += job.size();
-                    jobs.push(job);
-                }
-                Err(_) => break,
-            }
+/// What a batch in flight holds: the wallets it locks and the idempotency keys it records (by
+/// hash: two keys that share one only wait for each other).
+#[derive(Default)]
+struct Claims {
+    wallets: HashSet<crate::api::WalletId>,
+    keys: HashSet<u64>,
+}
+
+impl Claims {
+    fn of<'a>(jobs: impl IntoIterator<Item = &'a Job>) -> Self {
+        let mut claims = Self::default();
+        for job in jobs {
+            claims.add(job);
         }
-        post_and_answer(&db, &metrics, limits, jobs, &mut look_up_until).await;
+        claims
+    }
+
+    fn add(&mut self, job: &Job) {
+        self.wallets.extend(job.wallets());
+        self.keys.extend(job.key().map(key_hash));
+    }
+
+    fn conflicts(&self, job: &Job) -> bool {
+        job.wallets().any(|wallet| self.wallets.contains(&wallet))
+            || job
+                .key()
+                .is_some_and(|key| self.keys.contains(&key_hash(key)))
+    }
+}
+
+fn key_hash(key: &KeyedRequest) -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    thread_local! {
+        static HASHER: RandomState = RandomState::new();
+    }
+    HASHER.with(|hasher| hasher.hash_one((key.caller, key.key.as_str())))
+}
+
+/// Takes from `queue`, in order, the jobs a batch may post while `busy` is in flight: those that
+/// share no wallet and no key with it, up to [`MAX_BATCH`] operations, if they make at least
+/// `min` operations (else nothing). A job left behind also holds back every later job that
+/// shares a wallet or a key with it, so that operations on one wallet are posted in the order
+/// they came.
+fn take_batch(queue: &mut VecDeque<Job>, busy: Option<&Claims>, min: usize) -> Vec<Job> {
+    let mut take = vec![false; queue.len()];
+    let mut size = 0;
+    let mut held_back = Claims::default();
+    for (job, take) in queue.iter().zip(&mut take) {
+        if size > 0 && size + job.size() > MAX_BATCH {
+            break;
+        }
+        if busy.is_some_and(|claims| claims.conflicts(job)) || held_back.conflicts(job) {
+            held_back.add(job);
+        } else {
+            size += job.size();
+            *take = true;
+        }
+    }
+    if size < min.max(1) {
+        return Vec::new();
+    }
+    let mut taken = Vec::new();
+    let mut left = VecDeque::new();
+    for (job, take) in queue.drain(..).zip(take) {
+        if take {
+            taken.push(job);
+        } else {
+            left.push_back(job);
+        }
+    }
+    *queue = left;
+    taken
+}
+
+/// The dispatcher: takes the jobs that have arrived and posts them in batches on up to [`LANES`]
+/// connections at once. With no batch in flight, a lane takes every waiting job (an idle ledger
+/// posts a job as soon as it arrives). With one in flight, a second lane takes the waiting jobs
+/// that share no wallet and no idempotency key with it, so two batches never wait for each
+/// other's locks and never record the same key, but only once they make
+/// [`SECOND_BATCH_MIN`] operations: a smaller batch costs more per operation than waiting for
+/// the batch in flight.
+async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits: DailyLimits) {
+    let look_up_until = Mutex::new(Instant::now());
+    let mut queue: VecDeque<Job> = VecDeque::new();
+    let mut queued = 0;
+    // With a batch in flight, the waiting operations at which to look for a second batch again.
+    let mut look_at = SECOND_BATCH_MIN;
+    let mut claims: [Option<Claims>; LANES] = Default::default();
+    let mut lanes = FuturesUnordered::new();
+    let mut open = true;
+    loop {
+        // What has arrived, up to a batch per lane: beyond it, senders wait (backpressure).
+        while queued < LANES * MAX_BATCH {
+            let Ok(job) = receiver.try_recv() else { break };
+            queued += job.size();
+            queue.push_back(job);
+        }
+        for lane in 0..LANES {
+            if claims[lane].is_some() || queue.is_empty() {
+                continue;
+            }
+            let busy = claims.iter().flatten().next();
+            if busy.is_some() && queued < look_at {
+                continue;
+            }
+            let jobs = take_batch(&mut queue, busy, busy.map_or(1, |_| SECOND_BATCH_MIN));
+            if jobs.is_empty() {
+                // Scanning the queue costs: look again when it has grown by half a batch.
+                look_at = queued + SECOND_BATCH_MIN / 2;
+                continue;
+            }
+            look_at = SECOND_BATCH_MIN;
+            if busy.is_some() {
+                metrics.ledger_batch_beside();
+            }
+            queued -= jobs.iter().map(Job::size).sum::<usize>();
+            claims[lane] = Some(Claims::of(&jobs));
+            let (db, metrics, look_up_until) = (&db, &metrics, &look_up_until);
+            lanes.push(async move {
+                post_and_answer(db, metrics, limits, jobs, look_up_until).await;
+                lane
+            });
+        }
+        if lanes.is_empty() {
+            if !open {
+                break;
+            }
+            match receiver.recv().await {
+                Some(job) => {
+                    queued += job.size();
+                    queue.push_back(job);
+                }
+                None => open = false,
+            }
+            continue;
+        }
+        tokio::select! {
+            Some(lane) = lanes.next() => {
+                claims[lane] = None;
+                look_at = SECOND_BATCH_MIN;
+            }
+            job = receiver.recv(), if open && queued < LANES * MAX_BATCH => match job {
+                Some(job) => {
+                    queued += job.size();
+                    queue.push_back(job);
+                }
+                None => open = false,
+            },
+        }
     }
 }
 
@@ -486,7 +621,7 @@ async fn post_and_answer(
     metrics: &Metrics,
     limits: DailyLimits,
     jobs: Vec<Job>,
-    look_up_until: &mut Instant,
+    look_up_until: &Mutex<Instant>,
 ) {
     // Splits allowed: enough to isolate one operation at fault (two batches per halving), not
     // to post every job alone when the failure is not one operation's (a bug in the batch's own
@@ -499,11 +634,14 @@ async fn post_and_answer(
         let started = Instant::now();
         let mut retries = 0;
         let posted = loop {
-            let look_up = size <= ALWAYS_LOOK_UP_MAX || retries > 0 || started < *look_up_until;
+            let look_up = size <= ALWAYS_LOOK_UP_MAX
+                || retries > 0
+                || started < *look_up_until.lock().unwrap_or_else(PoisonError::into_inner);
             match post_batch(db, metrics, limits, &jobs, size, look_up).await {
                 Err(err) if store::is_key_taken(&err) && retries < KEY_CONFLICT_RETRIES => {
                     retries += 1;
-                    *look_up_until = Instant::now() + LOOK_UP_AFTER_CONFLICT;
+                    *look_up_until.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Instant::now() + LOOK_UP_AFTER_CONFLICT;
                     metrics.ledger_batch_retried();
                 }
                 posted => break posted,
@@ -1041,4 +1179,92 @@ async fn post_batch(
         .map(|w| (w.intent.kind, w.currency, w.intent.amount))
         .collect();
     Ok((answers, moved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{TransactionKind, WalletId};
+
+    fn wallet(n: u128) -> WalletId {
+        WalletId(Uuid::from_u128(n))
+    }
+
+    /// A transfer of 1 from wallet `from` to wallet `to`, under `key` if given.
+    fn transfer(from: u128, to: u128, key: Option<&str>) -> Job {
+        let (reply, _) = oneshot::channel();
+        Job::One {
+            intent: Intent {
+                kind: TransactionKind::Transfer,
+                currency: None,
+                payer_owner: None,
+                amount: 1,
+                description: None,
+                postings: vec![(wallet(from), -1), (wallet(to), 1)],
+                outgoing_from: Some(wallet(from)),
+                holds: Vec::new(),
+                settlement: false,
+            },
+            key: key.map(|key| KeyedRequest {
+                caller: Uuid::from_u128(7),
+                key: key.into(),
+                request_hash: [0; 32],
+            }),
+            effect: Effect::None,
+            reply,
+        }
+    }
+
+    /// Each job's first two wallets, as `(from, to)` numbers.
+    fn pairs(jobs: impl IntoIterator<Item = Job>) -> Vec<(u128, u128)> {
+        jobs.into_iter()
+            .map(|job| {
+                let mut wallets = job.wallets().map(|w| w.0.as_u128());
+                (wallets.next().unwrap_or(0), wallets.next().unwrap_or(0))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn with_nothing_in_flight_a_batch_takes_every_job_in_order() {
+        let mut queue: VecDeque<Job> = [(1, 2), (2, 3), (1, 3)]
+            .into_iter()
+            .map(|(from, to)| transfer(from, to, None))
+            .collect();
+        let taken = take_batch(&mut queue, None, 1);
+        assert_eq!(pairs(taken), [(1, 2), (2, 3), (1, 3)]);
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn beside_a_batch_in_flight_only_jobs_sharing_nothing_with_it_are_taken() {
+        let busy = Claims::of(&[transfer(1, 2, Some("k"))]);
+        let mut queue: VecDeque<Job> = VecDeque::from([
+            transfer(2, 3, None),      // wallet 2 is in flight
+            transfer(4, 5, None),      // free
+            transfer(3, 6, None),      // free, but wallet 3 waits behind the first job
+            transfer(7, 8, Some("k")), // its key is in flight
+            transfer(9, 10, None),     // free
+        ]);
+        let taken = take_batch(&mut queue, Some(&busy), 1);
+        assert_eq!(pairs(taken), [(4, 5), (9, 10)]);
+        assert_eq!(pairs(queue), [(2, 3), (3, 6), (7, 8)], "left in order");
+    }
+
+    #[test]
+    fn too_few_free_jobs_start_no_batch_and_stay_queued() {
+        let busy = Claims::of(&[transfer(1, 2, None)]);
+        let mut queue: VecDeque<Job> = VecDeque::from([transfer(1, 3, None), transfer(4, 5, None)]);
+        assert!(take_batch(&mut queue, Some(&busy), 2).is_empty());
+        assert_eq!(pairs(queue), [(1, 3), (4, 5)]);
+    }
+
+    #[test]
+    fn a_batch_stops_at_the_most_operations_it_may_hold() {
+        let mut queue: VecDeque<Job> = (0..MAX_BATCH as u128 + 3)
+            .map(|n| transfer(2 * n + 100, 2 * n + 101, None))
+            .collect();
+        assert_eq!(take_batch(&mut queue, None, 1).len(), MAX_BATCH);
+        assert_eq!(queue.len(), 3);
+    }
 }

@@ -1,7 +1,7 @@
 //! The wallet: a double-entry ledger with group commit, exactly-once money movement, deposits
 //! confirmed by a signed webhook, and reconciliation.
 
-mod batcher;
+pub(crate) mod batcher;
 mod bulk;
 pub(crate) mod fees;
 mod holds;

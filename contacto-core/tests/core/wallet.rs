@@ -362,6 +362,63 @@ async fn concurrent_transfers_among_few_wallets_conserve_money() {
     assert!(report.balanced, "{report:?}");
 }
 
+/// While a batch waits for a wallet's lock, operations that share no wallet with it are posted
+/// beside it, in a second batch on a connection of its own, and answered before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_sharing_nothing_with_a_waiting_batch_are_posted_beside_it() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (yacine, y, amina, a, _karim, k) = crate::helpers::customers_after_yacine(&core).await;
+    let leila = user(&core, "leila@example.dz", Role::Customer).await;
+    let l = wallet(&core, &leila).await;
+    top_up(&core, &yacine, y, 1_000).await;
+    top_up(&core, &amina, a, 100_000).await;
+
+    let mut blocker = crate::helpers::sql(db.url()).await;
+    let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
+    let stalled = {
+        let core = core.clone();
+        tokio::spawn(async move {
+            core.wallet()
+                .transfer(&yacine, &transfer(y, k, 1_000), None)
+                .await
+        })
+    };
+    crate::helpers::until_sessions_wait_for_a_lock(&hold, 1).await;
+    let beside: Vec<_> = (0..contacto_core::testing::LEDGER_SECOND_BATCH_MIN)
+        .map(|i| {
+            let core = core.clone();
+            tokio::spawn(async move {
+                core.wallet()
+                    .transfer(&amina, &transfer(a, l, 1), Some(&format!("beside-{i}")))
+                    .await
+            })
+        })
+        .collect();
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        futures_util::future::join_all(beside),
+    )
+    .await
+    .expect("posted while the other batch still waits for its lock");
+    for result in answered {
+        result.unwrap().unwrap();
+    }
+    assert!(!stalled.is_finished(), "the waiting batch still waits");
+    assert!(metric(&core, "contacto_ledger_batches_beside_total") >= 1.0);
+
+    hold.commit().await.unwrap();
+    stalled.await.unwrap().unwrap();
+    let moved = i64::try_from(contacto_core::testing::LEDGER_SECOND_BATCH_MIN).unwrap();
+    assert_eq!(
+        core.wallet().get(&amina, a).await.unwrap().posted,
+        100_000 - moved
+    );
+    assert_eq!(core.wallet().get(&leila, l).await.unwrap().posted, moved);
+    assert_eq!(core.wallet().get(&yacine, y).await.unwrap().posted, 0);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
 #[tokio::test]
 async fn a_bad_webhook_signature_is_refused_and_writes_nothing() {
     let db = TestDatabase::create().await;
