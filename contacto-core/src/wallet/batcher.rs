@@ -16,7 +16,7 @@
 //! delays a commit.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -68,7 +68,8 @@ const LOOK_UP_AFTER_CONFLICT: std::time::Duration = std::time::Duration::from_se
 /// (another instance posting the same key at the same moment).
 const KEY_CONFLICT_RETRIES: u32 = 3;
 
-/// Operations waiting for the worker; senders wait (backpressure) beyond it.
+/// Jobs the channel to the worker holds besides the worker's own queue (up to [`LANES`] ×
+/// [`MAX_BATCH`] operations); senders wait (backpressure) beyond both.
 const QUEUE_CAPACITY: usize = 65_536;
 
 /// Africa/Algiers is UTC+1 all year (no daylight saving): daily limits roll over at its midnight.
@@ -176,14 +177,25 @@ impl Job {
     /// which the hold's row names (its foreign key would otherwise lock the payee's row in
     /// passing, outside the batch's order) and whose state is checked under that lock.
     fn wallets(&self) -> impl Iterator<Item = crate::api::WalletId> + '_ {
-        let payee = match self {
+        let named: [Option<crate::api::WalletId>; 2] = match self {
             Job::One {
                 effect: Effect::CreateHold(hold),
                 ..
-            } => Some(hold.payee_wallet_id),
-            _ => None,
+            } => [Some(hold.payee_wallet_id), None],
+            // A payment's row names both wallets, and a fee of all of it leaves the merchant's
+            // wallet out of the postings: its foreign key would lock the row in passing.
+            Job::One {
+                effect:
+                    Effect::RecordPayment {
+                        payer, merchant, ..
+                    },
+                ..
+            } => [Some(*payer), Some(*merchant)],
+            _ => [None, None],
         };
-        self.intents().flat_map(Intent::wallets).chain(payee)
+        self.intents()
+            .flat_map(Intent::wallets)
+            .chain(named.into_iter().flatten())
     }
 
     /// Sends the job its answer; an answer of the other shape (a bug) becomes an internal error.
@@ -420,7 +432,7 @@ impl Ledger {
 }
 
 /// Runs `worker` on a thread of its own, in a single-threaded runtime that only drives it and
-/// its connection to PostgreSQL (`Db::hot`), until every [`Ledger`] handle is gone. Gives the
+/// its connections to PostgreSQL (`Db::hot`), until every [`Ledger`] handle is gone. Gives the
 /// worker back when the runtime or the thread cannot be made.
 ///
 /// The worker is the one path every write waits for, and it spends its time between two round
@@ -491,18 +503,17 @@ impl Claims {
 
 fn key_hash(key: &KeyedRequest) -> u64 {
     use std::hash::{BuildHasher, RandomState};
-    thread_local! {
-        static HASHER: RandomState = RandomState::new();
-    }
-    HASHER.with(|hasher| hasher.hash_one((key.caller, key.key.as_str())))
+    // One hasher for the process: the worker may run on any thread of a runtime.
+    static HASHER: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+    HASHER.hash_one((key.caller, key.key.as_str()))
 }
 
-/// Takes from `queue`, in order, the jobs a batch may post while `busy` is in flight: those that
-/// share no wallet and no key with it, up to [`MAX_BATCH`] operations, if they make at least
-/// `min` operations (else nothing). A job left behind also holds back every later job that
-/// shares a wallet or a key with it, so that operations on one wallet are posted in the order
-/// they came.
-fn take_batch(queue: &mut VecDeque<Job>, busy: Option<&Claims>, min: usize) -> Vec<Job> {
+/// Takes from `queue`, in order, the jobs a batch may post while the batches `busy` claim are in
+/// flight: those that share no wallet and no key with them, up to [`MAX_BATCH`] operations, if
+/// they make at least `min` operations (else nothing). A job left behind also holds back every
+/// later job that shares a wallet or a key with it, so that operations on one wallet are posted
+/// in the order they came.
+fn take_batch(queue: &mut VecDeque<Job>, busy: &[&Claims], min: usize) -> Vec<Job> {
     let mut take = vec![false; queue.len()];
     let mut size = 0;
     let mut held_back = Claims::default();
@@ -510,7 +521,7 @@ fn take_batch(queue: &mut VecDeque<Job>, busy: Option<&Claims>, min: usize) -> V
         if size > 0 && size + job.size() > MAX_BATCH {
             break;
         }
-        if busy.is_some_and(|claims| claims.conflicts(job)) || held_back.conflicts(job) {
+        if busy.iter().any(|claims| claims.conflicts(job)) || held_back.conflicts(job) {
             held_back.add(job);
         } else {
             size += job.size();
@@ -539,7 +550,8 @@ fn take_batch(queue: &mut VecDeque<Job>, busy: Option<&Claims>, min: usize) -> V
 /// that share no wallet and no idempotency key with it, so two batches never wait for each
 /// other's locks and never record the same key, but only once they make
 /// [`SECOND_BATCH_MIN`] operations: a smaller batch costs more per operation than waiting for
-/// the batch in flight.
+/// the batch in flight. So a job that waited for one batch's wallets may also wait for the batch
+/// beside it, when too few jobs are free of that one to start another.
 async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits: DailyLimits) {
     let look_up_until = Mutex::new(Instant::now());
     let mut queue: VecDeque<Job> = VecDeque::new();
@@ -550,7 +562,7 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
     let mut lanes = FuturesUnordered::new();
     let mut open = true;
     loop {
-        // What has arrived, up to a batch per lane: beyond it, senders wait (backpressure).
+        // What has arrived, up to a batch's worth per lane; the rest stays in the channel.
         while queued < LANES * MAX_BATCH {
             let Ok(job) = receiver.try_recv() else { break };
             queued += job.size();
@@ -560,18 +572,19 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
             if claims[lane].is_some() || queue.is_empty() {
                 continue;
             }
-            let busy = claims.iter().flatten().next();
-            if busy.is_some() && queued < look_at {
+            let busy: Vec<&Claims> = claims.iter().flatten().collect();
+            if !busy.is_empty() && queued < look_at {
                 continue;
             }
-            let jobs = take_batch(&mut queue, busy, busy.map_or(1, |_| SECOND_BATCH_MIN));
+            let min = if busy.is_empty() { 1 } else { SECOND_BATCH_MIN };
+            let jobs = take_batch(&mut queue, &busy, min);
             if jobs.is_empty() {
                 // Scanning the queue costs: look again when it has grown by half a batch.
                 look_at = queued + SECOND_BATCH_MIN / 2;
                 continue;
             }
             look_at = SECOND_BATCH_MIN;
-            if busy.is_some() {
+            if !busy.is_empty() {
                 metrics.ledger_batch_beside();
             }
             queued -= jobs.iter().map(Job::size).sum::<usize>();
@@ -1231,7 +1244,7 @@ mod tests {
             .into_iter()
             .map(|(from, to)| transfer(from, to, None))
             .collect();
-        let taken = take_batch(&mut queue, None, 1);
+        let taken = take_batch(&mut queue, &[], 1);
         assert_eq!(pairs(taken), [(1, 2), (2, 3), (1, 3)]);
         assert!(queue.is_empty());
     }
@@ -1246,16 +1259,61 @@ mod tests {
             transfer(7, 8, Some("k")), // its key is in flight
             transfer(9, 10, None),     // free
         ]);
-        let taken = take_batch(&mut queue, Some(&busy), 1);
+        let taken = take_batch(&mut queue, &[&busy], 1);
         assert_eq!(pairs(taken), [(4, 5), (9, 10)]);
         assert_eq!(pairs(queue), [(2, 3), (3, 6), (7, 8)], "left in order");
+    }
+
+    #[test]
+    fn a_job_held_back_by_its_key_holds_back_later_jobs_on_its_wallets() {
+        let busy = Claims::of(&[transfer(1, 2, Some("k"))]);
+        let mut queue: VecDeque<Job> = VecDeque::from([
+            transfer(3, 4, Some("k")),
+            transfer(4, 5, None),
+            transfer(6, 7, None),
+        ]);
+        let taken = take_batch(&mut queue, &[&busy], 1);
+        assert_eq!(pairs(taken), [(6, 7)]);
+        assert_eq!(pairs(queue), [(3, 4), (4, 5)]);
+    }
+
+    #[test]
+    fn a_job_sharing_nothing_with_one_batch_in_flight_waits_for_another_it_shares_with() {
+        let (first, second) = (
+            Claims::of(&[transfer(1, 2, None)]),
+            Claims::of(&[transfer(3, 4, None)]),
+        );
+        let mut queue: VecDeque<Job> = VecDeque::from([transfer(4, 5, None), transfer(6, 7, None)]);
+        let taken = take_batch(&mut queue, &[&first, &second], 1);
+        assert_eq!(pairs(taken), [(6, 7)]);
+    }
+
+    #[test]
+    fn a_payment_claims_the_merchant_wallet_its_postings_leave_out() {
+        // A fee of the whole amount: the merchant's wallet (3) gets no entry, but the payment's
+        // row names it.
+        let Job::One { intent, reply, .. } = transfer(1, 2, None) else {
+            unreachable!("a transfer is one job")
+        };
+        let payment = Job::One {
+            intent,
+            key: None,
+            effect: Effect::RecordPayment {
+                payer: wallet(1),
+                merchant: wallet(3),
+                fee: 1,
+            },
+            reply,
+        };
+        let claims = Claims::of(&[payment]);
+        assert!(claims.conflicts(&transfer(3, 9, None)));
     }
 
     #[test]
     fn too_few_free_jobs_start_no_batch_and_stay_queued() {
         let busy = Claims::of(&[transfer(1, 2, None)]);
         let mut queue: VecDeque<Job> = VecDeque::from([transfer(1, 3, None), transfer(4, 5, None)]);
-        assert!(take_batch(&mut queue, Some(&busy), 2).is_empty());
+        assert!(take_batch(&mut queue, &[&busy], 2).is_empty());
         assert_eq!(pairs(queue), [(1, 3), (4, 5)]);
     }
 
@@ -1264,7 +1322,7 @@ mod tests {
         let mut queue: VecDeque<Job> = (0..MAX_BATCH as u128 + 3)
             .map(|n| transfer(2 * n + 100, 2 * n + 101, None))
             .collect();
-        assert_eq!(take_batch(&mut queue, None, 1).len(), MAX_BATCH);
+        assert_eq!(take_batch(&mut queue, &[], 1).len(), MAX_BATCH);
         assert_eq!(queue.len(), 3);
     }
 }
