@@ -48,8 +48,8 @@ impl Default for WalletConfig {
 pub struct DatabaseConfig {
     /// A PostgreSQL URL or key-value connection string; secret because it may carry a password.
     pub url: SecretString,
-    /// Most connections the pool opens. The ledger's worker keeps one more of its own to the
-    /// primary, so that its commits never wait for the pool.
+    /// Most connections the pool opens. The ledger's worker keeps two more of its own to the
+    /// primary (one per batch in flight), so that its commits never wait for the pool.
     pub pool_max_size: usize,
     /// How long opening one connection may take.
     pub connect_timeout: Duration,

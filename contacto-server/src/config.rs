@@ -16,7 +16,7 @@
 //! | `CONTACTO_PG_BIN_DIR` | searched | directory of `initdb`, `pg_ctl`, `postgres` |
 //! | `CONTACTO_JWT_SECRET` | generated in the data dir (not in production) | token signing key, >= 32 bytes |
 //! | `CONTACTO_TOKEN_TTL_SECS` | `3600` | bearer token lifetime |
-//! | `CONTACTO_DB_POOL_MAX_SIZE` | `16` | most pooled connections (the ledger keeps one more of its own) |
+//! | `CONTACTO_DB_POOL_MAX_SIZE` | `16` | most pooled connections (the ledger keeps two more of its own) |
 //! | `CONTACTO_DB_CONNECT_TIMEOUT_MS` | `5000` | opening one connection |
 //! | `CONTACTO_DB_WAIT_TIMEOUT_MS` | `5000` | waiting for a pooled connection (then 503) |
 //! | `CONTACTO_DB_STATEMENT_TIMEOUT_MS` | `30000` | per statement; `0` for none |

@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(Clone)]
 pub(crate) struct Db {
     primary: Pool,
-    /// The ledger worker's own connection to the primary ([`Db::hot`]).
+    /// The ledger worker's own connections to the primary, one per batch in flight ([`Db::hot`]).
     ledger: Pool,
     replicas: Option<Arc<Replicas>>,
     prepared_statements: bool,

@@ -1195,7 +1195,7 @@ async fn a_transfer_posts_while_slow_reads_hold_every_pooled_connection() {
     crate::helpers::until_sessions_wait_for_a_lock(&watcher, i64::try_from(pooled).unwrap()).await;
 
     // The pool's wait timeout is 5 s in tests: a transfer needing a pooled connection would fail
-    // with `Unavailable`. The ledger's own connection posts it.
+    // with `Unavailable`. The ledger's own connections post it.
     let posted = core
         .wallet()
         .transfer(&amina, &transfer(a, k, 2_500), Some("while-held"))
