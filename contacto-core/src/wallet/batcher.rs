@@ -173,9 +173,10 @@ impl Job {
             .chain(items.iter().filter_map(|item| item.as_ref().ok()))
     }
 
-    /// Every wallet the batch must lock for it: its intents' wallets, and a new hold's payee,
-    /// which the hold's row names (its foreign key would otherwise lock the payee's row in
-    /// passing, outside the batch's order) and whose state is checked under that lock.
+    /// Every wallet the batch must lock for it, and which a batch beside it must not touch: its
+    /// intents' wallets, a new hold's payee and both wallets of a payment, which their rows name
+    /// (their foreign keys would otherwise lock those wallets' rows in passing, outside the
+    /// batch's order); a hold's payee's state is also checked under that lock.
     fn wallets(&self) -> impl Iterator<Item = crate::api::WalletId> + '_ {
         let named: [Option<crate::api::WalletId>; 2] = match self {
             Job::One {
