@@ -1,8 +1,8 @@
 //! What the core tests share: users, wallets, funded wallets, raw SQL, request builders, metrics.
 
 use contacto_core::api::{
-    CreateApiKeyRequest, OpenWalletRequest, RegisterRequest, Role, TransferRequest,
-    WalletAdminUpdate, WalletId, WalletType,
+    CreateApiKeyRequest, OpenWalletRequest, RegisterRequest, Role, TransactionView,
+    TransferRequest, WalletAdminUpdate, WalletId, WalletType,
 };
 use contacto_core::{Contacto, Credential, Principal};
 use tokio_postgres::GenericClient;
@@ -145,6 +145,21 @@ pub(crate) async fn until_sessions_wait_for_a_lock(client: &impl GenericClient, 
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     panic!("{waiting} of {sessions} sessions waited for a lock within 20 s");
+}
+
+/// Spawns `principal`'s transfer on `core` and returns once its batch waits for the lock `hold`
+/// holds ([`lock_wallet`]): what the test sends next meets a batch in flight.
+pub(crate) async fn transfer_behind_lock(
+    core: &Contacto,
+    principal: Principal,
+    request: TransferRequest,
+    hold: &impl GenericClient,
+) -> tokio::task::JoinHandle<contacto_core::Result<TransactionView>> {
+    let core = core.clone();
+    let stalled =
+        tokio::spawn(async move { core.wallet().transfer(&principal, &request, None).await });
+    until_sessions_wait_for_a_lock(hold, 1).await;
+    stalled
 }
 
 /// Amina and Karim, two customers with a wallet each: `(amina, her wallet, karim, his wallet)`.

@@ -260,15 +260,8 @@ async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once()
     // Instance one's worker waits on Yacine's wallet while the next batch gathers.
     let mut blocker = crate::helpers::sql(db.url()).await;
     let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
-    let stalled = {
-        let one = one.clone();
-        tokio::spawn(async move {
-            one.wallet()
-                .transfer(&yacine, &transfer(y, a, 1_000), None)
-                .await
-        })
-    };
-    crate::helpers::until_sessions_wait_for_a_lock(&hold, 1).await;
+    let stalled =
+        crate::helpers::transfer_behind_lock(&one, yacine, transfer(y, a, 1_000), &hold).await;
     let post = |amount: i64, key: String| {
         let one = one.clone();
         tokio::spawn(async move {
@@ -376,15 +369,8 @@ async fn operations_sharing_nothing_with_a_waiting_batch_are_posted_beside_it() 
 
     let mut blocker = crate::helpers::sql(db.url()).await;
     let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
-    let stalled = {
-        let core = core.clone();
-        tokio::spawn(async move {
-            core.wallet()
-                .transfer(&yacine, &transfer(y, k, 1_000), None)
-                .await
-        })
-    };
-    crate::helpers::until_sessions_wait_for_a_lock(&hold, 1).await;
+    let stalled =
+        crate::helpers::transfer_behind_lock(&core, yacine, transfer(y, k, 1_000), &hold).await;
     let beside: Vec<_> = (0..contacto_core::testing::LEDGER_SECOND_BATCH_MIN)
         .map(|i| {
             let core = core.clone();
@@ -1042,22 +1028,13 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
     // wallet too, after the second.
     let mut blocker = crate::helpers::sql(db.url()).await;
     let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
-    let first = {
-        let one = one.clone();
-        tokio::spawn(async move {
-            one.wallet()
-                .transfer(&yacine, &transfer(y, a, 11), None)
-                .await
-                .unwrap()
-        })
-    };
-    crate::helpers::until_sessions_wait_for_a_lock(&hold, 1).await;
+    let first = crate::helpers::transfer_behind_lock(&one, yacine, transfer(y, a, 11), &hold).await;
     two.wallet()
         .transfer(&karim, &transfer(k, a, 22), None)
         .await
         .unwrap();
     hold.commit().await.unwrap();
-    first.await.unwrap();
+    first.await.unwrap().unwrap();
 
     let mut tasks = Vec::new();
     for i in 0..40_i64 {
