@@ -122,7 +122,7 @@ async fn an_atomic_bulk_request_posts_everything_or_nothing() {
 
 /// Amina's idempotency records whose key starts with `prefix`.
 async fn records(db: &TestDatabase, amina: &contacto_core::Principal, prefix: &str) -> i64 {
-    crate::helpers::sql(db.url())
+    crate::helpers::sql(db.direct_url())
         .await
         .query_one(
             "SELECT count(*) FROM idempotency_keys WHERE caller_id = $1 AND starts_with(key, $2)",

@@ -541,7 +541,7 @@ async fn concurrent_reviews_keep_counts_exact() {
     for task in tasks {
         sum += i64::from(task.await.unwrap());
     }
-    let client = sql(db.url()).await;
+    let client = sql(db.direct_url()).await;
     let row = client
         .query_one(
             "SELECT p.rating_count::bigint, p.rating_sum::bigint, p.rating_distribution, \
@@ -1152,7 +1152,7 @@ async fn seed_benalis(core: &Contacto, client: &tokio_postgres::Client, n: usize
 async fn every_search_filter_is_served_by_an_index() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let client = sql(db.url()).await;
+    let client = sql(db.direct_url()).await;
     seed_benalis(&core, &client, 3000).await;
     let name: String = client
         .query_one("SELECT current_database()", &[])
@@ -1484,7 +1484,7 @@ async fn every_search_filter_is_served_by_an_index() {
 async fn vectors_of_the_older_format_are_found_alike_and_rebuilt_smaller() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let client = sql(db.url()).await;
+    let client = sql(db.direct_url()).await;
     let people = [
         pro("Karim Benali", "plombier", "31", "Dépannage rapide."),
         pro("خالد", "electricien", "16", "تركيب الإنارة"),
@@ -1569,7 +1569,7 @@ async fn vectors_of_the_older_format_are_found_alike_and_rebuilt_smaller() {
 async fn the_pages_of_a_broad_search_come_from_one_ranking_and_fresh_rows() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let client = sql(db.url()).await;
+    let client = sql(db.direct_url()).await;
     // Broad enough to be cached (100 matches or more, the ranked window).
     seed_benalis(&core, &client, 150).await;
     let page = |page: i64| SearchQuery {

@@ -94,6 +94,10 @@ pub(crate) async fn admin(core: &Contacto) -> Principal {
 }
 
 /// A raw connection, for what tests read or sabotage behind core's back.
+///
+/// Tests pass [`TestDatabase::direct_url`](contacto_core::testing::TestDatabase::direct_url):
+/// through PgBouncer in transaction mode, a statement this client prepares may be executed on
+/// another server connection, which does not know it.
 pub(crate) async fn sql(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await

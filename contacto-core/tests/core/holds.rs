@@ -129,7 +129,7 @@ async fn voided_and_expired_holds_release_their_amount() {
         "not due yet"
     );
     // Bring its deadline into the past instead of waiting a minute.
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     client
         .execute(
             "UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = $1",

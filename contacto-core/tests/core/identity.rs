@@ -13,7 +13,7 @@ fn registration(email: &str) -> RegisterRequest {
 }
 
 async fn users_count(db: &TestDatabase) -> i64 {
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     client
         .query_one("SELECT count(*) FROM users", &[])
         .await
@@ -338,7 +338,7 @@ async fn the_database_stores_only_hashes_of_passwords_and_keys() {
         .create_api_key(&owner, &CreateApiKeyRequest { name: "k".into() })
         .await
         .unwrap();
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     let dump: String = client
         .query_one(
             "SELECT (SELECT string_agg(u::text, ' ') FROM users u) || \

@@ -4,7 +4,7 @@ use contacto_core::testing::TestDatabase;
 /// A fresh test database emptied of its schema, as a first deployment finds it.
 async fn empty_database() -> (TestDatabase, tokio_postgres::Client) {
     let db = TestDatabase::create().await;
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     client
         .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         .await
@@ -66,7 +66,7 @@ async fn a_migrated_database_is_ready_and_migrating_again_applies_nothing() {
 async fn migrating_a_database_with_an_unknown_newer_migration_is_refused() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     client.batch_execute(FUTURE_MIGRATION).await.unwrap();
     let err = core.migrate().await.unwrap_err();
     assert_eq!(err.code(), "SCHEMA_AHEAD", "{err}");

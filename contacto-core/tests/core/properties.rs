@@ -289,7 +289,7 @@ fn run(ops: Vec<Op>) {
         let admin = crate::helpers::admin(&core).await;
         let mut world = World {
             core,
-            url: db.url().to_owned(),
+            url: db.direct_url().to_owned(),
             admin,
             customers,
             merchant: (shop, s),

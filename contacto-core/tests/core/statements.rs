@@ -19,7 +19,7 @@ fn find<'a>(report: &'a StatementsReport, query: &str) -> &'a contacto_core::api
 async fn the_top_statements_count_what_ran_without_its_literal_values() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     const RUNS: i64 = 5;
     for _ in 0..RUNS {
         core.readiness().await;
@@ -105,7 +105,7 @@ async fn a_reset_starts_the_counts_again() {
 #[tokio::test]
 async fn a_role_that_may_not_install_the_extension_gets_a_clear_unavailable_error() {
     let db = TestDatabase::create().await;
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     let role = format!("app_{}", uuid::Uuid::new_v4().simple());
     client
         .batch_execute(&format!(

@@ -168,7 +168,7 @@ async fn an_idempotency_key_posts_once_and_replays_the_answer() {
 
 /// Amina's idempotency record under `key`, as stored.
 async fn stored_outcome(db: &TestDatabase, amina: &contacto_core::Principal, key: &str) -> Vec<u8> {
-    crate::helpers::sql(db.url())
+    crate::helpers::sql(db.direct_url())
         .await
         .query_one(
             "SELECT outcome FROM idempotency_keys WHERE caller_id = $1 AND key = $2",
@@ -206,7 +206,7 @@ async fn idempotency_records_keep_what_the_ledger_cannot_give_back() {
     assert_eq!(serde_json::to_vec(&send().await.unwrap()).unwrap(), bytes);
 
     // A record of the answer itself, as versions before compact records wrote it.
-    crate::helpers::sql(db.url())
+    crate::helpers::sql(db.direct_url())
         .await
         .execute(
             "UPDATE idempotency_keys SET outcome = $3 WHERE caller_id = $1 AND key = $2",
@@ -258,7 +258,7 @@ async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once()
         .unwrap();
 
     // Instance one's worker waits on Yacine's wallet while the next batch gathers.
-    let mut blocker = crate::helpers::sql(db.url()).await;
+    let mut blocker = crate::helpers::sql(db.direct_url()).await;
     let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
     let stalled =
         crate::helpers::transfer_behind_lock(&one, yacine, transfer(y, a, 1_000), &hold).await;
@@ -367,7 +367,7 @@ async fn operations_sharing_nothing_with_a_waiting_batch_are_posted_beside_it() 
     top_up(&core, &yacine, y, 1_000).await;
     top_up(&core, &amina, a, 100_000).await;
 
-    let mut blocker = crate::helpers::sql(db.url()).await;
+    let mut blocker = crate::helpers::sql(db.direct_url()).await;
     let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
     let stalled =
         crate::helpers::transfer_behind_lock(&core, yacine, transfer(y, k, 1_000), &hold).await;
@@ -509,7 +509,7 @@ async fn ledger_rows_cannot_be_changed_or_deleted() {
     let amina = user(&core, "amina@example.dz", Role::Customer).await;
     let a = wallet(&core, &amina).await;
     top_up(&core, &amina, a, 5_000).await;
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     for sql in [
         "UPDATE ledger_entries SET amount = amount + 1",
         "DELETE FROM ledger_entries",
@@ -534,7 +534,7 @@ async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
     let (amina, a, _, k) = customers(&core).await;
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     let address = |wallet: WalletId| {
         let client = &client;
         async move {
@@ -589,7 +589,7 @@ async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
 #[tokio::test]
 async fn the_database_knows_every_kind_of_transaction_core_writes() {
     let db = TestDatabase::create().await;
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     let labels: Vec<String> = client
         .query(
             "SELECT unnest(enum_range(NULL::ledger_transaction_kind))::text",
@@ -614,7 +614,7 @@ async fn the_database_refuses_entries_that_do_not_balance_or_name_no_transaction
     let db = TestDatabase::create().await;
     let core = db.contacto();
     let (_, a, _, k) = customers(&core).await;
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     let posting = |entries: &str| {
         format!(
             "BEGIN; \
@@ -701,7 +701,7 @@ async fn reconciliation_naming_only(
 async fn reconciliation_reports_entries_naming_no_wallet() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     client
         .batch_execute(
             "INSERT INTO ledger_transactions (id, kind, currency, amount) \
@@ -726,7 +726,7 @@ async fn a_batch_that_fails_writing_leaves_no_trace_and_no_open_transaction() {
     let core = db.contacto();
     let (amina, a, karim, k) = customers(&core).await;
     top_up(&core, &amina, a, 10_000).await;
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     client
         .batch_execute(
             "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
@@ -1026,7 +1026,7 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
     // then waits for Yacine's wallet (locked here); meanwhile instance two, started later, posts
     // to Amina's wallet and commits; then the first batch gets its locks and posts to Amina's
     // wallet too, after the second.
-    let mut blocker = crate::helpers::sql(db.url()).await;
+    let mut blocker = crate::helpers::sql(db.direct_url()).await;
     let hold = crate::helpers::lock_wallet(&mut blocker, y).await;
     let first = crate::helpers::transfer_behind_lock(&one, yacine, transfer(y, a, 11), &hold).await;
     two.wallet()
@@ -1055,7 +1055,7 @@ async fn time_based_reads_agree_with_the_entries_under_concurrent_instances() {
         task.await.unwrap();
     }
 
-    let client = crate::helpers::sql(db.url()).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
     let rows = client
         .query(
             "SELECT e.seq, t.created_at, e.balance_after FROM ledger_entries e \
@@ -1263,7 +1263,7 @@ async fn an_operation_the_database_refuses_fails_alone_in_its_batch() {
     let core = db.contacto();
     let (amina, a, karim, k) = customers(&core).await;
     top_up(&core, &amina, a, 100_000).await;
-    crate::helpers::sql(db.url())
+    crate::helpers::sql(db.direct_url())
         .await
         .batch_execute(
             "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -1280,7 +1280,7 @@ async fn an_operation_the_database_refuses_fails_alone_in_its_batch() {
         .unwrap();
     // The receiver's row held from another session: the first batch waits on it while the
     // others queue, so the refused operation shares a batch with at least thirty others.
-    let blocker = crate::helpers::sql(db.url()).await;
+    let blocker = crate::helpers::sql(db.direct_url()).await;
     blocker.batch_execute("BEGIN").await.unwrap();
     blocker
         .execute("SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE", &[&k.0])
