@@ -166,7 +166,11 @@ async fn handle_isolated(
 ) -> Response {
     let request_id = request_id(&request);
     let header_id = request_id.clone();
-    match tokio::spawn(async move { handle(&state, request, peer, request_id).await }).await {
+    // Boxed: the handler's future holds every route's state (over 8 kB), and a task keeps its
+    // future inline, so an unboxed one was copied several times per request on its way into
+    // the task and out of it.
+    let handler = Box::pin(async move { handle(&state, request, peer, request_id).await });
+    match tokio::spawn(handler).await {
         Ok(response) => response,
         Err(err) => {
             tracing::error!(request_id = header_id, error = %err, "request handler panicked");
