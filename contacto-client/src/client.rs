@@ -23,7 +23,10 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// The base URL as given, without a trailing slash (for messages).
     base_url: String,
+    /// The same, parsed once: each call's URL is this with its path and query set.
+    base: reqwest::Url,
     max_retries: u32,
     initial_backoff: Duration,
 }
@@ -79,7 +82,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] for a base URL that is not `http(s)://...`.
+    /// [`Error::Config`] for a base URL that is not `http(s)://...` or does not parse.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
@@ -92,6 +95,9 @@ impl ClientBuilder {
                 "https:// needs contacto-client's `rustls` feature".to_owned(),
             ));
         }
+        let base = reqwest::Url::parse(&base_url).map_err(|err| {
+            Error::Config(format!("the base URL {base_url:?} is not a URL: {err}"))
+        })?;
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
@@ -102,6 +108,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base_url,
+                base,
                 max_retries: self.max_retries,
                 initial_backoff: self.initial_backoff,
             }),
@@ -137,7 +144,8 @@ impl<'a, B> Call<'a, B> {
 }
 
 impl Client {
-    /// A builder for the server at `base_url` (`http://127.0.0.1:8080`).
+    /// A builder for the server at `base_url` (`http://127.0.0.1:8080`, or with the path a proxy
+    /// serves it under: `https://example.dz/contacto`).
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             base_url: base_url.into(),
@@ -220,22 +228,18 @@ impl Client {
         call: Call<'_, B>,
     ) -> Result<T, Error> {
         let (status, bytes) = self.send(&call).await?;
-        let url = format!("{}{}", self.inner.base_url, call.path);
+        let decode_error = |err: serde_json::Error| Error::Decode {
+            url: self.url(call.path),
+            status: status.as_u16(),
+            detail: err.to_string(),
+        };
         if status == StatusCode::NO_CONTENT {
             // `()` and other unit-like types decode from JSON null.
-            return serde_json::from_slice(b"null").map_err(|err| Error::Decode {
-                url,
-                status: status.as_u16(),
-                detail: err.to_string(),
-            });
+            return serde_json::from_slice(b"null").map_err(decode_error);
         }
         serde_json::from_slice::<ApiSuccess<T>>(&bytes)
             .map(|ok| ok.data)
-            .map_err(|err| Error::Decode {
-                url,
-                status: status.as_u16(),
-                detail: err.to_string(),
-            })
+            .map_err(decode_error)
     }
 
     /// Sends until success (its status and whole body), a final error, or the retries run out;
@@ -277,8 +281,8 @@ impl Client {
         &self,
         call: &Call<'_, B>,
     ) -> Result<reqwest::Response, Error> {
-        let url = self.url(call.path);
-        let mut request = self.inner.http.request(call.method.clone(), &url);
+        let url = self.request_url(call.path);
+        let mut request = self.inner.http.request(call.method.clone(), url);
         if let Some(authorization) = &self.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization.as_ref());
         }
@@ -295,11 +299,31 @@ impl Client {
         } else if let Some(body) = call.body {
             request = request.json(body);
         }
-        request.send().await.map_err(|err| transport(&url, err))
+        request
+            .send()
+            .await
+            .map_err(|err| transport(&self.url(call.path), err))
     }
 
+    /// `path` under the base URL, as text (for messages).
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.inner.base_url, path)
+    }
+
+    /// `path` (with its query, if any) under the base URL. Only the path and the query are
+    /// parsed: parsing the whole URL again at every call, host included, was a few percent of a
+    /// busy caller's CPU.
+    fn request_url(&self, path: &str) -> reqwest::Url {
+        let mut url = self.inner.base.clone();
+        let (path, query) = path
+            .split_once('?')
+            .map_or((path, None), |(path, query)| (path, Some(query)));
+        url.set_path(&format!(
+            "{}{path}",
+            self.inner.base.path().trim_end_matches('/')
+        ));
+        url.set_query(query);
+        url
     }
 
     /// Exponential back-off with full jitter, or the server's `Retry-After` when it gave one;
@@ -429,6 +453,41 @@ mod tests {
             .initial_backoff(Duration::from_millis(1))
             .build()
             .unwrap()
+    }
+
+    #[test]
+    fn a_calls_url_is_the_one_its_whole_text_would_parse_to() {
+        for base in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "http://api.example.dz/contacto",
+            "http://api.example.dz/contacto/",
+        ] {
+            let client = client(base);
+            for path in [
+                "/health",
+                "/api/v1/wallets/0190b1c2-0000-7000-8000-000000000001/transactions",
+                "/api/v1/professionals/plombier-%C3%A9lectricien",
+                "/api/v1/professionals?q=%D8%B7%D8%A8%D9%8A%D8%A8&wilaya=16&page=2",
+                "/api/v1/professionals?q=plombier+oran&sort=-rating",
+                "/api/v1/professionals?",
+            ] {
+                let whole = format!("{}{path}", base.trim_end_matches('/'));
+                assert_eq!(
+                    client.request_url(path),
+                    reqwest::Url::parse(&whole).unwrap(),
+                    "{whole}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_base_url_that_does_not_parse_is_refused_when_built() {
+        let Err(err) = Client::builder("http://[::1").build() else {
+            panic!("built a client for a base URL that does not parse");
+        };
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
     }
 
     fn post<'a>(key: Option<&'a str>) -> Call<'a, serde_json::Value> {
