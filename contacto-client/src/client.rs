@@ -27,6 +27,9 @@ struct Inner {
     base_url: String,
     /// The same, parsed once: each call's URL is this with its path and query set.
     base: reqwest::Url,
+    /// `base`'s path without a trailing slash (empty for a server at the root), which each
+    /// call's path follows.
+    base_path: String,
     max_retries: u32,
     initial_backoff: Duration,
 }
@@ -82,7 +85,8 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] for a base URL that is not `http(s)://...` or does not parse.
+    /// [`Error::Config`] for a base URL that is not `http(s)://...`, does not parse, or has a
+    /// query or a fragment.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
@@ -98,6 +102,12 @@ impl ClientBuilder {
         let base = reqwest::Url::parse(&base_url).map_err(|err| {
             Error::Config(format!("the base URL {base_url:?} is not a URL: {err}"))
         })?;
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "the base URL {base_url:?} has a query or a fragment, which no call would keep"
+            )));
+        }
+        let base_path = base.path().trim_end_matches('/').to_owned();
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
@@ -109,6 +119,7 @@ impl ClientBuilder {
                 http,
                 base_url,
                 base,
+                base_path,
                 max_retries: self.max_retries,
                 initial_backoff: self.initial_backoff,
             }),
@@ -311,17 +322,14 @@ impl Client {
     }
 
     /// `path` (with its query, if any) under the base URL. Only the path and the query are
-    /// parsed: parsing the whole URL again at every call, host included, was a few percent of a
-    /// busy caller's CPU.
+    /// parsed: the whole URL parsed again at every call, host included, was 2.7% of a busy
+    /// caller's CPU in a profile (docs/PERFORMANCE.md).
     fn request_url(&self, path: &str) -> reqwest::Url {
         let mut url = self.inner.base.clone();
         let (path, query) = path
             .split_once('?')
             .map_or((path, None), |(path, query)| (path, Some(query)));
-        url.set_path(&format!(
-            "{}{path}",
-            self.inner.base.path().trim_end_matches('/')
-        ));
+        url.set_path(&format!("{}{path}", self.inner.base_path));
         url.set_query(query);
         url
     }
@@ -347,7 +355,17 @@ impl Client {
 
 /// A caller's text as one path segment: unreserved characters as they are, every other byte
 /// percent-encoded, so a slash or a question mark cannot change which resource is called.
-pub(crate) fn path_segment(text: &str) -> String {
+///
+/// # Errors
+///
+/// [`Error::Argument`] for an empty text, `.` or `..`: URL parsing removes such a segment (and,
+/// for `..`, the one before it) however it is encoded, so the call would reach another resource.
+pub(crate) fn path_segment(text: &str) -> Result<String, Error> {
+    if matches!(text, "" | "." | "..") {
+        return Err(Error::Argument(format!(
+            "{text:?} cannot be sent as a path segment"
+        )));
+    }
     let mut segment = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
@@ -356,7 +374,7 @@ pub(crate) fn path_segment(text: &str) -> String {
             segment.push_str(&format!("%{byte:02X}"));
         }
     }
-    segment
+    Ok(segment)
 }
 
 /// Whether a safe call (GET, HEAD, or a POST under its idempotency key) is worth sending again:
@@ -460,8 +478,11 @@ mod tests {
         for base in [
             "http://127.0.0.1:8080",
             "http://127.0.0.1:8080/",
+            "http://[::1]:8080",
+            "http://user:secret@api.example.dz",
             "http://api.example.dz/contacto",
             "http://api.example.dz/contacto/",
+            "http://api.example.dz/contacto%20v1/",
         ] {
             let client = client(base);
             for path in [
@@ -483,11 +504,17 @@ mod tests {
     }
 
     #[test]
-    fn a_base_url_that_does_not_parse_is_refused_when_built() {
-        let Err(err) = Client::builder("http://[::1").build() else {
-            panic!("built a client for a base URL that does not parse");
-        };
-        assert!(matches!(err, Error::Config(_)), "{err:?}");
+    fn a_base_url_that_does_not_parse_or_has_a_query_is_refused_when_built() {
+        for base in [
+            "http://[::1",
+            "http://api.example.dz/contacto?v=1",
+            "http://api.example.dz/#top",
+        ] {
+            let Err(err) = Client::builder(base).build() else {
+                panic!("built a client for {base:?}");
+            };
+            assert!(matches!(err, Error::Config(_)), "{base}: {err:?}");
+        }
     }
 
     fn post<'a>(key: Option<&'a str>) -> Call<'a, serde_json::Value> {

@@ -44,9 +44,9 @@ impl<'a> DirectoryApi<'a> {
     ///
     /// # Errors
     ///
-    /// `NOT_FOUND` (an unknown slug).
+    /// `NOT_FOUND` (an unknown slug); [`Error::Argument`], sending nothing, for a slug that is empty, `.` or `..`.
     pub async fn category(&self, slug: &str) -> Result<Category, Error> {
-        let path = format!("/api/v1/categories/{}", path_segment(slug));
+        let path = format!("/api/v1/categories/{}", path_segment(slug)?);
         self.client.get(&path).await
     }
 
@@ -96,9 +96,9 @@ impl<'a> DirectoryApi<'a> {
     ///
     /// # Errors
     ///
-    /// `NOT_FOUND`.
+    /// `NOT_FOUND`; [`Error::Argument`], sending nothing, for a slug that is empty, `.` or `..`.
     pub async fn profile(&self, id_or_slug: &str) -> Result<Professional, Error> {
-        let path = format!("/api/v1/professionals/{}", path_segment(id_or_slug));
+        let path = format!("/api/v1/professionals/{}", path_segment(id_or_slug)?);
         self.client.get(&path).await
     }
 
@@ -160,7 +160,7 @@ impl<'a> DirectoryApi<'a> {
     /// # Errors
     ///
     /// `NOT_FOUND`, `FORBIDDEN` (one's own profile), `REVIEW_EXISTS` (edit that review instead),
-    /// `VALIDATION_FAILED`.
+    /// `VALIDATION_FAILED`; [`Error::Argument`], sending nothing, for a slug that is empty, `.` or `..`.
     pub async fn review(
         &self,
         professional: &str,
@@ -168,7 +168,7 @@ impl<'a> DirectoryApi<'a> {
     ) -> Result<Review, Error> {
         let path = format!(
             "/api/v1/professionals/{}/reviews",
-            path_segment(professional)
+            path_segment(professional)?
         );
         self.send(Method::POST, &path, Some(request)).await
     }
@@ -205,7 +205,7 @@ impl<'a> DirectoryApi<'a> {
     ///
     /// # Errors
     ///
-    /// `NOT_FOUND`, `VALIDATION_FAILED` (a page or limit out of range).
+    /// `NOT_FOUND`, `VALIDATION_FAILED` (a page or limit out of range); [`Error::Argument`], sending nothing, for a slug that is empty, `.` or `..`.
     pub async fn reviews(
         &self,
         professional: &str,
@@ -225,7 +225,7 @@ impl<'a> DirectoryApi<'a> {
             .map_err(|err| Error::Config(err.to_string()))?;
         let path = format!(
             "/api/v1/professionals/{}/reviews?{query}",
-            path_segment(professional)
+            path_segment(professional)?
         );
         self.client.get(&path).await
     }
@@ -369,9 +369,54 @@ mod tests {
 
     #[test]
     fn keys_cannot_escape_their_path_segment() {
-        assert_eq!(path_segment("karim-benali-2"), "karim-benali-2");
-        assert_eq!(path_segment("a/b?c d#"), "a%2Fb%3Fc%20d%23");
-        assert_eq!(path_segment("é"), "%C3%A9");
+        assert_eq!(path_segment("karim-benali-2").unwrap(), "karim-benali-2");
+        assert_eq!(path_segment("a/b?c d#").unwrap(), "a%2Fb%3Fc%20d%23");
+        assert_eq!(path_segment("é").unwrap(), "%C3%A9");
+        assert_eq!(path_segment("...").unwrap(), "...");
+        for folded in ["", ".", ".."] {
+            assert!(
+                matches!(path_segment(folded), Err(Error::Argument(_))),
+                "{folded:?}"
+            );
+        }
+    }
+
+    /// `..` would take the call to another resource (`/professionals/../reviews` is
+    /// `/reviews`): it is refused before anything is sent. The server here does not listen, so a
+    /// call that was sent fails as a transport error instead.
+    #[tokio::test]
+    async fn a_slug_of_dots_is_refused_before_anything_is_sent() {
+        let client = Client::builder("http://127.0.0.1:1")
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let directory = client.directory();
+        let request = ReviewRequest {
+            overall_rating: 5,
+            quality_rating: None,
+            professionalism_rating: None,
+            value_rating: None,
+            punctuality_rating: None,
+            communication_rating: None,
+            text: None,
+            would_recommend: true,
+        };
+        for slug in [".", ".."] {
+            let refused = [
+                directory.profile(slug).await.map(drop),
+                directory.category(slug).await.map(drop),
+                directory.review(slug, &request).await.map(drop),
+                directory
+                    .reviews(slug, ReviewSort::Newest, None, None)
+                    .await
+                    .map(drop),
+            ];
+            for err in refused {
+                assert!(matches!(err, Err(Error::Argument(_))), "{slug:?}: {err:?}");
+            }
+        }
+        let sent = directory.profile("karim-benali").await.unwrap_err();
+        assert!(matches!(sent, Error::Transport { .. }), "{sent:?}");
     }
 
     #[test]

@@ -42,6 +42,11 @@ pub enum Error {
     /// The builder was given something unusable.
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// A call was given an argument that cannot be sent as it is (nothing was sent): a path
+    /// segment that is empty, `.` or `..`, which every URL parser folds into its neighbours, so
+    /// that another resource would be called.
+    #[error("invalid argument: {0}")]
+    Argument(String),
 }
 
 impl Error {
