@@ -343,6 +343,8 @@ async fn a_statement_prepared_through_transaction_pooling_is_lost_with_its_serve
     let url = bouncer.url(db.name());
     let client = sql(&url).await;
     let statement = client.prepare("SELECT pg_backend_pid()").await.unwrap();
+    // This PgBouncer serves no one else yet, so its one idle server connection, the one the
+    // statement was prepared on, runs it too.
     let prepared_on: i32 = client.query(&statement, &[]).await.unwrap()[0].get(0);
     let _busy = keep_busy(&url, prepared_on).await;
 

@@ -22,7 +22,7 @@ pub(crate) fn server(db: &TestDatabase, args: &[&str], envs: &[(&str, &str)]) ->
 #[tokio::test]
 async fn migrate_builds_an_empty_database_and_create_admin_makes_a_working_admin() {
     let db = TestDatabase::create().await;
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+    let (client, connection) = tokio_postgres::connect(db.direct_url(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);

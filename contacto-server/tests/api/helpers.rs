@@ -91,7 +91,7 @@ impl TestApp {
     /// Rows in `table`, read directly from the database.
     pub(crate) async fn count(&self, table: &str) -> i64 {
         let db = self.db.as_ref().expect("this app has a test database");
-        let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        let (client, connection) = tokio_postgres::connect(db.direct_url(), tokio_postgres::NoTls)
             .await
             .unwrap();
         tokio::spawn(connection);

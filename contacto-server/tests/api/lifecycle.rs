@@ -24,7 +24,7 @@ async fn requests_get_503_while_the_database_has_crashed_and_recover_after_crash
 async fn a_sabotaged_table_gives_503_not_500_and_recovers_when_repaired() {
     let app = spawn_app().await;
     let db = app.db.as_ref().unwrap();
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+    let (client, connection) = tokio_postgres::connect(db.direct_url(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);

@@ -14,7 +14,7 @@ use crate::cli::server;
 use crate::helpers::spawn_app;
 
 async fn connect(db: &TestDatabase) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+    let (client, connection) = tokio_postgres::connect(db.direct_url(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
