@@ -33,8 +33,9 @@ use contacto_client::Client;
 /// Exit status of a run whose thresholds did not all hold (k6's).
 const THRESHOLDS_FAILED: u8 = 99;
 
-/// The name of the in-process server's threads.
-const SERVER_THREADS: &str = "contacto-server";
+/// The names of the in-process server's threads: its runtime (and blocking pool), core's ledger
+/// worker, and the request log's writer. Every other thread of the process is the harness's.
+const SERVER_THREADS: &[&str] = &["contacto-server", "contacto-ledger", "contacto-log"];
 
 #[derive(Debug, Parser)]
 #[command(

@@ -233,6 +233,8 @@ pub struct CpuReport {
     pub server: Option<f64>,
     /// The harness's CPU time, in clock ticks.
     pub harness_ticks: u64,
+    /// The in-process server's CPU time, in clock ticks.
+    pub server_ticks: Option<u64>,
 }
 
 /// The whole report.

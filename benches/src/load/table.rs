@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::report::{OperationReport, Report};
+use super::report::{OperationReport, Report, is_breakdown};
 
 /// The report as text.
 pub fn render(report: &Report) -> String {
@@ -60,6 +60,27 @@ pub fn render(report: &Report) -> String {
             );
         }
         out.push('\n');
+        // Shares are rounded to whole percents and move with the rate; the time per request
+        // (every request of the phases, as their CPU is counted over the phases) compares
+        // builds at different rates.
+        let requests: u64 = report
+            .operations
+            .iter()
+            .filter(|(name, _)| !is_breakdown(name))
+            .map(|(_, op)| op.requests)
+            .sum();
+        if requests > 0 {
+            let per_1000 = |ticks: u64| ticks as f64 * 1000.0 / requests as f64;
+            let _ = write!(
+                out,
+                "CPU per 1,000 requests, in clock ticks: harness {:.2}",
+                per_1000(cpu.harness_ticks)
+            );
+            if let Some(server) = cpu.server_ticks {
+                let _ = write!(out, ", server {:.2}", per_1000(server));
+            }
+            out.push('\n');
+        }
     }
     if let Some(balanced) = report.reconciliation_balanced {
         let verdict = if balanced { "balanced" } else { "NOT BALANCED" };
@@ -198,5 +219,51 @@ fn baselines(out: &mut String, report: &Report) {
         for (name, value) in &report.ratios {
             let _ = writeln!(out, "  {name:<36} {value:>8.2}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::report::{CpuReport, Errors, Latency};
+
+    fn operation(requests: u64) -> OperationReport {
+        OperationReport {
+            phase: "search".to_owned(),
+            requests,
+            ok: requests,
+            items: requests,
+            rate: 0.0,
+            steady_rate: 0.0,
+            steady_item_rate: 0.0,
+            latency_ms: Latency::default(),
+            service_ms: Latency::default(),
+            errors: Errors::default(),
+            per_second: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn cpu_per_request_counts_each_request_once() {
+        let mut report = Report::default();
+        report
+            .operations
+            .insert("search".to_owned(), operation(2_000));
+        // A breakdown of `search`: its requests are already in `search`'s count.
+        report
+            .operations
+            .insert("search/geo".to_owned(), operation(500));
+        report.cpu = Some(CpuReport {
+            machine: 0.9,
+            harness: 0.3,
+            server: Some(0.2),
+            harness_ticks: 10,
+            server_ticks: Some(4),
+        });
+        let text = render(&report);
+        assert!(
+            text.contains("CPU per 1,000 requests, in clock ticks: harness 5.00, server 2.00\n"),
+            "{text}"
+        );
     }
 }

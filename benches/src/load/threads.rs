@@ -9,7 +9,7 @@ use crate::cpu::CpuTicks;
 
 /// CPU counters at the start of a phase.
 pub struct CpuSampler {
-    server_threads: Option<&'static str>,
+    server_threads: Option<&'static [&'static str]>,
     machine: CpuTicks,
     /// The server's threads' ticks, by thread id: threads come and go (the blocking pool's idle
     /// threads exit after a few seconds), so a phase counts each thread's own difference.
@@ -17,8 +17,9 @@ pub struct CpuSampler {
 }
 
 impl CpuSampler {
-    /// Samples now; `server_threads` names the server's threads when it runs in this process.
-    pub fn start(server_threads: Option<&'static str>) -> Self {
+    /// Samples now; `server_threads` names the server's threads (the start of each name) when it
+    /// runs in this process.
+    pub fn start(server_threads: Option<&'static [&'static str]>) -> Self {
         Self {
             server_threads,
             machine: CpuTicks::now(),
@@ -30,8 +31,8 @@ impl CpuSampler {
     pub fn finish(self) -> CpuReport {
         let machine = CpuTicks::now().since(&self.machine);
         let total = machine.total.max(1) as f64;
-        let server_ticks: Option<u64> = self.server_threads.map(|name| {
-            threads_ticks(name)
+        let server_ticks: Option<u64> = self.server_threads.map(|names| {
+            threads_ticks(names)
                 .into_iter()
                 .map(|(tid, now)| now.saturating_sub(self.server.get(&tid).copied().unwrap_or(0)))
                 .sum()
@@ -42,12 +43,14 @@ impl CpuSampler {
             harness: harness_ticks as f64 / total,
             server: server_ticks.map(|ticks| ticks as f64 / total),
             harness_ticks,
+            server_ticks,
         }
     }
 }
 
-/// User and system ticks of this process's threads whose name starts with `prefix`, by id.
-fn threads_ticks(prefix: &str) -> HashMap<u64, u64> {
+/// User and system ticks of this process's threads whose name starts with one of `prefixes`, by
+/// id.
+fn threads_ticks(prefixes: &[&str]) -> HashMap<u64, u64> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return HashMap::new();
     };
@@ -65,7 +68,10 @@ fn threads_ticks(prefix: &str) -> HashMap<u64, u64> {
                 .take(2)
                 .filter_map(|f| f.parse::<u64>().ok())
                 .sum::<u64>();
-            name.starts_with(prefix).then_some((tid, ticks))
+            prefixes
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+                .then_some((tid, ticks))
         })
         .collect()
 }
@@ -84,12 +90,14 @@ mod tests {
                 while started.elapsed() < std::time::Duration::from_millis(150) {
                     x = x.wrapping_mul(31).wrapping_add(1);
                 }
-                let ticks: u64 = threads_ticks("load-cpu-probe").values().sum();
+                let ticks: u64 = threads_ticks(&["no-such-thread", "load-cpu-probe"])
+                    .values()
+                    .sum();
                 (x, ticks)
             })
             .unwrap();
         let (_, ticks) = handle.join().unwrap();
         assert!(ticks > 0, "150 ms of CPU is at least one tick");
-        assert!(threads_ticks("no-such-thread-name").is_empty());
+        assert!(threads_ticks(&["no-such-thread-name"]).is_empty());
     }
 }

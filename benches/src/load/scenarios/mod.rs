@@ -153,8 +153,8 @@ pub struct Context {
     pub settings: Settings,
     /// The load model and stages.
     pub options: RunOptions,
-    /// The in-process server's threads' name, to split CPU.
-    pub server_threads: Option<&'static str>,
+    /// The in-process server's threads' names (prefixes), to split CPU.
+    pub server_threads: Option<&'static [&'static str]>,
 }
 
 impl Context {
@@ -223,6 +223,10 @@ impl Outcome {
                 harness: (before.harness + cpu.harness) / 2.0,
                 server: before.server.zip(cpu.server).map(|(a, b)| (a + b) / 2.0),
                 harness_ticks: before.harness_ticks + cpu.harness_ticks,
+                server_ticks: before
+                    .server_ticks
+                    .zip(cpu.server_ticks)
+                    .map(|(a, b)| a + b),
             },
         });
         self.recordings.push(name, result);
