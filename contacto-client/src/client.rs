@@ -23,9 +23,7 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
-    /// The base URL as given, without a trailing slash (for messages).
-    base_url: String,
-    /// The same, parsed once: each call's URL is this with its path and query set.
+    /// The base URL, parsed once: each call's URL is this with its path and query set.
     base: reqwest::Url,
     /// `base`'s path without a trailing slash (empty for a server at the root), which each
     /// call's path follows.
@@ -117,7 +115,6 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                base_url,
                 base,
                 base_path,
                 max_retries: self.max_retries,
@@ -220,7 +217,7 @@ impl Client {
                 ..
             }) if code == "NOT_READY" => {
                 serde_json::from_value(details).map_err(|err| Error::Decode {
-                    url: format!("{}/ready", self.inner.base_url),
+                    url: self.url("/ready"),
                     status: 503,
                     detail: err.to_string(),
                 })
@@ -318,7 +315,7 @@ impl Client {
 
     /// `path` under the base URL, as text (for messages).
     fn url(&self, path: &str) -> String {
-        format!("{}{}", self.inner.base_url, path)
+        self.request_url(path).into()
     }
 
     /// `path` (with its query, if any) under the base URL. Only the path and the query are

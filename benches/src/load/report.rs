@@ -222,6 +222,11 @@ pub struct WrkReport {
     pub harness_cpu_ticks_per_1000: f64,
 }
 
+/// CPU time per 1,000 requests: `ticks` over `requests` (none counts as one).
+pub fn per_1000(ticks: u64, requests: u64) -> f64 {
+    ticks as f64 * 1000.0 / requests.max(1) as f64
+}
+
 /// CPU use over the load, as shares of the whole machine (1.0 = every core busy).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct CpuReport {

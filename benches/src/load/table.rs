@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::report::{OperationReport, Report, is_breakdown};
+use super::report::{OperationReport, Report, is_breakdown, per_1000};
 
 /// The report as text.
 pub fn render(report: &Report) -> String {
@@ -70,14 +70,13 @@ pub fn render(report: &Report) -> String {
             .map(|(_, op)| op.requests)
             .sum();
         if requests > 0 {
-            let per_1000 = |ticks: u64| ticks as f64 * 1000.0 / requests as f64;
             let _ = write!(
                 out,
                 "CPU per 1,000 requests, in clock ticks: harness {:.2}",
-                per_1000(cpu.harness_ticks)
+                per_1000(cpu.harness_ticks, requests)
             );
             if let Some(server) = cpu.server_ticks {
-                let _ = write!(out, ", server {:.2}", per_1000(server));
+                let _ = write!(out, ", server {:.2}", per_1000(server, requests));
             }
             out.push('\n');
         }

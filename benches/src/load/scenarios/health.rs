@@ -10,7 +10,7 @@ use super::{Context, Outcome};
 use crate::baseline::median;
 use crate::directory_seed::BoxError;
 use crate::load::baselines::WrkRun;
-use crate::load::report::WrkReport;
+use crate::load::report::{WrkReport, per_1000};
 use crate::load::runner::{Model, Vu, Workload};
 use crate::load::threshold::Figures;
 
@@ -47,7 +47,6 @@ pub(super) async fn run(ctx: &Context, outcome: &mut Outcome) -> Result<(), BoxE
                 .ratios
                 .insert("health rate / wrk H".to_owned(), rate / h);
         }
-        let per_1000 = |ticks: u64, requests: u64| ticks as f64 * 1000.0 / requests.max(1) as f64;
         let wrk_cpu = median(
             runs.iter()
                 .map(|r| per_1000(r.cpu_ticks, r.requests))
