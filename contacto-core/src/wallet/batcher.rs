@@ -1015,7 +1015,8 @@ async fn post_batch(
     size: usize,
     look_up_keys: bool,
 ) -> Result<(Vec<Answer>, Vec<Moved>)> {
-    let mut tx = db.hot(size <= PREPARED_BATCH_MAX).await?;
+    let small = size <= PREPARED_BATCH_MAX;
+    let mut tx = db.hot(small).await?;
     tx.prepare(store::BATCH_STATEMENTS)
         .await
         .db("preparing the ledger's statements")?;
@@ -1038,7 +1039,7 @@ async fn post_batch(
     // server runs them in this order (`crate::db::hot`).
     let ((), locked, now, stored) = tokio::try_join!(
         async { tx.begin().await.db("starting a ledger batch") },
-        metrics.query("wallet.lock_wallets", store::lock_wallets(tx, &ids)),
+        metrics.query("wallet.lock_wallets", store::lock_wallets(tx, &ids, small)),
         store::transaction_time(tx),
         metrics.query(
             "wallet.idempotency_records",
