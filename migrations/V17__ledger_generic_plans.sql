@@ -6,14 +6,14 @@
 -- generic plan assumes unnest() yields ten rows; made for two, the custom plan looked cheaper,
 -- so it was chosen every time, and every call planned its statement again. On a machine where a
 -- commit's flush costs 0.2 ms, `wallet-bench --statements` with one caller put these two
--- statements at 300 and 139 µs of PostgreSQL's time per transfer, for two wallets and one key,
--- and `perf` put 43% of the update function's time in planning (docs/PERFORMANCE.md, "Planning
--- at every call (seventeenth stop)"). Their pinned shapes are right for any number of rows, so
--- they are now planned once per connection.
+-- statements at 280-300 and 130-140 µs of PostgreSQL's time per transfer, for two wallets and
+-- one key, and `perf` put 43% of the update function's time in planning (docs/PERFORMANCE.md,
+-- "Planning at every call (seventeenth stop)"). Their pinned shapes are right for any number of
+-- rows, so they are now planned once per connection.
 --
 -- A small batch (up to 16 operations, an idle caller's among them) locks its wallets through
 -- the new function below, for the same reason: the statement `SELECT ... WHERE id = ANY($1)
--- ORDER BY id FOR UPDATE`, prepared, was planned again at every batch (about 40 µs). The function
+-- ORDER BY id FOR UPDATE`, prepared, was planned again at every batch (40-60 µs). The function
 -- reads the primary key in order (no bitmap scan, no sort) and keeps that plan. Large batches
 -- keep the statement planned with their ids, whose plan does depend on how many there are.
 
