@@ -4,9 +4,9 @@
 -- with planner settings, but PostgreSQL still chose, at every call, between that plan made for
 -- the call's own arrays (a "custom" plan) and one made once for any arrays (a "generic" plan). A
 -- generic plan assumes unnest() yields ten rows; made for two, the custom plan looked cheaper,
--- so it was chosen every time, and every call planned its statement again. On a machine where a
--- commit's flush costs 0.2 ms, `wallet-bench --statements` with one caller put these two
--- statements at 280-300 and 130-140 µs of PostgreSQL's time per transfer, for two wallets and
+-- so it was chosen every time, and every call planned its statement again. On a machine where
+-- pgbench's L_1 was 0.35 ms, `wallet-bench --statements` with one caller put these two
+-- statements at 278-300 and 129-139 µs of PostgreSQL's time per transfer, for two wallets and
 -- one key, and `perf` put 43% of the update function's time in planning (docs/PERFORMANCE.md,
 -- "Planning at every call (seventeenth stop)"). Their pinned shapes are right for any number of
 -- rows, so they are now planned once per connection.

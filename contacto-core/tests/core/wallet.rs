@@ -592,7 +592,19 @@ async fn the_wallets_update_refuses_an_address_not_holding_its_wallet() {
 async fn the_small_batch_lock_returns_what_the_statement_does_and_holds_the_locks() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let (_, a, _, k) = customers(&core).await;
+    let (amina, a, _, k) = customers(&core).await;
+    // Columns that differ between the two wallets and from their defaults, so that two columns
+    // swapped in the function's result would show: Amina has money that moved and a day's
+    // outgoing total, Karim a frozen wallet.
+    top_up(&core, &amina, a, 100_000).await;
+    core.wallet()
+        .transfer(&amina, &transfer(a, k, 30_000), Some("t-1"))
+        .await
+        .unwrap();
+    core.wallet()
+        .administer(&admin(&core).await, k, &freeze(true))
+        .await
+        .unwrap();
     let client = crate::helpers::sql(db.direct_url()).await;
     let other = crate::helpers::sql(db.direct_url()).await;
     let ids = vec![k.0, uuid::Uuid::now_v7(), a.0];
