@@ -13,8 +13,8 @@
 -- analyses a young ledger like that.
 --
 -- Here each distinct transaction is looked up through a LATERAL subquery that cannot be
--- flattened (`OFFSET 0`), so the only plan is one probe of the primary key per transaction, as
--- V14 does for idempotency keys. The error is V13's: the key's name and SQLSTATE 23503.
+-- flattened (`OFFSET 0`), so the only plan without a penalty is one probe of the primary key per
+-- transaction, as V14 does for idempotency keys. The error is V13's: the key's name and SQLSTATE 23503.
 
 CREATE OR REPLACE FUNCTION ledger_entries_transactions_exist() RETURNS trigger LANGUAGE plpgsql
 SET enable_hashjoin = off
