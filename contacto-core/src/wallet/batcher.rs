@@ -44,10 +44,11 @@ pub(crate) const LANES: usize = 2;
 /// Fewest operations a batch starts with while another is in flight (`run`).
 pub(crate) const SECOND_BATCH_MIN: usize = 64;
 
-/// Most operations in a batch that runs prepared statements (when the configuration allows them).
-/// A small batch is what an idle or lightly loaded ledger posts: planning its statements is a
-/// large share of its time, and their generic plans are the plans it would get anyway. A larger
-/// batch is planned for the size of its arrays, which a generic plan cannot see: measured with
+/// Most operations in a batch that runs prepared statements (when the configuration allows them)
+/// and locks its wallets through the function that keeps its plan (V17). A small batch is what an
+/// idle or lightly loaded ledger posts: planning its statements is a large share of its time, and
+/// a plan made once serves any batch this small. A larger batch is planned for the size of its
+/// arrays, which a plan made once cannot see: measured with
 /// prepared statements for every batch, 512 callers posted about 20% fewer transfers per second
 /// (docs/PERFORMANCE.md).
 const PREPARED_BATCH_MAX: usize = 16;

@@ -670,7 +670,7 @@ async fn the_small_batch_lock_returns_what_the_statement_does_and_holds_the_lock
         .unwrap();
 
     // The ledger's functions keep one plan per connection (V17): planned at every call, they
-    // cost small batches a third of PostgreSQL's time (docs/PERFORMANCE.md).
+    // took about half of an idle transfer's PostgreSQL time (docs/PERFORMANCE.md).
     for function in [
         "ledger_lock_wallets",
         "ledger_update_wallets",
