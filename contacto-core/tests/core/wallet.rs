@@ -691,6 +691,132 @@ async fn the_small_batch_lock_returns_what_the_statement_does_and_holds_the_lock
     }
 }
 
+/// Every rule of a wallet row is the database's, each under its constraint's name: the three over
+/// balance columns as CHECK constraints, the six over columns fixed at opening or changed by an
+/// admin as a trigger (V19) that an update of balances alone does not run.
+#[tokio::test]
+async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_fixed_ones() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _, _) = customers(&core).await;
+    top_up(&core, &amina, a, 10_000).await;
+    let client = crate::helpers::sql(db.direct_url()).await;
+    let owner: uuid::Uuid = client
+        .query_one("SELECT owner_id FROM wallets WHERE id = $1", &[&a.0])
+        .await
+        .unwrap()
+        .get(0);
+    // Opened in a currency Amina has no wallet in, so that the one-wallet-per-currency index
+    // does not answer first.
+    let open = |columns: &str, values: &str| {
+        format!(
+            "INSERT INTO wallets (id, owner_id, kind, system_role, currency, {columns}) \
+             VALUES (gen_random_uuid(), {values})"
+        )
+    };
+    let personal = format!("'{owner}', 'personal', NULL, 'USD'");
+    let refused = [
+        (
+            open("posted", &format!("'{owner}', 'personal', NULL, 'usd', 0")),
+            "wallets_currency_iso4217",
+        ),
+        (
+            open("posted", &format!("'{owner}', 'merchant', NULL, 'USD', 0")),
+            "wallets_kind_known",
+        ),
+        (
+            open("may_go_negative", &format!("{personal}, true")),
+            "wallets_negative_only_system",
+        ),
+        (
+            open("posted", "NULL, 'personal', NULL, 'USD', 0"),
+            "wallets_owner_matches_kind",
+        ),
+        (
+            open("posted", "NULL, 'system', 'treasury', 'USD', 0"),
+            "wallets_system_role_known",
+        ),
+        (
+            open("verification_level", &format!("{personal}, 3")),
+            "wallets_verification_level_range",
+        ),
+        (
+            open("pending", &format!("{personal}, -1")),
+            "wallets_pending_nonnegative",
+        ),
+        (
+            open("posted", &format!("{personal}, -1")),
+            "wallets_available_nonnegative",
+        ),
+        (
+            open("outgoing_minor", &format!("{personal}, -1")),
+            "wallets_outgoing_nonnegative",
+        ),
+    ];
+    let wallet = format!("WHERE id = '{}'", a.0);
+    let changed = [
+        ("currency = 'dzd'", "wallets_currency_iso4217"),
+        ("kind = 'merchant'", "wallets_kind_known"),
+        ("may_go_negative = true", "wallets_negative_only_system"),
+        ("owner_id = NULL", "wallets_owner_matches_kind"),
+        ("system_role = 'funding'", "wallets_system_role_known"),
+        ("verification_level = 7", "wallets_verification_level_range"),
+        ("pending = posted + 1", "wallets_available_nonnegative"),
+    ]
+    .map(|(set, constraint)| (format!("UPDATE wallets SET {set} {wallet}"), constraint));
+    for (sql, constraint) in refused.into_iter().chain(changed) {
+        let err = client.batch_execute(&sql).await.unwrap_err();
+        let db_error = err.as_db_error();
+        assert_eq!(
+            db_error.map(|e| (e.code(), e.constraint())),
+            Some((
+                &tokio_postgres::error::SqlState::CHECK_VIOLATION,
+                Some(constraint)
+            )),
+            "{sql}: {err:?}"
+        );
+    }
+    // A valid wallet opens, through the same statement shape.
+    client
+        .batch_execute(&open("posted", &format!("{personal}, 0")))
+        .await
+        .unwrap();
+
+    // The trigger runs for a change of a fixed column and not for a change of balances, which
+    // is all a ledger batch writes. Counted by PostgreSQL for this transaction only.
+    client
+        .batch_execute("SET track_functions = 'pl'; BEGIN")
+        .await
+        .unwrap();
+    let runs = || async {
+        client
+            .query_one(
+                "SELECT coalesce(pg_stat_get_xact_function_calls( \
+                   'wallets_check_fixed_columns'::regproc), 0)",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    client
+        .batch_execute(&format!(
+            "UPDATE wallets SET posted = posted + 1, pending = 1, entry_count = entry_count + 1, \
+               outgoing_day = current_date, outgoing_minor = 1, frozen = true {wallet}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(runs().await, 0, "balances and the freeze flag alone");
+    client
+        .batch_execute(&format!(
+            "UPDATE wallets SET verification_level = 1 {wallet}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(runs().await, 1, "a fixed column");
+    client.batch_execute("ROLLBACK").await.unwrap();
+}
+
 /// The database's kinds of transaction (an enum since V16) are exactly core's, in the same order.
 #[tokio::test]
 async fn the_database_knows_every_kind_of_transaction_core_writes() {
