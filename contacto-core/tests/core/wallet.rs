@@ -815,6 +815,34 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
         .unwrap();
     assert_eq!(runs().await, 1, "a fixed column");
     client.batch_execute("ROLLBACK").await.unwrap();
+
+    // A session that runs no triggers (as some replication and bulk-load tools set) gets past
+    // the six; the query docs/OPERATIONS.md gives for that case finds what it let in.
+    let breaking = "SELECT id FROM wallets \
+        WHERE NOT (currency ~ '^[A-Z]{3}$') \
+           OR NOT (kind IN ('personal', 'business', 'system')) \
+           OR NOT (NOT may_go_negative OR kind = 'system') \
+           OR NOT ((kind = 'system') = (owner_id IS NULL)) \
+           OR NOT ((kind = 'system' AND system_role IN ('funding', 'fee_revenue', \
+                                                        'payouts_in_transit', 'suspense')) \
+                   OR (kind <> 'system' AND system_role IS NULL)) \
+           OR NOT (verification_level BETWEEN 0 AND 2)";
+    assert!(client.query(breaking, &[]).await.unwrap().is_empty());
+    client
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL session_replication_role = replica; \
+             UPDATE wallets SET verification_level = 9 {wallet}; COMMIT"
+        ))
+        .await
+        .unwrap();
+    let found: Vec<uuid::Uuid> = client
+        .query(breaking, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(found, [a.0]);
 }
 
 /// The database's kinds of transaction (an enum since V16) are exactly core's, in the same order.
