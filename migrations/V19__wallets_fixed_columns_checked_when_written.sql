@@ -6,20 +6,35 @@
 -- and prepares it again. Six of the wallets' nine constraints are about columns set when a wallet
 -- is opened (kind, owner, system role, currency, may_go_negative) or changed only by an admin
 -- (verification level). A ledger batch writes only the balance columns, yet its update of the
--- wallets paid for the six every time: on a scratch cluster, updating one wallet took 44-73 µs
--- with the nine constraints' shape and 23-33 µs with the three over balance columns alone
+-- wallets paid for the six every time: on a scratch cluster, updating one wallet took 49-77 µs
+-- with the nine constraints and 24-33 µs with the three over balance columns alone
 -- (docs/PERFORMANCE.md, "Checks a posting does not need (eighteenth stop)").
 --
 -- The six are now one row trigger that fires on INSERT, and on an UPDATE only when the UPDATE
 -- sets one of those six columns: the same rules, the same SQLSTATE (23514, check_violation) and
--- the same constraint names in the error, so nothing that reads the errors changes. An AFTER
--- trigger, not a BEFORE one: for an UPDATE that sets none of its columns, a BEFORE trigger would
--- still lock the old row version before looking at the column list. The three constraints over
--- the columns a posting writes (pending, available, outgoing total) stay CHECK constraints.
+-- the same constraint names in the error. An AFTER trigger, not a BEFORE one: for an UPDATE that
+-- sets none of its columns, a BEFORE trigger would still lock the old row version before looking
+-- at the column list. The three constraints over the columns a posting writes (pending,
+-- available, outgoing total) stay CHECK constraints.
 --
--- Unlike a CHECK constraint, a trigger does not fire while it is disabled (`ALTER TABLE ...
--- DISABLE TRIGGER`) or under `session_replication_role = replica`. Contacto does neither;
--- docs/OPERATIONS.md gives the query that checks every wallet after a load that did.
+-- What differs for a row that breaks a rule: the trigger runs once the row is written, so a row
+-- that also breaks one of the three remaining constraints or a unique index gets that error
+-- instead (before, the nine constraints were checked first, in name order; among the six the
+-- order is kept), and the error has no "Failing row contains" detail. Core validates what it
+-- writes before it writes it, so none of its paths reaches either case.
+--
+-- The trigger is enabled ALWAYS, so that sessions with `session_replication_role = replica` (as
+-- logical replication and some bulk-load tools set) run it too. It does not run while disabled
+-- (`ALTER TABLE ... DISABLE TRIGGER`, `pg_restore --disable-triggers`), nor on rows a restore
+-- loads before it creates triggers; docs/OPERATIONS.md gives the query that finds wallets
+-- breaking a rule after such a load.
+--
+-- The wallets table is locked first, in the strongest mode the migration needs: creating the
+-- trigger and then dropping the constraints would otherwise take two locks in turn, and a
+-- ledger batch of a previous build holding its wallets' row locks while waiting to update them
+-- could wait on the migration while the migration waited on it.
+
+LOCK TABLE wallets IN ACCESS EXCLUSIVE MODE;
 
 CREATE FUNCTION wallets_check_fixed_columns() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -57,6 +72,8 @@ CREATE TRIGGER wallets_fixed_columns_valid
                               verification_level
     ON wallets
     FOR EACH ROW EXECUTE FUNCTION wallets_check_fixed_columns();
+
+ALTER TABLE wallets ENABLE ALWAYS TRIGGER wallets_fixed_columns_valid;
 
 ALTER TABLE wallets
     DROP CONSTRAINT wallets_currency_iso4217,

@@ -761,7 +761,9 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
         ("owner_id = NULL", "wallets_owner_matches_kind"),
         ("system_role = 'funding'", "wallets_system_role_known"),
         ("verification_level = 7", "wallets_verification_level_range"),
+        ("pending = -1", "wallets_pending_nonnegative"),
         ("pending = posted + 1", "wallets_available_nonnegative"),
+        ("outgoing_minor = -1", "wallets_outgoing_nonnegative"),
     ]
     .map(|(set, constraint)| (format!("UPDATE wallets SET {set} {wallet}"), constraint));
     for (sql, constraint) in refused.into_iter().chain(changed) {
@@ -782,8 +784,9 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
         .await
         .unwrap();
 
-    // The trigger runs for a change of a fixed column and not for a change of balances, which
-    // is all a ledger batch writes. Counted by PostgreSQL for this transaction only.
+    // The trigger runs for a change of a fixed column, and neither for the ledger's update of
+    // balances nor for an admin's freeze. PostgreSQL counts the calls of a function made since
+    // this session's counts were last reported, from the moment it tracks them: none before.
     client
         .batch_execute("SET track_functions = 'pl'; BEGIN")
         .await
@@ -801,12 +804,18 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
     };
     client
         .batch_execute(&format!(
-            "UPDATE wallets SET posted = posted + 1, pending = 1, entry_count = entry_count + 1, \
-               outgoing_day = current_date, outgoing_minor = 1, frozen = true {wallet}"
+            "SELECT ledger_update_wallets(ARRAY[ctid::text], ARRAY[id], ARRAY[posted + 1], \
+               ARRAY[1::bigint], ARRAY[entry_count + 1], ARRAY[current_date], ARRAY[1::bigint]) \
+             FROM wallets {wallet}"
         ))
         .await
         .unwrap();
-    assert_eq!(runs().await, 0, "balances and the freeze flag alone");
+    assert_eq!(runs().await, 0, "balances, as a ledger batch writes them");
+    client
+        .batch_execute(&format!("UPDATE wallets SET frozen = true {wallet}"))
+        .await
+        .unwrap();
+    assert_eq!(runs().await, 0, "the freeze flag");
     client
         .batch_execute(&format!(
             "UPDATE wallets SET verification_level = 1 {wallet}"
@@ -816,8 +825,9 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
     assert_eq!(runs().await, 1, "a fixed column");
     client.batch_execute("ROLLBACK").await.unwrap();
 
-    // A session that runs no triggers (as some replication and bulk-load tools set) gets past
-    // the six; the query docs/OPERATIONS.md gives for that case finds what it let in.
+    // A replica session (as logical replication and some bulk-load tools set) runs the trigger
+    // all the same; only a disabled trigger lets a wallet breaking one of the six in, and the
+    // query docs/OPERATIONS.md gives for that case finds it.
     let breaking = "SELECT id FROM wallets \
         WHERE NOT (currency ~ '^[A-Z]{3}$') \
            OR NOT (kind IN ('personal', 'business', 'system')) \
@@ -828,10 +838,23 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
                    OR (kind <> 'system' AND system_role IS NULL)) \
            OR NOT (verification_level BETWEEN 0 AND 2)";
     assert!(client.query(breaking, &[]).await.unwrap().is_empty());
-    client
+    let err = client
         .batch_execute(&format!(
             "BEGIN; SET LOCAL session_replication_role = replica; \
-             UPDATE wallets SET verification_level = 9 {wallet}; COMMIT"
+             UPDATE wallets SET verification_level = 9 {wallet}"
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.as_db_error().and_then(|e| e.constraint()),
+        Some("wallets_verification_level_range"),
+        "{err:?}"
+    );
+    client.batch_execute("ROLLBACK").await.unwrap();
+    client
+        .batch_execute(&format!(
+            "BEGIN; ALTER TABLE wallets DISABLE TRIGGER wallets_fixed_columns_valid; \
+             UPDATE wallets SET verification_level = 9 {wallet}"
         ))
         .await
         .unwrap();
@@ -843,6 +866,7 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
         .map(|row| row.get(0))
         .collect();
     assert_eq!(found, [a.0]);
+    client.batch_execute("ROLLBACK").await.unwrap();
 }
 
 /// The database's kinds of transaction (an enum since V16) are exactly core's, in the same order.
