@@ -39,6 +39,7 @@ pub(crate) struct Metrics {
     amounts: IntCounterVec,
     batch_size: Histogram,
     commit_duration: Histogram,
+    batch_phases: HistogramVec,
     batch_retries: IntCounter,
     batches_beside: IntCounter,
     discrepancies: IntGauge,
@@ -107,6 +108,18 @@ impl Metrics {
             .buckets(QUERY_BUCKETS.to_vec()),
         )
         .map_err(metric_error)?;
+        let batch_phases = HistogramVec::new(
+            HistogramOpts::new(
+                "contacto_ledger_batch_phase_seconds",
+                "Time a committed ledger batch spent in each phase: connect (a pooled connection, \
+                 its statements prepared), read (the transaction begun, the wallets locked and \
+                 the keys looked up: one round trip), post (the operations validated and \
+                 applied in memory), write (the writes and the durable commit: one round trip).",
+            )
+            .buckets(QUERY_BUCKETS.to_vec()),
+            &["phase"],
+        )
+        .map_err(metric_error)?;
         let batch_retries = IntCounter::new(
             "contacto_ledger_batch_retries_total",
             "Ledger batches rolled back and posted again because another batch had recorded one \
@@ -146,6 +159,7 @@ impl Metrics {
             amounts: register(&registry, amounts)?,
             batch_size: register(&registry, batch_size)?,
             commit_duration: register(&registry, commit_duration)?,
+            batch_phases: register(&registry, batch_phases)?,
             batch_retries: register(&registry, batch_retries)?,
             batches_beside: register(&registry, batches_beside)?,
             discrepancies: register(&registry, discrepancies)?,
@@ -182,6 +196,15 @@ impl Metrics {
     pub(crate) fn ledger_batch(&self, size: usize, seconds: f64) {
         self.batch_size.observe(size as f64);
         self.commit_duration.observe(seconds);
+    }
+
+    /// Records where a committed ledger batch spent its time, phase by phase.
+    pub(crate) fn ledger_batch_phases(&self, phases: &[(&str, std::time::Duration)]) {
+        for (phase, took) in phases {
+            self.batch_phases
+                .with_label_values(&[phase])
+                .observe(took.as_secs_f64());
+        }
     }
 
     /// Counts a ledger batch rolled back and posted again because another batch had recorded one

@@ -1016,12 +1016,14 @@ async fn post_batch(
     size: usize,
     look_up_keys: bool,
 ) -> Result<(Vec<Answer>, Vec<Moved>)> {
+    let started = Instant::now();
     let small = size <= PREPARED_BATCH_MAX;
     let mut tx = db.hot(small).await?;
     tx.prepare(store::BATCH_STATEMENTS)
         .await
         .db("preparing the ledger's statements")?;
     let tx = &tx;
+    let connected = Instant::now();
     let ids: Vec<Uuid> = jobs
         .iter()
         .flat_map(Job::wallets)
@@ -1047,6 +1049,7 @@ async fn post_batch(
             store::idempotency_records(tx, &keys),
         ),
     )?;
+    let read = Instant::now();
     let store::LockedWallets { states, rows } = locked;
     let before = states.clone();
     let mut posting = Posting {
@@ -1153,6 +1156,7 @@ async fn post_batch(
     // Pipelined: the writes and the commit leave together and the server runs them in order. If
     // a write fails, the server rolls the commit back, the statements after it fail as the
     // transaction is aborted, and the first failure in that order is returned: the cause.
+    let posted = Instant::now();
     let (postings, wallets, records, payments, committed) = tokio::join!(
         metrics.query(
             "wallet.insert_postings",
@@ -1177,6 +1181,12 @@ async fn post_batch(
     records?;
     payments?;
     committed?;
+    metrics.ledger_batch_phases(&[
+        ("connect", connected - started),
+        ("read", read - connected),
+        ("post", posted - read),
+        ("write", posted.elapsed()),
+    ]);
 
     let mut answers: Vec<Answer> = Vec::with_capacity(slots.len());
     for slot in slots {

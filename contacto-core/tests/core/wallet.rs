@@ -869,6 +869,40 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
     client.batch_execute("ROLLBACK").await.unwrap();
 }
 
+/// Every committed batch records its four phases, which together take no longer than the batch.
+#[tokio::test]
+async fn a_committed_batch_records_where_its_time_went() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _, k) = customers(&core).await;
+    top_up(&core, &amina, a, 10_000).await;
+    core.wallet()
+        .transfer(&amina, &transfer(a, k, 1_000), Some("t-1"))
+        .await
+        .unwrap();
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&core.registry().gather())
+        .unwrap();
+    let sample = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{series} missing in {text}"))
+    };
+    let batches = sample("contacto_ledger_batch_size_count");
+    assert!(batches >= 1.0);
+    let mut phases = 0.0;
+    for phase in ["connect", "read", "post", "write"] {
+        let series = format!("contacto_ledger_batch_phase_seconds_count{{phase=\"{phase}\"}}");
+        assert_eq!(sample(&series), batches, "{phase}");
+        let took = sample(&format!(
+            "contacto_ledger_batch_phase_seconds_sum{{phase=\"{phase}\"}}"
+        ));
+        assert!(took > 0.0, "{phase}");
+        phases += took;
+    }
+    assert!(phases <= sample("contacto_ledger_commit_duration_seconds_sum"));
+}
+
 /// The database's kinds of transaction (an enum since V16) are exactly core's, in the same order.
 #[tokio::test]
 async fn the_database_knows_every_kind_of_transaction_core_writes() {
