@@ -18,10 +18,11 @@
 -- available, outgoing total) stay CHECK constraints.
 --
 -- What differs for a row that breaks a rule: the trigger runs once the row is written, so a row
--- that also breaks one of the three remaining constraints or a unique index gets that error
--- instead (before, the nine constraints were checked first, in name order; among the six the
--- order is kept), and the error has no "Failing row contains" detail. Core validates what it
--- writes before it writes it, so none of its paths reaches either case.
+-- that also breaks a NOT NULL, one of the three remaining constraints, the owner's foreign key or
+-- a unique index gets that error instead (before, the nine constraints were checked first, in
+-- name order; among the six the order is kept), and the error has no "Failing row contains"
+-- detail. Core validates what it writes before it writes it, so none of its paths reaches
+-- either case.
 --
 -- The trigger is enabled ALWAYS, so that sessions with `session_replication_role = replica` (as
 -- logical replication and some bulk-load tools set) run it too. It does not run while disabled
@@ -31,8 +32,8 @@
 --
 -- The wallets table is locked first, in the strongest mode the migration needs: creating the
 -- trigger and then dropping the constraints would otherwise take two locks in turn, and a
--- ledger batch of a previous build holding its wallets' row locks while waiting to update them
--- could wait on the migration while the migration waited on it.
+-- ledger batch holding its wallets' row locks while waiting to update them could wait on the
+-- migration while the migration waited on it.
 
 LOCK TABLE wallets IN ACCESS EXCLUSIVE MODE;
 

@@ -103,7 +103,8 @@ impl Metrics {
         let commit_duration = Histogram::with_opts(
             HistogramOpts::new(
                 "contacto_ledger_commit_duration_seconds",
-                "Time to post one ledger batch, from lock to durable commit.",
+                "Time to post one ledger batch, from taking a connection to the durable commit, \
+                 retries after a key conflict included.",
             )
             .buckets(QUERY_BUCKETS.to_vec()),
         )
@@ -114,7 +115,9 @@ impl Metrics {
                 "Time a committed ledger batch spent in each phase: connect (a pooled connection, \
                  its statements prepared), read (the transaction begun, the wallets locked and \
                  the keys looked up: one round trip), post (the operations validated and \
-                 applied in memory), write (the writes and the durable commit: one round trip).",
+                 applied: in memory for transfers and payments, with statements of their own \
+                 for deposits, refunds, withdrawals and holds), write (the writes and the commit: \
+                 one round trip). A retried batch records its committed attempt only.",
             )
             .buckets(QUERY_BUCKETS.to_vec()),
             &["phase"],

@@ -1156,7 +1156,7 @@ async fn post_batch(
     // Pipelined: the writes and the commit leave together and the server runs them in order. If
     // a write fails, the server rolls the commit back, the statements after it fail as the
     // transaction is aborted, and the first failure in that order is returned: the cause.
-    let posted = Instant::now();
+    let validated = Instant::now();
     let (postings, wallets, records, payments, committed) = tokio::join!(
         metrics.query(
             "wallet.insert_postings",
@@ -1184,8 +1184,8 @@ async fn post_batch(
     metrics.ledger_batch_phases(&[
         ("connect", connected - started),
         ("read", read - connected),
-        ("post", posted - read),
-        ("write", posted.elapsed()),
+        ("post", validated - read),
+        ("write", validated.elapsed()),
     ]);
 
     let mut answers: Vec<Answer> = Vec::with_capacity(slots.len());

@@ -206,3 +206,20 @@ pub(crate) fn metric(core: &Contacto, name: &str) -> f64 {
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
+
+/// Each committed ledger batch's phases, as core records them: the number of batches that
+/// recorded each of the four, and the seconds they spent in it.
+pub(crate) fn batch_phases(core: &Contacto) -> Vec<(&'static str, f64, f64)> {
+    ["connect", "read", "post", "write"]
+        .into_iter()
+        .map(|phase| {
+            let series = |part: &str| {
+                metric(
+                    core,
+                    &format!("contacto_ledger_batch_phase_seconds_{part}{{phase=\"{phase}\"}}"),
+                )
+            };
+            (phase, series("count"), series("sum"))
+        })
+        .collect()
+}

@@ -5,7 +5,9 @@ use contacto_core::api::{
 };
 use contacto_core::testing::TestDatabase;
 
-use crate::helpers::{admin, customers, freeze, metric, sign, top_up, transfer, user, wallet};
+use crate::helpers::{
+    admin, batch_phases, customers, freeze, metric, sign, top_up, transfer, user, wallet,
+};
 
 #[tokio::test]
 async fn a_confirmed_deposit_funds_a_transfer_and_the_books_balance() {
@@ -305,6 +307,13 @@ async fn a_large_batch_meeting_a_recorded_key_is_posted_again_and_answers_once()
         metric(&one, "contacto_ledger_batch_retries_total") >= 1.0,
         "the batch met the recorded keys at their unique index, not in a lookup"
     );
+    let committed = metric(&one, "contacto_ledger_batch_size_count");
+    for (phase, batches, _) in batch_phases(&one) {
+        assert_eq!(
+            batches, committed,
+            "{phase}: a rolled back attempt records no phase"
+        );
+    }
     // 100 000 + 1 000 from Yacine - 100 (first) - 30 x 1 (fresh) - 7 (shared, once).
     assert_eq!(one.wallet().get(&amina, a).await.unwrap().posted, 100_863);
     assert!(one.wallet().reconcile(None).await.unwrap().balanced);
@@ -880,27 +889,15 @@ async fn a_committed_batch_records_where_its_time_went() {
         .transfer(&amina, &transfer(a, k, 1_000), Some("t-1"))
         .await
         .unwrap();
-    let text = prometheus::TextEncoder::new()
-        .encode_to_string(&core.registry().gather())
-        .unwrap();
-    let sample = |series: &str| -> f64 {
-        text.lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or_else(|| panic!("{series} missing in {text}"))
-    };
-    let batches = sample("contacto_ledger_batch_size_count");
-    assert!(batches >= 1.0);
+    let committed = metric(&core, "contacto_ledger_batch_size_count");
+    assert!(committed >= 1.0);
     let mut phases = 0.0;
-    for phase in ["connect", "read", "post", "write"] {
-        let series = format!("contacto_ledger_batch_phase_seconds_count{{phase=\"{phase}\"}}");
-        assert_eq!(sample(&series), batches, "{phase}");
-        let took = sample(&format!(
-            "contacto_ledger_batch_phase_seconds_sum{{phase=\"{phase}\"}}"
-        ));
-        assert!(took > 0.0, "{phase}");
-        phases += took;
+    for (phase, batches, seconds) in batch_phases(&core) {
+        assert_eq!(batches, committed, "{phase}");
+        assert!(seconds > 0.0, "{phase}");
+        phases += seconds;
     }
-    assert!(phases <= sample("contacto_ledger_commit_duration_seconds_sum"));
+    assert!(phases <= metric(&core, "contacto_ledger_commit_duration_seconds_sum"));
 }
 
 /// The database's kinds of transaction (an enum since V16) are exactly core's, in the same order.
@@ -1632,4 +1629,11 @@ async fn an_operation_the_database_refuses_fails_alone_in_its_batch() {
     assert_eq!(failed, vec![20], "only the refused operation fails");
     assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 39 * 100);
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+    let committed = metric(&core, "contacto_ledger_batch_size_count");
+    for (phase, batches, _) in batch_phases(&core) {
+        assert_eq!(
+            batches, committed,
+            "{phase}: a refused batch records no phase"
+        );
+    }
 }
