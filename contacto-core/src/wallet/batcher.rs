@@ -1153,10 +1153,10 @@ async fn post_batch(
         .iter()
         .map(|(c, k, h, o)| (*c, *k, *h, o.as_slice()))
         .collect();
+    let validated = Instant::now();
     // Pipelined: the writes and the commit leave together and the server runs them in order. If
     // a write fails, the server rolls the commit back, the statements after it fail as the
     // transaction is aborted, and the first failure in that order is returned: the cause.
-    let validated = Instant::now();
     let (postings, wallets, records, payments, committed) = tokio::join!(
         metrics.query(
             "wallet.insert_postings",
