@@ -27,8 +27,8 @@
 -- The trigger is enabled ALWAYS, so that sessions with `session_replication_role = replica` (as
 -- logical replication and some bulk-load tools set) run it too. It does not run while disabled
 -- (`ALTER TABLE ... DISABLE TRIGGER`, `pg_restore --disable-triggers`), nor on rows a restore
--- loads before it creates triggers; docs/OPERATIONS.md gives the query that finds wallets
--- breaking a rule after such a load.
+-- loads before it creates triggers; `wallets_broken_rule()` below finds the wallets breaking a
+-- rule after such a load.
 --
 -- The wallets table is locked first, in the strongest mode the migration needs: creating the
 -- trigger and then dropping the constraints would otherwise take two locks in turn, and a
@@ -37,27 +37,33 @@
 
 LOCK TABLE wallets IN ACCESS EXCLUSIVE MODE;
 
+-- The first of the six rules `w` breaks, by its constraint's name, or NULL. The trigger below
+-- raises it; after a load that bypassed the trigger, `SELECT id, wallets_broken_rule(w) FROM
+-- wallets w WHERE wallets_broken_rule(w) IS NOT NULL` finds the wallets to mend. In the
+-- constraints' name order, the order PostgreSQL checked them in; a rule whose expression is NULL
+-- passes, as it did as a CHECK constraint.
+CREATE FUNCTION wallets_broken_rule(w wallets) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN NOT (w.currency ~ '^[A-Z]{3}$') THEN 'wallets_currency_iso4217'
+        WHEN NOT (w.kind IN ('personal', 'business', 'system')) THEN 'wallets_kind_known'
+        WHEN NOT (NOT w.may_go_negative OR w.kind = 'system')
+            THEN 'wallets_negative_only_system'
+        WHEN NOT ((w.kind = 'system') = (w.owner_id IS NULL))
+            THEN 'wallets_owner_matches_kind'
+        WHEN NOT ((w.kind = 'system'
+                   AND w.system_role IN ('funding', 'fee_revenue', 'payouts_in_transit',
+                                         'suspense'))
+                  OR (w.kind <> 'system' AND w.system_role IS NULL))
+            THEN 'wallets_system_role_known'
+        WHEN NOT (w.verification_level BETWEEN 0 AND 2)
+            THEN 'wallets_verification_level_range'
+    END
+$$;
+
 CREATE FUNCTION wallets_check_fixed_columns() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    broken text;
+    broken text := wallets_broken_rule(NEW);
 BEGIN
-    -- In the constraints' name order, the order PostgreSQL checked them in. A rule whose
-    -- expression is NULL passes, as it did as a CHECK constraint.
-    broken := CASE
-        WHEN NOT (NEW.currency ~ '^[A-Z]{3}$') THEN 'wallets_currency_iso4217'
-        WHEN NOT (NEW.kind IN ('personal', 'business', 'system')) THEN 'wallets_kind_known'
-        WHEN NOT (NOT NEW.may_go_negative OR NEW.kind = 'system')
-            THEN 'wallets_negative_only_system'
-        WHEN NOT ((NEW.kind = 'system') = (NEW.owner_id IS NULL))
-            THEN 'wallets_owner_matches_kind'
-        WHEN NOT ((NEW.kind = 'system'
-                   AND NEW.system_role IN ('funding', 'fee_revenue', 'payouts_in_transit',
-                                           'suspense'))
-                  OR (NEW.kind <> 'system' AND NEW.system_role IS NULL))
-            THEN 'wallets_system_role_known'
-        WHEN NOT (NEW.verification_level BETWEEN 0 AND 2)
-            THEN 'wallets_verification_level_range'
-    END;
     IF broken IS NOT NULL THEN
         RAISE EXCEPTION 'new row for relation "%" violates check constraint "%"',
             TG_TABLE_NAME, broken

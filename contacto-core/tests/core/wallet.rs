@@ -836,16 +836,9 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
 
     // A replica session (as logical replication and some bulk-load tools set) runs the trigger
     // all the same; only a disabled trigger lets a wallet breaking one of the six in, and the
-    // query docs/OPERATIONS.md gives for that case finds it.
-    let breaking = "SELECT id FROM wallets \
-        WHERE NOT (currency ~ '^[A-Z]{3}$') \
-           OR NOT (kind IN ('personal', 'business', 'system')) \
-           OR NOT (NOT may_go_negative OR kind = 'system') \
-           OR NOT ((kind = 'system') = (owner_id IS NULL)) \
-           OR NOT ((kind = 'system' AND system_role IN ('funding', 'fee_revenue', \
-                                                        'payouts_in_transit', 'suspense')) \
-                   OR (kind <> 'system' AND system_role IS NULL)) \
-           OR NOT (verification_level BETWEEN 0 AND 2)";
+    // query docs/OPERATIONS.md gives for that case finds it, with the rule it breaks.
+    let breaking =
+        "SELECT id, wallets_broken_rule(w) FROM wallets w WHERE wallets_broken_rule(w) IS NOT NULL";
     assert!(client.query(breaking, &[]).await.unwrap().is_empty());
     let err = client
         .batch_execute(&format!(
@@ -867,14 +860,17 @@ async fn the_database_refuses_a_wallet_breaking_any_rule_and_postings_skip_the_f
         ))
         .await
         .unwrap();
-    let found: Vec<uuid::Uuid> = client
+    let found: Vec<(uuid::Uuid, String)> = client
         .query(breaking, &[])
         .await
         .unwrap()
         .iter()
-        .map(|row| row.get(0))
+        .map(|row| (row.get(0), row.get(1)))
         .collect();
-    assert_eq!(found, [a.0]);
+    assert_eq!(
+        found,
+        [(a.0, "wallets_verification_level_range".to_owned())]
+    );
     client.batch_execute("ROLLBACK").await.unwrap();
 }
 
