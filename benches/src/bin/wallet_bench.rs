@@ -149,6 +149,7 @@ async fn run(
     }
 
     let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
+    let mut idle_phases = None;
     let (idle, load, comparison) = if args.compare_direct {
         let ab = ab::compare(&url, &direct, &core, &owners, args, pgbouncer_pid).await?;
         (
@@ -158,7 +159,9 @@ async fn run(
         )
     } else {
         eprintln!("one idle client ...");
+        let phases_before = BatchPhases::of(&core);
         let idle = median(idle_latency(&core, &owners, 300).await?);
+        idle_phases = Some(BatchPhases::of(&core).since(&phases_before));
         eprintln!("{} callers for {} s ...", args.concurrency, args.seconds);
         let load = load(&core, &owners, args, pgbouncer_pid).await?;
         (idle, load, None)
@@ -190,6 +193,9 @@ async fn run(
         size_after.bytes_per_transaction_since(since),
         report.balanced,
     );
+    if let Some(phases) = idle_phases {
+        println!("idle client's batches     {phases}");
+    }
     println!(
         "  of which, per transfer   {}",
         size_after.growth_per_transaction(since)
@@ -677,4 +683,61 @@ fn report_figures(
         "reconciliation after load  {}",
         if balanced { "balanced" } else { "NOT BALANCED" }
     );
+}
+
+/// The ledger's committed batches by phase (`contacto_ledger_batch_phase_seconds`): how many
+/// recorded each phase and the seconds they spent in it.
+#[derive(Clone, Copy, Default)]
+struct BatchPhases([(u64, f64); 4]);
+
+impl BatchPhases {
+    const NAMES: [&'static str; 4] = ["connect", "read", "post", "write"];
+
+    fn of(core: &Contacto) -> Self {
+        let mut phases = Self::default();
+        let families = core.registry().gather();
+        let Some(family) = families
+            .iter()
+            .find(|family| family.name() == "contacto_ledger_batch_phase_seconds")
+        else {
+            return phases;
+        };
+        for metric in family.get_metric() {
+            let phase = metric
+                .get_label()
+                .iter()
+                .find(|label| label.name() == "phase")
+                .map(prometheus::proto::LabelPair::value);
+            if let Some(i) = Self::NAMES.iter().position(|name| Some(*name) == phase) {
+                let histogram = metric.get_histogram();
+                phases.0[i] = (histogram.get_sample_count(), histogram.get_sample_sum());
+            }
+        }
+        phases
+    }
+
+    fn since(&self, earlier: &Self) -> Self {
+        let mut phases = *self;
+        for (now, then) in phases.0.iter_mut().zip(earlier.0) {
+            *now = (now.0 - then.0, now.1 - then.1);
+        }
+        phases
+    }
+}
+
+/// The mean of each phase over the batches that recorded it, in microseconds.
+impl std::fmt::Display for BatchPhases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let batches = self.0[0].0;
+        write!(f, "{batches} batches, mean us:")?;
+        for (name, (count, seconds)) in Self::NAMES.iter().zip(self.0) {
+            let mean = if count == 0 {
+                f64::NAN
+            } else {
+                seconds / count as f64 * 1e6
+            };
+            write!(f, " {name} {mean:.0}")?;
+        }
+        Ok(())
+    }
 }
