@@ -461,7 +461,23 @@ impl<'a> WalletApi<'a> {
     }
 }
 
-/// A fresh idempotency key for one logical call.
+/// A fresh idempotency key for one logical call: a UUIDv7, which begins with the time it was
+/// made, so that the server's index of keys is appended to rather than written at random places.
 fn new_key() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_sort_in_the_order_they_are_made() {
+        let keys: Vec<String> = (0..2_000).map(|_| new_key()).collect();
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(
+            keys.iter()
+                .all(|key| uuid::Uuid::parse_str(key).unwrap().get_version_num() == 7)
+        );
+    }
 }

@@ -522,8 +522,9 @@ pub(crate) async fn idempotency_keys_exist(
     Ok(rows.first().is_some_and(|row| row.get(0)))
 }
 
-/// Records outcomes under their keys, in one statement, in key order (so that two batches
-/// recording the same keys wait for each other in the same order, never in a cycle).
+/// Records outcomes under their keys, in one statement, in (caller, key) order (so that two
+/// batches recording the same keys wait for each other in the same order, never in a cycle; the
+/// order the builds before V20 used too, so that two builds side by side agree on it).
 ///
 /// # Errors
 ///

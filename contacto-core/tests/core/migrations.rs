@@ -358,3 +358,81 @@ async fn v16_refuses_to_drop_grants_on_the_entries() {
         .get(0);
     assert!(!numbered, "nothing of V16 stayed");
 }
+
+/// V20 orders the idempotency keys' primary key by key, then caller, under the same name, keeping
+/// every key; an index an operator built beforehand under the migration's name (concurrently,
+/// outside any transaction) becomes the primary key instead of being built again.
+#[tokio::test]
+async fn v20_orders_the_keys_by_key_and_takes_an_index_built_beforehand() {
+    for built_beforehand in [false, true] {
+        let (_db, client) = database_at(19).await;
+        client
+            .batch_execute(
+                "INSERT INTO users (id, email, full_name, role, password_hash) VALUES \
+                   ('00000000-0000-7000-8000-00000000000a', 'amina@example.dz', 'Amina', 'customer', '$argon2id$not-a-login'), \
+                   ('00000000-0000-7000-8000-00000000000b', 'karim@example.dz', 'Karim', 'customer', '$argon2id$not-a-login'); \
+                 INSERT INTO idempotency_keys (caller_id, key, request_hash, outcome) \
+                 SELECT caller::uuid, key, sha256(key::bytea), '\\x00' \
+                 FROM unnest(ARRAY['00000000-0000-7000-8000-00000000000a', \
+                                   '00000000-0000-7000-8000-00000000000b'], \
+                             ARRAY['same-key', 'same-key']) AS k(caller, key);",
+            )
+            .await
+            .unwrap();
+        if built_beforehand {
+            client
+                .batch_execute(
+                    "CREATE UNIQUE INDEX CONCURRENTLY idempotency_keys_key_caller \
+                     ON idempotency_keys (key, caller_id)",
+                )
+                .await
+                .unwrap();
+        }
+        let (_, v20) = migration_files(20).pop().unwrap();
+        client.batch_execute(&v20).await.unwrap();
+
+        let definition: String = client
+            .query_one(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint \
+                 WHERE conname = 'idempotency_keys_pkey'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(definition, "PRIMARY KEY (key, caller_id)");
+        let indexes: Vec<String> = client
+            .query(
+                "SELECT indexrelid::regclass::text FROM pg_index \
+                 WHERE indrelid = 'idempotency_keys'::regclass ORDER BY 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(
+            indexes,
+            ["idempotency_keys_created_idx", "idempotency_keys_pkey"],
+            "built beforehand: {built_beforehand}"
+        );
+        let kept: i64 = client
+            .query_one("SELECT count(*) FROM idempotency_keys", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(kept, 2);
+        let again = client
+            .batch_execute(
+                "INSERT INTO idempotency_keys (caller_id, key, request_hash, outcome) VALUES \
+                 ('00000000-0000-7000-8000-00000000000a', 'same-key', sha256('x'), '\\x00')",
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            again.as_db_error().and_then(|e| e.constraint()),
+            Some("idempotency_keys_pkey")
+        );
+    }
+}

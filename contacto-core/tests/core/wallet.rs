@@ -168,6 +168,42 @@ async fn an_idempotency_key_posts_once_and_replays_the_answer() {
     );
 }
 
+/// A key belongs to its caller: another caller sending the same key, even with the same body, gets
+/// no replay of the first caller's answer (here Amina's wallet, which is not Karim's to see); their
+/// call is judged and posted as their own.
+#[tokio::test]
+async fn an_idempotency_key_belongs_to_its_caller() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
+    top_up(&core, &amina, a, 10_000).await;
+    core.wallet()
+        .transfer(&amina, &transfer(a, k, 1_000), Some("shared-key"))
+        .await
+        .unwrap();
+
+    let taken = core
+        .wallet()
+        .transfer(&karim, &transfer(a, k, 1_000), Some("shared-key"))
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code(), "NOT_FOUND");
+    core.wallet()
+        .transfer(&amina, &transfer(a, k, 500), Some("second-key"))
+        .await
+        .unwrap();
+    let karims_before = core.wallet().get(&karim, k).await.unwrap().posted;
+    core.wallet()
+        .transfer(&karim, &transfer(k, a, 300), Some("second-key"))
+        .await
+        .unwrap();
+    assert_eq!(
+        core.wallet().get(&karim, k).await.unwrap().posted,
+        karims_before - 300
+    );
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 8_800);
+}
+
 /// Amina's idempotency record under `key`, as stored.
 async fn stored_outcome(db: &TestDatabase, amina: &contacto_core::Principal, key: &str) -> Vec<u8> {
     crate::helpers::sql(db.direct_url())
