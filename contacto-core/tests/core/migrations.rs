@@ -379,6 +379,7 @@ async fn v20_orders_the_keys_by_key_and_takes_an_index_built_beforehand() {
             )
             .await
             .unwrap();
+        let mut prebuilt: Option<u32> = None;
         if built_beforehand {
             client
                 .batch_execute(
@@ -387,9 +388,29 @@ async fn v20_orders_the_keys_by_key_and_takes_an_index_built_beforehand() {
                 )
                 .await
                 .unwrap();
+            let oid = client
+                .query_one("SELECT 'idempotency_keys_key_caller'::regclass::oid", &[])
+                .await
+                .unwrap()
+                .get(0);
+            prebuilt = Some(oid);
         }
         let (_, v20) = migration_files(20).pop().unwrap();
         client.batch_execute(&v20).await.unwrap();
+        if let Some(oid) = prebuilt {
+            let primary: u32 = client
+                .query_one(
+                    "SELECT conindid FROM pg_constraint WHERE conname = 'idempotency_keys_pkey'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(
+                primary, oid,
+                "the index built beforehand became the primary key"
+            );
+        }
 
         let definition: String = client
             .query_one(
