@@ -462,7 +462,8 @@ impl<'a> WalletApi<'a> {
 }
 
 /// A fresh idempotency key for one logical call: a UUIDv7, which begins with the time it was
-/// made, so that the server's index of keys is appended to rather than written at random places.
+/// made, so that the server writes the keys next to one another in their index rather than each at
+/// a random place.
 fn new_key() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -850,8 +850,8 @@ pub(crate) fn visible_to(mut view: TransactionView, owned: &[WalletId]) -> Trans
 }
 
 /// A fresh idempotency key, for embedders that retry their own calls: a UUIDv7, which begins
-/// with the time it was made, so that the keys of a busy ledger are appended to the end of their
-/// index instead of landing at random places in it (V20).
+/// with the time it was made, so that the keys of a busy ledger are written next to one another
+/// in their index instead of each at a random place in it (V20).
 pub fn new_idempotency_key() -> String {
     Uuid::now_v7().to_string()
 }
