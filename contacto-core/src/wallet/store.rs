@@ -36,11 +36,13 @@ pub(crate) const BATCH_STATEMENTS: &[HotStatement] = &[
 ];
 
 /// Locks a large batch's wallets, planned with its ids: how to read a few hundred wallets
-/// depends on how many there are.
+/// depends on how many there are. `FOR NO KEY UPDATE`, as `ledger_lock_wallets()` (V21): the
+/// batch updates balance columns only, so other batches over the wallet wait for it, and a
+/// foreign-key check on the wallet (a deposit being opened) does not.
 const LOCK_WALLETS: HotStatement = (
     "SELECT id, currency, posted, pending, may_go_negative, frozen, verification_level, \
             entry_count, outgoing_day, outgoing_minor, owner_id, ctid::text, number \
-     FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+     FROM wallets WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
     &[Type::UUID_ARRAY],
 );
 

@@ -1669,3 +1669,45 @@ async fn an_operation_the_database_refuses_fails_alone_in_its_batch() {
         );
     }
 }
+
+/// A ledger batch locks its wallets no more strongly than its update of their balances needs
+/// (`FOR NO KEY UPDATE`), so a deposit opened meanwhile on one of them, whose foreign key only
+/// asks that the wallet is neither deleted nor re-keyed, does not wait for the batch; another
+/// batch over the same wallet still does.
+#[tokio::test]
+async fn a_deposit_opens_while_a_batch_holds_its_wallet() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _karim, k) = customers(&core).await;
+    top_up(&core, &amina, a, 10_000).await;
+    let mut sql = crate::helpers::sql(db.direct_url()).await;
+    // As a batch of up to 16 operations (every idle caller's) locks its wallets.
+    let batch = sql.transaction().await.unwrap();
+    batch
+        .query("SELECT id FROM ledger_lock_wallets($1)", &[&vec![a.0]])
+        .await
+        .unwrap();
+    let deposit = DepositRequest {
+        wallet_id: a,
+        amount: 5_000,
+        method: DepositMethod::Edahabia,
+        reference: None,
+    };
+    let opened = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        core.wallet().deposit(&amina, &deposit),
+    )
+    .await;
+    assert!(matches!(opened, Ok(Ok(_))), "{opened:?}");
+    let moved = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        core.wallet()
+            .transfer(&amina, &transfer(a, k, 100), Some("behind-the-batch")),
+    )
+    .await;
+    assert!(
+        moved.is_err(),
+        "a transfer from the wallet waits for the batch"
+    );
+    batch.rollback().await.unwrap();
+}
