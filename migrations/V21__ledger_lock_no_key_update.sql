@@ -4,11 +4,11 @@
 -- balance columns. It locked them `FOR UPDATE`, the mode for a row about to be deleted or to have
 -- its key changed, which also makes every foreign-key check on the wallet wait: opening a deposit
 -- on a wallet (`deposits.wallet_id REFERENCES wallets`) waited for any batch holding that wallet
--- to commit, a millisecond or two at a time on a busy merchant's wallet, longer when a batch
--- stalls. No batch changes a wallet's `id` or `number`, so `FOR NO KEY UPDATE`, the mode an
--- `UPDATE` of other columns takes anyway, is enough: batches over the same wallet still wait for
--- one another, and a foreign-key check (`FOR KEY SHARE`) no longer waits for them. Large batches
--- lock by a statement in core (contacto-core/src/wallet/store.rs) that changes the same way.
+-- to commit, however long the batch took. No batch changes a wallet's `id` or `number`, so
+-- `FOR NO KEY UPDATE`, the mode an `UPDATE` of other columns takes anyway, is enough: batches
+-- over the same wallet still wait for one another, and a foreign-key check (`FOR KEY SHARE`) no
+-- longer waits for them. Large batches lock by a statement in core
+-- (contacto-core/src/wallet/store.rs) that changes the same way.
 --
 -- Only the function's lock mode changes; its settings (V17) are given again, since CREATE OR
 -- REPLACE replaces them too.

@@ -176,8 +176,9 @@ impl Job {
 
     /// Every wallet the batch must lock for it, and which a batch beside it must not touch: its
     /// intents' wallets, a new hold's payee and both wallets of a payment, which their rows name
-    /// (their foreign keys would otherwise lock those wallets' rows in passing, outside the
-    /// batch's order); a hold's payee's state is also checked under that lock.
+    /// (their foreign keys lock those wallets' rows in passing, outside the batch's order: since
+    /// V21 no batch's lock waits for that, but a build before it, locking `FOR UPDATE`, does);
+    /// a hold's payee's state is also checked under that lock.
     fn wallets(&self) -> impl Iterator<Item = crate::api::WalletId> + '_ {
         let named: [Option<crate::api::WalletId>; 2] = match self {
             Job::One {

@@ -682,7 +682,7 @@ async fn the_small_batch_lock_returns_what_the_statement_does_and_holds_the_lock
                SELECT id, currency, posted, pending, may_go_negative, frozen, \
                       verification_level, entry_count, outgoing_day, outgoing_minor, owner_id, \
                       ctid::text, number \
-               FROM wallets WHERE id = ANY($1) ORDER BY id FOR UPDATE) s",
+               FROM wallets WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE) s",
             &[&ids],
         )
         .await
@@ -1671,43 +1671,72 @@ async fn an_operation_the_database_refuses_fails_alone_in_its_batch() {
 }
 
 /// A ledger batch locks its wallets no more strongly than its update of their balances needs
-/// (`FOR NO KEY UPDATE`), so a deposit opened meanwhile on one of them, whose foreign key only
-/// asks that the wallet is neither deleted nor re-keyed, does not wait for the batch; another
-/// batch over the same wallet still does.
+/// (`FOR NO KEY UPDATE`, V21): a deposit opened on a wallet a batch holds, whose foreign key only
+/// asks that the wallet stays, does not wait for the batch, while another batch over the wallet
+/// does; and batches, small or large, do not wait for a foreign-key check holding their wallets.
 #[tokio::test]
-async fn a_deposit_opens_while_a_batch_holds_its_wallet() {
+async fn batches_and_foreign_keys_on_their_wallets_do_not_wait_for_each_other() {
     let db = TestDatabase::create().await;
     let core = db.contacto();
-    let (amina, a, _karim, k) = customers(&core).await;
+    let (amina, a, karim, k) = customers(&core).await;
     top_up(&core, &amina, a, 10_000).await;
     let mut sql = crate::helpers::sql(db.direct_url()).await;
+    let seconds = |n| std::time::Duration::from_secs(n);
+
     // As a batch of up to 16 operations (every idle caller's) locks its wallets.
     let batch = sql.transaction().await.unwrap();
-    batch
+    let locked = batch
         .query("SELECT id FROM ledger_lock_wallets($1)", &[&vec![a.0]])
         .await
         .unwrap();
+    assert_eq!(locked.len(), 1);
     let deposit = DepositRequest {
         wallet_id: a,
         amount: 5_000,
         method: DepositMethod::Edahabia,
         reference: None,
     };
-    let opened = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        core.wallet().deposit(&amina, &deposit),
-    )
-    .await;
+    let opened = tokio::time::timeout(seconds(5), core.wallet().deposit(&amina, &deposit)).await;
     assert!(matches!(opened, Ok(Ok(_))), "{opened:?}");
-    let moved = tokio::time::timeout(
-        std::time::Duration::from_millis(300),
-        core.wallet()
-            .transfer(&amina, &transfer(a, k, 100), Some("behind-the-batch")),
+    let behind =
+        crate::helpers::transfer_behind_lock(&core, amina, transfer(a, k, 100), &batch).await;
+    batch.rollback().await.unwrap();
+    behind.await.unwrap().unwrap();
+
+    // A foreign-key check held open on Amina's wallet, as an insert referencing it takes one;
+    // then a transfer (a small batch) and a bulk request of twenty (a large one, which locks by
+    // the statement core plans with its ids) from that wallet.
+    let check = sql.transaction().await.unwrap();
+    check
+        .query("SELECT 1 FROM wallets WHERE id = $1 FOR KEY SHARE", &[&a.0])
+        .await
+        .unwrap();
+    let wallets = core.wallet();
+    let one = transfer(a, k, 100);
+    let small = tokio::time::timeout(
+        seconds(5),
+        wallets.transfer(&amina, &one, Some("beside-a-key-check")),
     )
     .await;
+    assert!(matches!(small, Ok(Ok(_))), "{small:?}");
+    let bulk = contacto_core::api::BulkTransferRequest {
+        transfers: (0..20).map(|_| transfer(a, k, 10)).collect(),
+        atomic: false,
+    };
+    let large = tokio::time::timeout(
+        seconds(5),
+        wallets.transfer_bulk(&amina, &bulk, "bulk-beside-a-key-check"),
+    )
+    .await;
+    let results = match large {
+        Ok(Ok(response)) => response.results,
+        other => panic!("{other:?}"),
+    };
     assert!(
-        moved.is_err(),
-        "a transfer from the wallet waits for the batch"
+        results.iter().all(|r| r.transaction_id.is_some()),
+        "{results:?}"
     );
-    batch.rollback().await.unwrap();
+    check.rollback().await.unwrap();
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 400);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
