@@ -149,7 +149,7 @@ async fn run(
     }
 
     let pgbouncer_pid = pgbouncer.as_ref().and_then(PgBouncer::pid);
-    let mut idle_phases = None;
+    let (mut idle_phases, mut load_phases) = (None, None);
     let (idle, load, comparison) = if args.compare_direct {
         let ab = ab::compare(&url, &direct, &core, &owners, args, pgbouncer_pid).await?;
         (
@@ -163,7 +163,12 @@ async fn run(
         let idle = median(idle_latency(&core, &owners, 300).await?);
         idle_phases = Some(BatchPhases::of(&core).since(&phases_before));
         eprintln!("{} callers for {} s ...", args.concurrency, args.seconds);
+        let (phases_before, started) = (BatchPhases::of(&core), Instant::now());
         let load = load(&core, &owners, args, pgbouncer_pid).await?;
+        load_phases = Some((
+            BatchPhases::of(&core).since(&phases_before),
+            started.elapsed().as_secs_f64(),
+        ));
         (idle, load, None)
     };
     let size_after = LedgerSize::of(&url).await?;
@@ -195,6 +200,10 @@ async fn run(
     );
     if let Some(phases) = idle_phases {
         println!("idle client's batches     {phases}");
+    }
+    if let Some((phases, seconds)) = load_phases {
+        println!("callers' batches          {phases} (warm-up included)");
+        println!("  in flight               {}", phases.lanes(seconds));
     }
     println!(
         "  of which, per transfer   {}",
@@ -685,52 +694,89 @@ fn report_figures(
     );
 }
 
-/// The ledger's committed batches by phase (`contacto_ledger_batch_phase_seconds`): how many
-/// recorded each phase and the seconds they spent in it.
+/// The ledger's committed batches: by phase (`contacto_ledger_batch_phase_seconds`, how many
+/// recorded each phase and the seconds they spent in it), their operations
+/// (`contacto_ledger_batch_size`), their time from connection to commit
+/// (`contacto_ledger_commit_duration_seconds`) and how many started beside another
+/// (`contacto_ledger_batches_beside_total`).
 #[derive(Clone, Copy, Default)]
-struct BatchPhases([(u64, f64); 4]);
+struct BatchPhases {
+    phases: [(u64, f64); 4],
+    operations: f64,
+    commit_seconds: f64,
+    beside: f64,
+}
 
 impl BatchPhases {
     const NAMES: [&'static str; 4] = ["connect", "read", "post", "write"];
 
     fn of(core: &Contacto) -> Self {
-        let mut phases = Self::default();
-        let families = core.registry().gather();
-        let Some(family) = families
-            .iter()
-            .find(|family| family.name() == "contacto_ledger_batch_phase_seconds")
-        else {
-            return phases;
-        };
-        for metric in family.get_metric() {
-            let phase = metric
-                .get_label()
-                .iter()
-                .find(|label| label.name() == "phase")
-                .map(prometheus::proto::LabelPair::value);
-            if let Some(i) = Self::NAMES.iter().position(|name| Some(*name) == phase) {
-                let histogram = metric.get_histogram();
-                phases.0[i] = (histogram.get_sample_count(), histogram.get_sample_sum());
+        let mut stats = Self::default();
+        for family in core.registry().gather() {
+            for metric in family.get_metric() {
+                match family.name() {
+                    "contacto_ledger_batch_phase_seconds" => {
+                        let phase = metric
+                            .get_label()
+                            .iter()
+                            .find(|label| label.name() == "phase")
+                            .map(prometheus::proto::LabelPair::value);
+                        if let Some(i) = Self::NAMES.iter().position(|name| Some(*name) == phase) {
+                            let histogram = metric.get_histogram();
+                            stats.phases[i] =
+                                (histogram.get_sample_count(), histogram.get_sample_sum());
+                        }
+                    }
+                    "contacto_ledger_batch_size" => {
+                        stats.operations = metric.get_histogram().get_sample_sum();
+                    }
+                    "contacto_ledger_commit_duration_seconds" => {
+                        stats.commit_seconds = metric.get_histogram().get_sample_sum();
+                    }
+                    "contacto_ledger_batches_beside_total" => {
+                        stats.beside = metric.get_counter().get_value();
+                    }
+                    _ => {}
+                }
             }
         }
-        phases
+        stats
     }
 
     fn since(&self, earlier: &Self) -> Self {
-        let mut phases = *self;
-        for (now, then) in phases.0.iter_mut().zip(earlier.0) {
+        let mut stats = *self;
+        for (now, then) in stats.phases.iter_mut().zip(earlier.phases) {
             *now = (now.0 - then.0, now.1 - then.1);
         }
-        phases
+        stats.operations -= earlier.operations;
+        stats.commit_seconds -= earlier.commit_seconds;
+        stats.beside -= earlier.beside;
+        stats
+    }
+
+    /// Operations per batch, the batches started beside another, and the share of `seconds` the
+    /// ledger's [`LANES`] connections had a batch in flight.
+    fn lanes(&self, seconds: f64) -> String {
+        let batches = self.phases[0].0 as f64;
+        format!(
+            "{:.0} operations a batch, {:.0}% of batches beside another; a batch in flight on \
+             each of the {LANES} connections {:.0}% of the time",
+            self.operations / batches,
+            self.beside / batches * 100.0,
+            self.commit_seconds / (seconds * LANES as f64) * 100.0,
+        )
     }
 }
+
+/// Connections the ledger posts on at once (`LANES` in core's batcher).
+const LANES: usize = 2;
 
 /// The mean of each phase over the batches that recorded it, in microseconds.
 impl std::fmt::Display for BatchPhases {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let batches = self.0[0].0;
+        let batches = self.phases[0].0;
         write!(f, "{batches} batches, mean us:")?;
-        for (name, (count, seconds)) in Self::NAMES.iter().zip(self.0) {
+        for (name, (count, seconds)) in Self::NAMES.iter().zip(self.phases) {
             let mean = if count == 0 {
                 f64::NAN
             } else {
