@@ -42,6 +42,7 @@ pub(crate) struct Metrics {
     batch_phases: HistogramVec,
     batch_retries: IntCounter,
     batches_beside: IntCounter,
+    ledger_queued: IntGauge,
     discrepancies: IntGauge,
     search_cache: IntCounterVec,
     search_cache_evicted: IntCounter,
@@ -131,8 +132,15 @@ impl Metrics {
         .map_err(metric_error)?;
         let batches_beside = IntCounter::new(
             "contacto_ledger_batches_beside_total",
-            "Ledger batches started while another was in flight, over wallets and idempotency \
-             keys the other did not hold.",
+            "Ledger batches started beside another (while it was in flight, or together with \
+             it, the waiting operations split between them), over wallets and idempotency keys \
+             the other did not hold.",
+        )
+        .map_err(metric_error)?;
+        let ledger_queued = IntGauge::new(
+            "contacto_ledger_queued_operations",
+            "Operations the ledger's worker holds waiting for a batch: arrived, not yet in a batch \
+             in flight (held back by a batch's wallets or keys, or waiting for a batch to end).",
         )
         .map_err(metric_error)?;
         let discrepancies = IntGauge::new(
@@ -165,6 +173,7 @@ impl Metrics {
             batch_phases: register(&registry, batch_phases)?,
             batch_retries: register(&registry, batch_retries)?,
             batches_beside: register(&registry, batches_beside)?,
+            ledger_queued: register(&registry, ledger_queued)?,
             discrepancies: register(&registry, discrepancies)?,
             search_cache: register(&registry, search_cache)?,
             search_cache_evicted: register(&registry, search_cache_evicted)?,
@@ -216,9 +225,15 @@ impl Metrics {
         self.batch_retries.inc();
     }
 
-    /// Counts a ledger batch started while another was in flight.
+    /// Counts a ledger batch started beside another.
     pub(crate) fn ledger_batch_beside(&self) {
         self.batches_beside.inc();
+    }
+
+    /// Sets how many operations wait for a ledger batch.
+    pub(crate) fn ledger_queued(&self, operations: usize) {
+        self.ledger_queued
+            .set(i64::try_from(operations).unwrap_or(i64::MAX));
     }
 
     /// Counts money moved.

@@ -9,9 +9,9 @@
 //! One worker owns the posting path. It has at most two batches in flight ([`LANES`]), and two
 //! batches in flight together share no wallet and no idempotency key (`run`), so batches never
 //! race each other: neither waits for the other's locks, and an idempotency key seen by one
-//! batch is committed before another batch looks for it. The second batch only ever takes work
-//! the first could not: on a busy ledger it uses the second core while the first batch's
-//! backend is busy with its own. The worker runs on a thread of its own with connections of
+//! batch is committed before another batch looks for it. On a busy ledger the second batch uses
+//! the second core while the first batch's backend is busy with its own: it takes work the
+//! batch in flight could not, or, when both start together, its share of a split. The worker runs on a thread of its own with connections of
 //! its own (`Db::hot`), so neither the application's busy runtime nor a pool held by slow reads
 //! delays a commit.
 
@@ -41,7 +41,8 @@ pub(crate) const MAX_BATCH: usize = 8192;
 /// Batches in flight at once, each on a connection of its own, over disjoint wallets and keys.
 pub(crate) const LANES: usize = 2;
 
-/// Fewest operations a batch starts with while another is in flight (`run`).
+/// Fewest operations a batch starts with while another is in flight, and each of two batches
+/// split from the waiting operations to start together (`run`).
 pub(crate) const SECOND_BATCH_MIN: usize = 64;
 
 /// Most operations in a batch that runs prepared statements (when the configuration allows them)
@@ -547,6 +548,63 @@ fn take_batch(queue: &mut VecDeque<Job>, busy: &[&Claims], min: usize) -> Vec<Jo
     taken
 }
 
+/// With no batch in flight, splits the waiting jobs into two batches that share no wallet and no
+/// key, to post side by side, if each makes at least `min` operations; else leaves `queue` as it
+/// was and returns `None`. In order, a job goes to the batch it shares a wallet or a key with
+/// (so operations on one wallet stay in one batch, in the order they came), or, sharing with
+/// neither, to the smaller one. A job that shares with both, or finds its batch full, stays
+/// queued and holds back every later job sharing a wallet or a key with it, as in
+/// [`take_batch`].
+///
+/// Over a few busy wallets (a skewed load), one batch takes every operation touching them and
+/// the other the rest, which would otherwise wait for the first batch to start beside it.
+fn split_batches(queue: &mut VecDeque<Job>, min: usize) -> Option<(Vec<Job>, Vec<Job>)> {
+    // For each job: which batch takes it, if any.
+    let mut lane: Vec<Option<usize>> = Vec::with_capacity(queue.len());
+    let mut claims: [Claims; 2] = Default::default();
+    let mut sizes = [0; 2];
+    let mut held_back = Claims::default();
+    for job in queue.iter() {
+        let fits = |batch: usize| sizes[batch] == 0 || sizes[batch] + job.size() <= MAX_BATCH;
+        let chosen = if held_back.conflicts(job) {
+            None
+        } else {
+            match (claims[0].conflicts(job), claims[1].conflicts(job)) {
+                (true, true) => None,
+                (true, false) => Some(0).filter(|&batch| fits(batch)),
+                (false, true) => Some(1).filter(|&batch| fits(batch)),
+                (false, false) => {
+                    let smaller = usize::from(sizes[1] < sizes[0]);
+                    [smaller, 1 - smaller]
+                        .into_iter()
+                        .find(|&batch| fits(batch))
+                }
+            }
+        };
+        match chosen {
+            Some(batch) => {
+                claims[batch].add(job);
+                sizes[batch] += job.size();
+            }
+            None => held_back.add(job),
+        }
+        lane.push(chosen);
+    }
+    if sizes.iter().any(|&size| size < min.max(1)) {
+        return None;
+    }
+    let (mut first, mut second, mut left) = (Vec::new(), Vec::new(), VecDeque::new());
+    for (job, lane) in queue.drain(..).zip(lane) {
+        match lane {
+            Some(0) => first.push(job),
+            Some(_) => second.push(job),
+            None => left.push_back(job),
+        }
+    }
+    *queue = left;
+    Some((first, second))
+}
+
 /// The dispatcher: takes the jobs that have arrived and posts them in batches on up to [`LANES`]
 /// connections at once. With no batch in flight, a lane takes every waiting job (an idle ledger
 /// posts a job as soon as it arrives). With one in flight, a second lane takes the waiting jobs
@@ -554,7 +612,9 @@ fn take_batch(queue: &mut VecDeque<Job>, busy: &[&Claims], min: usize) -> Vec<Jo
 /// other's locks and never record the same key, but only once they make
 /// [`SECOND_BATCH_MIN`] operations: a smaller batch costs more per operation than waiting for
 /// the batch in flight. So a job that waited for one batch's wallets may also wait for the batch
-/// beside it, when too few jobs are free of that one to start another.
+/// beside it, when too few jobs are free of that one to start another. With no batch in flight
+/// and enough jobs waiting for two, they are split into two batches started together
+/// ([`split_batches`]) when each gets [`SECOND_BATCH_MIN`].
 async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits: DailyLimits) {
     let look_up_until = Mutex::new(Instant::now());
     let mut queue: VecDeque<Job> = VecDeque::new();
@@ -562,6 +622,8 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
     // With a batch in flight, the waiting operations at which to look for a second batch again.
     let mut look_at = SECOND_BATCH_MIN;
     let mut claims: [Option<Claims>; LANES] = Default::default();
+    // The jobs of each lane's batch between taking them and starting it.
+    let mut taken: [Vec<Job>; LANES] = Default::default();
     let mut lanes = FuturesUnordered::new();
     let mut open = true;
     loop {
@@ -570,6 +632,19 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
             let Ok(job) = receiver.try_recv() else { break };
             queued += job.size();
             queue.push_back(job);
+        }
+        // Batches to start now: their lanes, and whether each starts beside another batch.
+        let mut starting: Vec<(usize, bool)> = Vec::new();
+        if claims.iter().all(Option::is_none)
+            && queued >= LANES * SECOND_BATCH_MIN
+            && let Some(batches) = split_batches(&mut queue, SECOND_BATCH_MIN)
+        {
+            for (lane, jobs) in [batches.0, batches.1].into_iter().enumerate() {
+                queued -= jobs.iter().map(Job::size).sum::<usize>();
+                claims[lane] = Some(Claims::of(&jobs));
+                taken[lane] = jobs;
+                starting.push((lane, lane > 0));
+            }
         }
         for lane in 0..LANES {
             if claims[lane].is_some() || queue.is_empty() {
@@ -587,17 +662,23 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
                 continue;
             }
             look_at = SECOND_BATCH_MIN;
-            if !busy.is_empty() {
-                metrics.ledger_batch_beside();
-            }
+            starting.push((lane, !busy.is_empty()));
             queued -= jobs.iter().map(Job::size).sum::<usize>();
             claims[lane] = Some(Claims::of(&jobs));
+            taken[lane] = jobs;
+        }
+        for (lane, beside) in starting {
+            if beside {
+                metrics.ledger_batch_beside();
+            }
+            let jobs = std::mem::take(&mut taken[lane]);
             let (db, metrics, look_up_until) = (&db, &metrics, &look_up_until);
             lanes.push(async move {
                 post_and_answer(db, metrics, limits, jobs, look_up_until).await;
                 lane
             });
         }
+        metrics.ledger_queued(queued);
         if lanes.is_empty() {
             if !open {
                 break;
@@ -1329,6 +1410,74 @@ mod tests {
         let mut queue: VecDeque<Job> = VecDeque::from([transfer(1, 3, None), transfer(4, 5, None)]);
         assert!(take_batch(&mut queue, &[&busy], 2).is_empty());
         assert_eq!(pairs(queue), [(1, 3), (4, 5)]);
+    }
+
+    #[test]
+    fn with_nothing_in_flight_the_waiting_jobs_split_into_two_batches_sharing_nothing() {
+        let mut queue: VecDeque<Job> = VecDeque::from([
+            transfer(1, 2, None),      // the first batch
+            transfer(3, 4, None),      // sharing nothing: the smaller batch, the second
+            transfer(2, 5, None),      // shares wallet 2 with the first
+            transfer(6, 7, Some("k")), // the second is smaller again
+            transfer(8, 9, Some("k")), // shares its key with the second
+            transfer(10, 11, None),    // the first is smaller
+            transfer(4, 12, None),     // shares wallet 4 with the second
+        ]);
+        let (first, second) = split_batches(&mut queue, 2).expect("both batches are large enough");
+        assert_eq!(pairs(first), [(1, 2), (2, 5), (10, 11)]);
+        assert_eq!(pairs(second), [(3, 4), (6, 7), (8, 9), (4, 12)]);
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn a_job_sharing_with_both_batches_stays_queued_and_holds_back_later_jobs_on_its_wallets() {
+        let mut queue: VecDeque<Job> = VecDeque::from([
+            transfer(1, 2, None),
+            transfer(3, 4, None),
+            transfer(2, 3, None),   // shares with both: stays
+            transfer(5, 6, None),   // the first batch
+            transfer(2, 7, None),   // wallet 2 waits behind the job that stayed
+            transfer(8, 9, None),   // the second batch
+            transfer(7, 10, None),  // wallet 7 waits behind the job held back
+            transfer(11, 12, None), // the first batch
+        ]);
+        let (first, second) = split_batches(&mut queue, 1).expect("both batches have jobs");
+        assert_eq!(pairs(first), [(1, 2), (5, 6), (11, 12)]);
+        assert_eq!(pairs(second), [(3, 4), (8, 9)]);
+        assert_eq!(pairs(queue), [(2, 3), (2, 7), (7, 10)], "left in order");
+    }
+
+    #[test]
+    fn a_split_leaving_a_batch_too_small_takes_nothing() {
+        // Every job shares wallet 1: one batch would hold them all.
+        let mut queue: VecDeque<Job> = (2..6).map(|to| transfer(1, to, None)).collect();
+        assert!(split_batches(&mut queue, 1).is_none());
+        assert_eq!(
+            pairs(queue),
+            [(1, 2), (1, 3), (1, 4), (1, 5)],
+            "left as it was"
+        );
+        let mut queue: VecDeque<Job> = VecDeque::from([
+            transfer(1, 2, None),
+            transfer(3, 4, None),
+            transfer(1, 5, None),
+        ]);
+        assert!(split_batches(&mut queue, 2).is_none());
+        assert_eq!(queue.len(), 3);
+    }
+
+    #[test]
+    fn a_split_batch_stops_at_the_most_operations_it_may_hold() {
+        // Every job shares wallet 1 except the last: the first batch fills, and the jobs over
+        // its limit stay queued, ahead of the free one that the second batch takes.
+        let mut queue: VecDeque<Job> = (0..MAX_BATCH as u128 + 2)
+            .map(|n| transfer(1, n + 100, None))
+            .chain([transfer(2, 3, None)])
+            .collect();
+        let (first, second) = split_batches(&mut queue, 1).expect("both batches have jobs");
+        assert_eq!(first.len(), MAX_BATCH);
+        assert_eq!(pairs(second), [(2, 3)]);
+        assert_eq!(queue.len(), 2);
     }
 
     #[test]

@@ -455,6 +455,84 @@ async fn operations_sharing_nothing_with_a_waiting_batch_are_posted_beside_it() 
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
 
+/// Operations gathered behind a batch, all sharing a wallet with it, wait for it; once it ends
+/// with no other batch in flight, they are split into two batches started together, one per group
+/// of operations sharing wallets, instead of one batch taking them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_gathered_behind_a_batch_are_split_into_two_batches_started_together() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = customers(&core).await;
+    let leila = user(&core, "leila@example.dz", Role::Customer).await;
+    let omar = user(&core, "omar@example.dz", Role::Customer).await;
+    let (l, o) = (wallet(&core, &leila).await, wallet(&core, &omar).await);
+    top_up(&core, &amina, a, 100_000).await;
+    top_up(&core, &karim, k, 100_000).await;
+    let group = 2 * contacto_core::testing::LEDGER_SECOND_BATCH_MIN;
+
+    let mut blocker = crate::helpers::sql(db.direct_url()).await;
+    let hold = crate::helpers::lock_wallet(&mut blocker, a).await;
+    let stalled =
+        crate::helpers::transfer_behind_lock(&core, amina, transfer(a, k, 1_000), &hold).await;
+    // Amina to Leila and Karim to Omar: every one shares Amina's or Karim's wallet with the
+    // stalled batch, and the two groups share nothing with each other.
+    let gathered: Vec<_> = (0..group)
+        .flat_map(|i| {
+            [
+                (amina, transfer(a, l, 1), format!("al-{i}")),
+                (karim, transfer(k, o, 1), format!("ko-{i}")),
+            ]
+        })
+        .map(|(principal, request, key)| {
+            let core = core.clone();
+            tokio::spawn(async move {
+                core.wallet()
+                    .transfer(&principal, &request, Some(&key))
+                    .await
+            })
+        })
+        .collect();
+    let all = f64::from(u32::try_from(2 * group).unwrap());
+    for _ in 0..2_000 {
+        if metric(&core, "contacto_ledger_queued_operations") >= all {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        metric(&core, "contacto_ledger_queued_operations"),
+        all,
+        "every operation waits behind the stalled batch"
+    );
+    assert_eq!(metric(&core, "contacto_ledger_batches_beside_total"), 0.0);
+    let batches = metric(&core, "contacto_ledger_batch_size_count");
+
+    hold.commit().await.unwrap();
+    stalled.await.unwrap().unwrap();
+    for result in futures_util::future::join_all(gathered).await {
+        result.unwrap().unwrap();
+    }
+    assert_eq!(
+        metric(&core, "contacto_ledger_batch_size_count") - batches,
+        3.0,
+        "the stalled batch, then the two groups' batches"
+    );
+    assert_eq!(
+        metric(&core, "contacto_ledger_batches_beside_total"),
+        1.0,
+        "the second started with the first"
+    );
+    assert_eq!(metric(&core, "contacto_ledger_queued_operations"), 0.0);
+    let moved = i64::try_from(group).unwrap();
+    assert_eq!(core.wallet().get(&leila, l).await.unwrap().posted, moved);
+    assert_eq!(core.wallet().get(&omar, o).await.unwrap().posted, moved);
+    assert_eq!(
+        core.wallet().get(&amina, a).await.unwrap().posted,
+        100_000 - 1_000 - moved
+    );
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
 #[tokio::test]
 async fn a_bad_webhook_signature_is_refused_and_writes_nothing() {
     let db = TestDatabase::create().await;
