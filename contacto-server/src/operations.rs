@@ -426,7 +426,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("DepositRequest"),
                 success: (201, Body::Json("DepositView")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 ..op(
                     Method::POST,
                     "deposit",
@@ -545,7 +545,7 @@ impl Route {
             Route::Void(_) => Operation {
                 auth: Auth::Required,
                 success: (200, Body::Json("HoldView")),
-                errors: &[404, 409],
+                errors: &[403, 404, 409],
                 ..op(Method::POST, "void", "money", "Release a hold")
             },
             Route::Withdraw => Operation {

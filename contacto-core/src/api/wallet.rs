@@ -550,8 +550,9 @@ pub struct HoldView {
 pub struct BulkTransferRequest {
     /// The transfers, each as for `POST /api/v1/transfers`.
     pub transfers: Vec<TransferRequest>,
-    /// All or nothing: every transfer must come from the same wallet, and they are posted as one
-    /// transaction or not at all. Otherwise each is posted or rejected on its own.
+    /// All or nothing: every transfer must come from the same wallet and name its receiver by
+    /// wallet id, and they are posted as one transaction or not at all, described by the one
+    /// description they give (if any). Otherwise each is posted or rejected on its own.
     #[serde(default)]
     pub atomic: bool,
 }

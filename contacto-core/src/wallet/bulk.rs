@@ -190,6 +190,11 @@ impl Wallets<'_> {
         mut errors: FieldErrors,
     ) -> Result<BulkTransferResponse> {
         let from = request.transfers[0].from_wallet_id;
+        // The one transaction's description: the transfers' own, when they give one.
+        let description = request
+            .transfers
+            .iter()
+            .find_map(|transfer| transfer.description.clone());
         let mut postings: Vec<(WalletId, i64)> = Vec::new();
         let mut total: i64 = 0;
         for (index, transfer) in request.transfers.iter().enumerate() {
@@ -199,6 +204,29 @@ impl Wallets<'_> {
                     &field("from_wallet_id"),
                     "not_allowed",
                     "an atomic request pays from one wallet",
+                ));
+            }
+            // What one transaction cannot keep per transfer is refused, not dropped.
+            for (name, given) in [
+                ("to_email", transfer.to_email.is_some()),
+                ("to_phone", transfer.to_phone.is_some()),
+            ] {
+                if given {
+                    errors.push(crate::error::FieldError::new(
+                        &field(name),
+                        "not_allowed",
+                        "atomic requests name wallets",
+                    ));
+                }
+            }
+            if let Err(mut e) = super::check_description(transfer.description.as_deref()) {
+                e.field = field("description");
+                errors.push(e);
+            } else if transfer.description.is_some() && transfer.description != description {
+                errors.push(crate::error::FieldError::new(
+                    &field("description"),
+                    "not_allowed",
+                    "an atomic request is one transaction: its transfers share one description",
                 ));
             }
             let Some(to) = transfer.to_wallet_id else {
@@ -242,7 +270,10 @@ impl Wallets<'_> {
             currency: None,
             payer_owner: Some(principal.user_id.0),
             amount: total,
-            description: Some(format!("bulk of {} transfers", request.transfers.len())),
+            description: Some(
+                description
+                    .unwrap_or_else(|| format!("bulk of {} transfers", request.transfers.len())),
+            ),
             postings,
             outgoing_from: Some(from),
             holds: Vec::new(),

@@ -104,7 +104,8 @@ impl Wallets<'_> {
     /// # Errors
     ///
     /// [`Error::NotFound`], [`Error::HoldSettled`], [`Error::Validation`] for more than held,
-    /// [`Error::WalletFrozen`]; [`Error::Forbidden`] for an API key of the payer's owner.
+    /// [`Error::WalletFrozen`]; [`Error::Forbidden`] for an API key of the payer's owner, and
+    /// for an administrator who owns neither wallet.
     pub async fn capture(
         &self,
         principal: &Principal,
@@ -113,10 +114,12 @@ impl Wallets<'_> {
         idempotency_key: Option<&str>,
     ) -> Result<HoldView> {
         let hold = self.hold(principal, id).await?;
+        self.party_to(principal, &hold, "capture a hold of others")
+            .await?;
         // A till's key takes payments: it captures holds made to its owner, never its owner's
         // own holds, whose capture would send the owner's money out.
         if matches!(principal.credential, Credential::ApiKey(_))
-            && !self.involves(principal, &[hold.payee_wallet_id]).await?
+            && !self.owns_one_of(principal, &[hold.payee_wallet_id]).await?
         {
             return Err(Error::Forbidden {
                 action: "capture with an API key a hold its owner made",
@@ -168,10 +171,31 @@ impl Wallets<'_> {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`], [`Error::HoldSettled`].
+    /// [`Error::NotFound`], [`Error::HoldSettled`]; [`Error::Forbidden`] for an administrator
+    /// who owns neither wallet.
     pub async fn void(&self, principal: &Principal, id: HoldId) -> Result<HoldView> {
         let hold = self.hold(principal, id).await?;
+        self.party_to(principal, &hold, "void a hold of others")
+            .await?;
         self.release(&hold, "voided").await
+    }
+
+    /// Refuses `action` on `hold` unless the caller owns its payer's or its payee's wallet: an
+    /// administrator sees every hold ([`Wallets::hold`]) but settles only their own.
+    async fn party_to(
+        &self,
+        principal: &Principal,
+        hold: &HoldView,
+        action: &'static str,
+    ) -> Result<()> {
+        if self
+            .owns_one_of(principal, &[hold.payer_wallet_id, hold.payee_wallet_id])
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::Forbidden { action })
+        }
     }
 
     /// Releases every authorised hold past its deadline (at most a bounded number per call);

@@ -96,6 +96,16 @@ impl<'a> Wallets<'a> {
         if principal.role == Role::Admin {
             return Ok(true);
         }
+        self.owns_one_of(principal, wallets).await
+    }
+
+    /// Whether one of `wallets` is the caller's own, whatever the caller's role: what acting on
+    /// something between wallets (settling a hold) takes, where seeing it does not.
+    pub(crate) async fn owns_one_of(
+        &self,
+        principal: &Principal,
+        wallets: &[WalletId],
+    ) -> Result<bool> {
         let db = self.app.db().primary().await?;
         let mine = self
             .q(
@@ -444,7 +454,8 @@ impl<'a> Wallets<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::Validation`], [`Error::NotFound`], [`Error::WalletFrozen`].
+    /// [`Error::Validation`], [`Error::NotFound`], [`Error::WalletFrozen`];
+    /// [`Error::Forbidden`] for an administrator naming a wallet not their own.
     pub async fn deposit(
         &self,
         principal: &Principal,
@@ -474,6 +485,13 @@ impl<'a> Wallets<'a> {
         }
         errors.into_result()?;
         let wallet = self.get(principal, request.wallet_id).await?;
+        // An administrator sees every wallet, but tops up only their own: a deposit is the
+        // owner's, and a system account is credited by its own postings, never by a provider.
+        if !owns(principal, &wallet) {
+            return Err(Error::Forbidden {
+                action: "deposit into a wallet of somebody else",
+            });
+        }
         if wallet.frozen {
             return Err(Error::WalletFrozen(wallet.id));
         }
@@ -832,10 +850,15 @@ pub(crate) fn keyed(
     })
 }
 
-/// Whether `principal` may read (and, where the operation allows, move money out of) `wallet`: its
-/// owner, or an administrator.
+/// Whether `principal` may read `wallet`: its owner, or an administrator.
 pub(crate) fn may_see(principal: &Principal, wallet: &WalletView) -> bool {
-    principal.role == Role::Admin || wallet.owner_id == Some(principal.user_id)
+    principal.role == Role::Admin || owns(principal, wallet)
+}
+
+/// Whether `wallet` is the caller's own, whatever the caller's role: what moving money out of it
+/// or into it on the owner's behalf takes. A system account is nobody's.
+pub(crate) fn owns(principal: &Principal, wallet: &WalletView) -> bool {
+    wallet.owner_id == Some(principal.user_id)
 }
 
 /// `view` as a caller owning `owned` may see it: the other wallets' balances after the entries are

@@ -68,8 +68,10 @@ impl Wallets<'_> {
             )
             .await?;
         drop(db);
+        // The caller's own, whatever their role: an administrator sees every wallet but pays
+        // from none of them but theirs (a system account, nobody's, never pays).
         payer_wallet
-            .filter(|w| super::may_see(principal, w))
+            .filter(|w| super::owns(principal, w))
             .ok_or(Error::NotFound { resource: "wallet" })?;
         let merchant_wallet = merchant_wallet
             .filter(|w| w.wallet_type == WalletType::Business && w.owner_id.is_some())

@@ -90,6 +90,11 @@ async fn an_atomic_bulk_request_posts_everything_or_nothing() {
         .await
         .unwrap();
     assert_eq!(done.posted, 3);
+    assert_eq!(
+        done.transaction.unwrap().description.as_deref(),
+        Some("loyer"),
+        "the description its transfers share"
+    );
     assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 400);
     assert_eq!(core.wallet().get(&nadia, n).await.unwrap().posted, 200);
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 400);
@@ -106,6 +111,35 @@ async fn an_atomic_bulk_request_posts_everything_or_nothing() {
             .code(),
         "VALIDATION_FAILED"
     );
+    // One transaction keeps neither a receiver by contact nor a description per transfer: such
+    // a request is refused, naming each field, rather than posted without them.
+    let mut by_email = transfer(a, k, 1);
+    by_email.to_email = Some("karim@example.dz".into());
+    let mut described = transfer(a, n, 1);
+    described.description = Some("une autre".into());
+    let dropped = BulkTransferRequest {
+        transfers: vec![by_email, described],
+        atomic: true,
+    };
+    let err = core
+        .wallet()
+        .transfer_bulk(&amina, &dropped, "atomic-4")
+        .await
+        .unwrap_err();
+    let fields: Vec<String> = err
+        .field_errors()
+        .unwrap_or_default()
+        .iter()
+        .map(|f| format!("{} {}", f.field, f.code))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "transfers[0].to_email not_allowed",
+            "transfers[1].description not_allowed"
+        ]
+    );
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 400);
     let empty = BulkTransferRequest {
         transfers: Vec::new(),
         atomic: false,

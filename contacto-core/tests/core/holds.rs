@@ -268,3 +268,52 @@ async fn a_hold_to_a_frozen_wallet_or_a_system_account_is_refused() {
     let held = core.wallet().get(&amina, a).await.unwrap();
     assert_eq!((held.posted, held.pending), (10_000, 0), "nothing held");
 }
+
+/// An administrator sees every hold but settles only those one of their own wallets is party to:
+/// capturing or voiding another's hold is forbidden and leaves it authorised, money unmoved.
+#[tokio::test]
+async fn an_administrator_sees_a_hold_of_others_but_neither_captures_nor_voids_it() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _karim, k) = crate::helpers::customers(&core).await;
+    top_up(&core, &amina, a, 10_000).await;
+    let hold = core
+        .wallet()
+        .authorize(
+            &amina,
+            &HoldRequest {
+                payer_wallet_id: a,
+                payee_wallet_id: k,
+                amount: 4_000,
+                expires_in_secs: None,
+            },
+            Some("h"),
+        )
+        .await
+        .unwrap();
+    let ops = crate::helpers::admin(&core).await;
+    assert_eq!(
+        core.wallet().hold(&ops, hold.id).await.unwrap().status,
+        HoldStatus::Authorized,
+        "administrators see it"
+    );
+    let err = core
+        .wallet()
+        .capture(&ops, hold.id, &CaptureRequest { amount: None }, Some("c"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    let err = core.wallet().void(&ops, hold.id).await.unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    assert_eq!(
+        core.wallet().hold(&amina, hold.id).await.unwrap().status,
+        HoldStatus::Authorized
+    );
+    let payer = core.wallet().get(&amina, a).await.unwrap();
+    assert_eq!((payer.posted, payer.pending), (10_000, 4_000));
+    assert_eq!(
+        core.wallet().void(&amina, hold.id).await.unwrap().status,
+        HoldStatus::Voided,
+        "the payer still can"
+    );
+}

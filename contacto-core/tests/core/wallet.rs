@@ -1818,3 +1818,69 @@ async fn batches_and_foreign_keys_on_their_wallets_do_not_wait_for_each_other() 
     assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 400);
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
+
+/// An administrator sees every wallet, but tops up and pays from none but their own: naming a
+/// customer's wallet or a system account for a deposit is forbidden and writes no deposit, and
+/// paying from either is a wallet not found, not a failure of the batch (the fee revenue account
+/// named as the payer once made the payment's postings malformed: an internal error).
+#[tokio::test]
+async fn an_administrator_sees_every_wallet_but_moves_money_only_from_their_own() {
+    use contacto_core::api::PaymentRequest;
+
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, _karim, _k) = customers(&core).await;
+    top_up(&core, &amina, a, 1_000).await;
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let s = wallet(&core, &shop).await;
+    let ops = admin(&core).await;
+    let funding = WalletId(uuid::Uuid::parse_str("00000000-0000-7000-8000-000000000001").unwrap());
+    let fee_revenue =
+        WalletId(uuid::Uuid::parse_str("00000000-0000-7000-8000-000000000002").unwrap());
+    assert_eq!(core.wallet().get(&ops, a).await.unwrap().posted, 1_000);
+
+    for target in [a, funding, fee_revenue] {
+        let err = core
+            .wallet()
+            .deposit(
+                &ops,
+                &DepositRequest {
+                    wallet_id: target,
+                    amount: 500,
+                    method: DepositMethod::Cib,
+                    reference: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "FORBIDDEN", "a deposit into {target}");
+    }
+    let deposits: i64 = crate::helpers::sql(db.direct_url())
+        .await
+        .query_one("SELECT count(*) FROM deposits", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(deposits, 1, "only Amina's own top-up");
+
+    for payer in [a, fee_revenue] {
+        let err = core
+            .wallet()
+            .pay(
+                &ops,
+                &PaymentRequest {
+                    payer_wallet_id: payer,
+                    merchant_wallet_id: s,
+                    amount: 100,
+                    description: None,
+                },
+                Some(&format!("pay-from-{payer}")),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND", "a payment from {payer}");
+    }
+    assert_eq!(core.wallet().get(&ops, s).await.unwrap().posted, 0);
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 1_000);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
