@@ -140,7 +140,8 @@ impl Metrics {
         let ledger_queued = IntGauge::new(
             "contacto_ledger_queued_operations",
             "Operations the ledger's worker holds waiting for a batch: arrived, not yet in a batch \
-             in flight (held back by a batch's wallets or keys, or waiting for a batch to end).",
+             in flight (held back by a batch's wallets or keys, or waiting for a batch to end); \
+             at most 16,384, beyond which requests wait in the worker's channel.",
         )
         .map_err(metric_error)?;
         let discrepancies = IntGauge::new(
