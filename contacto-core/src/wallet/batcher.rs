@@ -11,9 +11,9 @@
 //! race each other: neither waits for the other's locks, and an idempotency key seen by one
 //! batch is committed before another batch looks for it. On a busy ledger the second batch uses
 //! the second core while the first batch's backend is busy with its own: it takes work the
-//! batch in flight could not, or, when both start together, its share of a split. The worker runs on a thread of its own with connections of
-//! its own (`Db::hot`), so neither the application's busy runtime nor a pool held by slow reads
-//! delays a commit.
+//! batch in flight could not, or, when both start together, its share of a split. The worker
+//! runs on a thread of its own with connections of its own (`Db::hot`), so neither the
+//! application's busy runtime nor a pool held by slow reads delays a commit.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::{LazyLock, Mutex, PoisonError};
