@@ -272,7 +272,8 @@ impl<'a> WalletApi<'a> {
     ///
     /// # Errors
     ///
-    /// `HOLD_SETTLED`, `NOT_FOUND`, `VALIDATION_FAILED`.
+    /// `HOLD_SETTLED`, `NOT_FOUND`, `VALIDATION_FAILED`; `FORBIDDEN` for an API key of the
+    /// payer's owner, and for an administrator who owns neither wallet.
     pub async fn capture(&self, id: HoldId, amount: Option<i64>) -> Result<HoldView, Error> {
         self.capture_with_key(id, amount, &new_key()).await
     }
@@ -296,7 +297,7 @@ impl<'a> WalletApi<'a> {
     ///
     /// # Errors
     ///
-    /// `HOLD_SETTLED`, `NOT_FOUND`.
+    /// `HOLD_SETTLED`, `NOT_FOUND`; `FORBIDDEN` for an administrator who owns neither wallet.
     pub async fn void(&self, id: HoldId) -> Result<HoldView, Error> {
         let path = format!("/api/v1/holds/{id}/void");
         self.client
@@ -404,7 +405,8 @@ impl<'a> WalletApi<'a> {
     ///
     /// # Errors
     ///
-    /// `NOT_FOUND`, `VALIDATION_FAILED`, `WALLET_FROZEN`.
+    /// `NOT_FOUND`, `VALIDATION_FAILED`, `WALLET_FROZEN`; `FORBIDDEN` for an administrator
+    /// (who has no wallet of their own).
     pub async fn deposit(&self, request: &DepositRequest) -> Result<DepositView, Error> {
         self.client
             .call(Call::new(Method::POST, "/api/v1/deposits", Some(request)))
