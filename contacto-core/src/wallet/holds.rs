@@ -7,7 +7,9 @@ use uuid::Uuid;
 use super::batcher::{Effect, Outcome};
 use super::ledger::Intent;
 use super::{Wallets, check_amount, keyed, store};
-use crate::api::{CaptureRequest, HoldId, HoldRequest, HoldStatus, HoldView, TransactionKind};
+use crate::api::{
+    CaptureRequest, HoldId, HoldRequest, HoldStatus, HoldView, Role, TransactionKind,
+};
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::identity::{Credential, Principal};
 
@@ -181,16 +183,18 @@ impl Wallets<'_> {
     }
 
     /// Refuses `action` on `hold` unless the caller owns its payer's or its payee's wallet: an
-    /// administrator sees every hold ([`Wallets::hold`]) but settles only their own.
+    /// administrator sees every hold ([`Wallets::hold`]) but settles only their own. Anybody else
+    /// saw `hold` only as a party to it, so only an administrator is looked up again.
     async fn party_to(
         &self,
         principal: &Principal,
         hold: &HoldView,
         action: &'static str,
     ) -> Result<()> {
-        if self
-            .owns_one_of(principal, &[hold.payer_wallet_id, hold.payee_wallet_id])
-            .await?
+        if principal.role != Role::Admin
+            || self
+                .owns_one_of(principal, &[hold.payer_wallet_id, hold.payee_wallet_id])
+                .await?
         {
             Ok(())
         } else {
