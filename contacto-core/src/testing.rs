@@ -47,6 +47,10 @@ pub const TEST_WEBHOOK_SECRET: &str = "test webhook secret";
 /// them posted beside it.
 pub const LEDGER_SECOND_BATCH_MIN: usize = crate::wallet::batcher::SECOND_BATCH_MIN;
 
+/// Connections the ledger posts on at once, each with at most one batch in flight: what a
+/// benchmark divides the batches' time by to say how busy the ledger was.
+pub const LEDGER_LANES: usize = crate::wallet::batcher::LANES;
+
 /// Connections each test database's pool may open: tests run in parallel on one server.
 const TEST_POOL_MAX_SIZE: usize = 8;
 

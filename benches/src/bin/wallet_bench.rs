@@ -24,7 +24,7 @@ use contacto_benches::baseline::{Baseline, Pgbench, median};
 use contacto_benches::cpu::CpuTicks;
 use contacto_core::api::{Role, TransferRequest, UserId, WalletId};
 use contacto_core::managed::{ManagedPostgres, PgBinaries};
-use contacto_core::testing::{PgBouncer, PgBouncerOptions, PoolMode};
+use contacto_core::testing::{LEDGER_LANES, PgBouncer, PgBouncerOptions, PoolMode};
 use contacto_core::{
     AuthConfig, Config, Contacto, Credential, DatabaseConfig, Principal, WalletConfig,
 };
@@ -755,21 +755,18 @@ impl BatchPhases {
     }
 
     /// Operations per batch, the batches started beside another, and the share of `seconds` the
-    /// ledger's [`LANES`] connections had a batch in flight.
+    /// ledger's [`LEDGER_LANES`] connections had a batch in flight.
     fn lanes(&self, seconds: f64) -> String {
         let batches = self.phases[0].0 as f64;
         format!(
             "{:.0} operations a batch, {:.0}% of batches beside another; a batch in flight on \
-             each of the {LANES} connections {:.0}% of the time",
+             each of the {LEDGER_LANES} connections {:.0}% of the time",
             self.operations / batches,
             self.beside / batches * 100.0,
-            self.commit_seconds / (seconds * LANES as f64) * 100.0,
+            self.commit_seconds / (seconds * LEDGER_LANES as f64) * 100.0,
         )
     }
 }
-
-/// Connections the ledger posts on at once (`LANES` in core's batcher).
-const LANES: usize = 2;
 
 /// The mean of each phase over the batches that recorded it, in microseconds.
 impl std::fmt::Display for BatchPhases {

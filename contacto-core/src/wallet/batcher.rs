@@ -558,7 +558,7 @@ fn take_batch(queue: &mut VecDeque<Job>, busy: &[&Claims], min: usize) -> Vec<Jo
 ///
 /// Over a few busy wallets (a skewed load), one batch takes every operation touching them and
 /// the other the rest, which would otherwise wait for the first batch to start beside it.
-fn split_batches(queue: &mut VecDeque<Job>, min: usize) -> Option<(Vec<Job>, Vec<Job>)> {
+fn split_batches(queue: &mut VecDeque<Job>, min: usize) -> Option<[Vec<Job>; 2]> {
     // For each job: which batch takes it, if any.
     let mut lane: Vec<Option<usize>> = Vec::with_capacity(queue.len());
     let mut claims: [Claims; 2] = Default::default();
@@ -602,7 +602,7 @@ fn split_batches(queue: &mut VecDeque<Job>, min: usize) -> Option<(Vec<Job>, Vec
         }
     }
     *queue = left;
-    Some((first, second))
+    Some([first, second])
 }
 
 /// The dispatcher: takes the jobs that have arrived and posts them in batches on up to [`LANES`]
@@ -622,8 +622,6 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
     // With a batch in flight, the waiting operations at which to look for a second batch again.
     let mut look_at = SECOND_BATCH_MIN;
     let mut claims: [Option<Claims>; LANES] = Default::default();
-    // The jobs of each lane's batch between taking them and starting it.
-    let mut taken: [Vec<Job>; LANES] = Default::default();
     let mut lanes = FuturesUnordered::new();
     let mut open = true;
     loop {
@@ -633,17 +631,17 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
             queued += job.size();
             queue.push_back(job);
         }
-        // Batches to start now: their lanes, and whether each starts beside another batch.
-        let mut starting: Vec<(usize, bool)> = Vec::new();
+        // Batches to start now: their lanes, their jobs, and whether each starts beside another.
+        // A lane's claims are set as it takes its jobs, so that the next lane leaves them alone.
+        let mut starting: Vec<(usize, Vec<Job>, bool)> = Vec::new();
         if claims.iter().all(Option::is_none)
             && queued >= LANES * SECOND_BATCH_MIN
             && let Some(batches) = split_batches(&mut queue, SECOND_BATCH_MIN)
         {
-            for (lane, jobs) in [batches.0, batches.1].into_iter().enumerate() {
+            for (lane, jobs) in batches.into_iter().enumerate() {
                 queued -= jobs.iter().map(Job::size).sum::<usize>();
                 claims[lane] = Some(Claims::of(&jobs));
-                taken[lane] = jobs;
-                starting.push((lane, lane > 0));
+                starting.push((lane, jobs, lane > 0));
             }
         }
         for lane in 0..LANES {
@@ -662,16 +660,15 @@ async fn run(mut receiver: mpsc::Receiver<Job>, db: Db, metrics: Metrics, limits
                 continue;
             }
             look_at = SECOND_BATCH_MIN;
-            starting.push((lane, !busy.is_empty()));
+            let beside = !busy.is_empty();
             queued -= jobs.iter().map(Job::size).sum::<usize>();
             claims[lane] = Some(Claims::of(&jobs));
-            taken[lane] = jobs;
+            starting.push((lane, jobs, beside));
         }
-        for (lane, beside) in starting {
+        for (lane, jobs, beside) in starting {
             if beside {
                 metrics.ledger_batch_beside();
             }
-            let jobs = std::mem::take(&mut taken[lane]);
             let (db, metrics, look_up_until) = (&db, &metrics, &look_up_until);
             lanes.push(async move {
                 post_and_answer(db, metrics, limits, jobs, look_up_until).await;
@@ -1423,7 +1420,7 @@ mod tests {
             transfer(10, 11, None),    // the first is smaller
             transfer(4, 12, None),     // shares wallet 4 with the second
         ]);
-        let (first, second) = split_batches(&mut queue, 2).expect("both batches are large enough");
+        let [first, second] = split_batches(&mut queue, 2).expect("both batches are large enough");
         assert_eq!(pairs(first), [(1, 2), (2, 5), (10, 11)]);
         assert_eq!(pairs(second), [(3, 4), (6, 7), (8, 9), (4, 12)]);
         assert!(queue.is_empty());
@@ -1441,7 +1438,7 @@ mod tests {
             transfer(7, 10, None),  // wallet 7 waits behind the job held back
             transfer(11, 12, None), // the first batch
         ]);
-        let (first, second) = split_batches(&mut queue, 1).expect("both batches have jobs");
+        let [first, second] = split_batches(&mut queue, 1).expect("both batches have jobs");
         assert_eq!(pairs(first), [(1, 2), (5, 6), (11, 12)]);
         assert_eq!(pairs(second), [(3, 4), (8, 9)]);
         assert_eq!(pairs(queue), [(2, 3), (2, 7), (7, 10)], "left in order");
@@ -1474,7 +1471,7 @@ mod tests {
             .map(|n| transfer(1, n + 100, None))
             .chain([transfer(2, 3, None)])
             .collect();
-        let (first, second) = split_batches(&mut queue, 1).expect("both batches have jobs");
+        let [first, second] = split_batches(&mut queue, 1).expect("both batches have jobs");
         assert_eq!(first.len(), MAX_BATCH);
         assert_eq!(pairs(second), [(2, 3)]);
         assert_eq!(queue.len(), 2);
