@@ -132,7 +132,8 @@ impl<'a> WalletApi<'a> {
     /// # Errors
     ///
     /// `INSUFFICIENT_FUNDS`, `CURRENCY_MISMATCH`, `WALLET_FROZEN`, `LIMIT_EXCEEDED`,
-    /// `NOT_FOUND`, `VALIDATION_FAILED`.
+    /// `NOT_FOUND`, `VALIDATION_FAILED`; `RATE_LIMITED` with a `retry_after` when the receiver is
+    /// named by email or phone and the caller's look-ups are locked, after too many found nobody.
     pub async fn transfer(&self, request: &TransferRequest) -> Result<TransactionView, Error> {
         self.transfer_with_key(request, &new_key()).await
     }

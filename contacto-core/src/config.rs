@@ -28,17 +28,46 @@ pub struct WalletConfig {
     pub idempotency_retention: Duration,
     /// The fee of merchants without one of their own, in basis points (150 = 1.5%).
     pub default_merchant_fee_bps: i32,
+    /// When transfers naming their receiver by email or phone stop finding receivers.
+    pub contact_lookups: ContactLookupThrottle,
 }
 
 impl Default for WalletConfig {
     /// No webhook secret; daily limits of 50,000, 500,000 and 5,000,000 DZD for levels 0, 1, 2;
-    /// keys kept 7 days; a 1.5% default merchant fee.
+    /// keys kept 7 days; a 1.5% default merchant fee; 20 receivers not found in an hour lock a
+    /// caller's lookups for an hour.
     fn default() -> Self {
         Self {
             webhook_secret: None,
             daily_limits: crate::wallet::DailyLimits([5_000_000, 50_000_000, 500_000_000]),
             idempotency_retention: Duration::from_secs(7 * 24 * 3600),
             default_merchant_fee_bps: 150,
+            contact_lookups: ContactLookupThrottle::default(),
+        }
+    }
+}
+
+/// How many receivers a caller may fail to find by email or phone before their lookups are
+/// refused for a while. A transfer to an address answers whether it belongs to a user; counting
+/// the misses bounds how fast an account can test a list of addresses, while a caller paying
+/// people they know, however many, finds them and is never counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactLookupThrottle {
+    /// Lookups finding nobody within `window` that lock the caller's lookups.
+    pub max_misses: u32,
+    /// The window misses are counted in.
+    pub window: Duration,
+    /// How long a lock lasts; while it does, every lookup of the caller is refused, whether or
+    /// not it would find someone, so the refusal tells nothing either.
+    pub lockout: Duration,
+}
+
+impl Default for ContactLookupThrottle {
+    fn default() -> Self {
+        Self {
+            max_misses: 20,
+            window: Duration::from_secs(3600),
+            lockout: Duration::from_secs(3600),
         }
     }
 }

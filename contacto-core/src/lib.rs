@@ -55,8 +55,8 @@ pub use error::{BoxError, ERROR_CODES, Error, ErrorKind, FieldError, FieldErrors
 
 #[cfg(feature = "persistence")]
 pub use config::{
-    AuthConfig, Config, DatabaseConfig, LoginThrottle, MIN_JWT_SECRET_BYTES, PasswordHashing,
-    WalletConfig,
+    AuthConfig, Config, ContactLookupThrottle, DatabaseConfig, LoginThrottle, MIN_JWT_SECRET_BYTES,
+    PasswordHashing, WalletConfig,
 };
 #[cfg(feature = "persistence")]
 pub use contacto::{Contacto, ContactoBuilder};

@@ -29,6 +29,8 @@
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ACCOUNT` | `5` | failed logins on an account from one address before that address is locked out of it (10x from all addresses: the account) |
 //! | `CONTACTO_LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins before an address lock |
 //! | `CONTACTO_LOGIN_LOCKOUT_SECS` | `900` | lock duration and counting window |
+//! | `CONTACTO_CONTACT_LOOKUP_MAX_MISSES` | `20` | transfers to an email or phone that find nobody before the caller's look-ups are locked |
+//! | `CONTACTO_CONTACT_LOOKUP_LOCKOUT_SECS` | `3600` | that lock's duration and counting window |
 //! | `CONTACTO_WEBHOOK_SECRET` | none: deposit webhooks refused | HMAC-SHA256 key of payment providers' webhooks, >= 16 bytes |
 //! | `CONTACTO_DAILY_LIMITS_MINOR` | `[5000000, 50000000, 500000000]` | daily outgoing limits by verification level 0, 1, 2 |
 //! | `CONTACTO_DEFAULT_MERCHANT_FEE_BPS` | `150` | fee of merchants without their own, in basis points |
@@ -107,6 +109,8 @@ pub struct ServerConfig {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
     pub login_lockout_secs: u64,
+    pub contact_lookup_max_misses: u32,
+    pub contact_lookup_lockout_secs: u64,
     pub log: String,
     pub log_format: Option<LogFormat>,
     pub webhook_secret: Option<SecretString>,
@@ -145,6 +149,8 @@ impl Default for ServerConfig {
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 20,
             login_lockout_secs: 900,
+            contact_lookup_max_misses: 20,
+            contact_lookup_lockout_secs: 3600,
             log: "info,refinery_core=warn".to_owned(),
             log_format: None,
             webhook_secret: None,
@@ -271,6 +277,9 @@ impl ServerConfig {
         if self.login_max_failures_per_account == 0 || self.login_max_failures_per_address == 0 {
             return invalid("login failure limits must be at least 1");
         }
+        if self.contact_lookup_max_misses == 0 {
+            return invalid("CONTACTO_CONTACT_LOOKUP_MAX_MISSES must be at least 1");
+        }
         if self.backup_keep_daily == 0 {
             return invalid("CONTACTO_BACKUP_KEEP_DAILY must be at least 1");
         }
@@ -338,6 +347,11 @@ impl ServerConfig {
             daily_limits: contacto_core::DailyLimits(self.daily_limits_minor),
             idempotency_retention: Duration::from_secs(self.idempotency_retention_secs),
             default_merchant_fee_bps: self.default_merchant_fee_bps,
+            contact_lookups: contacto_core::ContactLookupThrottle {
+                max_misses: self.contact_lookup_max_misses,
+                window: Duration::from_secs(self.contact_lookup_lockout_secs),
+                lockout: Duration::from_secs(self.contact_lookup_lockout_secs),
+            },
         }
     }
 

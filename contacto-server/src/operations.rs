@@ -400,7 +400,7 @@ impl Route {
                 auth: Auth::Required,
                 request: Some("TransferRequest"),
                 success: (201, Body::Json("TransactionView")),
-                errors: &[403, 404, 409],
+                errors: &[403, 404, 409, 429],
                 idempotent: true,
                 ..op(
                     Method::POST,

@@ -2,7 +2,7 @@
 
 mod model;
 mod password;
-mod store;
+pub(crate) mod store;
 pub(crate) mod token;
 
 use std::future::Future;
@@ -294,11 +294,13 @@ impl<'a> Identity<'a> {
     ///
     /// [`Error::Unavailable`].
     pub async fn purge_expired_throttling(&self) -> Result<u64> {
-        let window = self.app.config().auth.login_throttle.window.as_secs_f64();
+        let config = self.app.config();
+        let login_window = config.auth.login_throttle.window.as_secs_f64();
+        let lookup_window = config.wallet.contact_lookups.window.as_secs_f64();
         let db = self.app.db().primary().await?;
         self.q(
             "identity.purge_throttle",
-            store::purge_throttle(&**db, window),
+            store::purge_throttle(&**db, login_window, lookup_window),
         )
         .await
     }
@@ -506,7 +508,7 @@ impl<'a> Identity<'a> {
     }
 }
 
-fn rate_limited(until: OffsetDateTime) -> Error {
+pub(crate) fn rate_limited(until: OffsetDateTime) -> Error {
     let remaining = (until - OffsetDateTime::now_utc()).whole_seconds().max(0);
     Error::RateLimited {
         // Rounded up so that a client retrying exactly then is not refused again.

@@ -105,11 +105,13 @@ pub(crate) async fn credentials_by_email(
     .transpose()
 }
 
-/// A throttling bucket: failed logins for one account or one client address.
+/// A throttling bucket: failed logins for one account or one client address, or one caller's
+/// transfers to an email or phone that found nobody (keyed by the caller's user id).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum ThrottleScope {
     Account,
     Address,
+    ContactLookup,
 }
 
 impl ThrottleScope {
@@ -117,6 +119,7 @@ impl ThrottleScope {
         match self {
             ThrottleScope::Account => "account",
             ThrottleScope::Address => "address",
+            ThrottleScope::ContactLookup => "contact_lookup",
         }
     }
 }
@@ -157,7 +160,7 @@ pub(crate) async fn count_attempt(
             ],
         )
         .await
-        .db("counting a login attempt")?;
+        .db("counting a throttled attempt")?;
     Ok(Attempt {
         attempts: row.get(0),
         locked_until: row.get(1),
@@ -184,7 +187,7 @@ pub(crate) async fn lock(
             ],
         )
         .await
-        .db("locking a login bucket")?;
+        .db("locking a throttling bucket")?;
     Ok(row.get(0))
 }
 
@@ -206,17 +209,26 @@ pub(crate) async fn forgive_attempt(
     Ok(())
 }
 
-/// Deletes buckets whose window and lock are both over; returns how many.
-pub(crate) async fn purge_throttle(client: &impl GenericClient, window_secs: f64) -> Result<u64> {
+/// Deletes buckets whose window and lock are both over; returns how many. Logins are counted
+/// over `login_window_secs`, contact lookups over `lookup_window_secs`.
+pub(crate) async fn purge_throttle(
+    client: &impl GenericClient,
+    login_window_secs: f64,
+    lookup_window_secs: f64,
+) -> Result<u64> {
     let rows = client
         .query_typed(
             "DELETE FROM login_throttle \
-             WHERE window_started_at < now() - make_interval(secs => $1) \
+             WHERE window_started_at < now() - make_interval(secs => \
+                     CASE WHEN scope = 'contact_lookup' THEN $2 ELSE $1 END) \
                AND (locked_until IS NULL OR locked_until < now()) RETURNING 1",
-            &[(&window_secs, Type::FLOAT8)],
+            &[
+                (&login_window_secs, Type::FLOAT8),
+                (&lookup_window_secs, Type::FLOAT8),
+            ],
         )
         .await
-        .db("purging login throttling")?;
+        .db("purging throttling buckets")?;
     Ok(rows.len() as u64)
 }
 

@@ -277,24 +277,68 @@ impl<'a> Wallets<'a> {
     }
 
     /// The receiver's wallet in the payer wallet's currency, found by email or phone.
+    ///
+    /// A miss answers that the address belongs to nobody, so misses are counted per caller
+    /// ([`crate::ContactLookupThrottle`]): past the limit within the window, the caller's
+    /// look-ups are all refused, hits too, until the lock ends. A hit is never counted.
     async fn wallet_of_contact(
         &self,
         principal: &Principal,
         request: &TransferRequest,
     ) -> Result<WalletId> {
+        use crate::identity::store::{ThrottleScope, count_attempt, lock};
+
         let from = self.get(principal, request.from_wallet_id).await?;
         let email = request.to_email.as_deref().map(|e| e.trim().to_lowercase());
         let phone = match request.to_phone.as_deref() {
             Some(raw) => Some(crate::identity::parse_phone_e164(raw).map_err(Error::from)?),
             None => None,
         };
+        let policy = self.app.config().wallet.contact_lookups;
+        let caller = principal.user_id.0.to_string();
         let db = self.app.db().primary().await?;
-        self.q(
-            "wallet.wallet_of_contact",
-            store::wallet_of_contact(&**db, email.as_deref(), phone.as_deref(), &from.currency),
-        )
-        .await?
-        .ok_or(Error::NotFound { resource: "wallet" })
+        let found = self
+            .q(
+                "wallet.wallet_of_contact",
+                store::wallet_of_contact(
+                    &**db,
+                    email.as_deref(),
+                    phone.as_deref(),
+                    &from.currency,
+                    &caller,
+                ),
+            )
+            .await?;
+        if let Some(until) = found.locked_until {
+            return Err(crate::identity::rate_limited(until));
+        }
+        if let Some(wallet) = found.wallet {
+            return Ok(wallet);
+        }
+        // Counted after the look-up, in one statement that concurrent misses queue on, so no
+        // burst of them slips under the limit.
+        let scope = ThrottleScope::ContactLookup;
+        let miss = self
+            .q(
+                "wallet.count_contact_miss",
+                count_attempt(&**db, scope, &caller, policy.window.as_secs_f64()),
+            )
+            .await?;
+        let locked_until = match miss.locked_until {
+            Some(until) => Some(until),
+            None if miss.attempts > i32::try_from(policy.max_misses).unwrap_or(i32::MAX) => Some(
+                self.q(
+                    "wallet.lock_contact_lookups",
+                    lock(&**db, scope, &caller, policy.lockout.as_secs_f64()),
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        match locked_until {
+            Some(until) => Err(crate::identity::rate_limited(until)),
+            None => Err(Error::NotFound { resource: "wallet" }),
+        }
     }
 
     /// The posted balance of a wallet at a past moment, read back from its entries.

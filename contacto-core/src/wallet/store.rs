@@ -1093,26 +1093,41 @@ pub(crate) async fn balance_at(
     Ok(row.map_or(0, |r| r.get(0)))
 }
 
-/// A user's wallet in `currency`, found by the user's email or E.164 phone.
+/// A user's wallet in `currency`, found by the user's email or E.164 phone, and when the lock on
+/// `caller`'s look-ups ends, if one holds.
 pub(crate) async fn wallet_of_contact(
     client: &impl GenericClient,
     email: Option<&str>,
     phone: Option<&str>,
     currency: &str,
-) -> Result<Option<WalletId>> {
+    caller: &str,
+) -> Result<ContactLookup> {
     let row = client
-        .query_typed_opt(
-            "SELECT w.id FROM wallets w JOIN users u ON u.id = w.owner_id \
-             WHERE (u.email = $1 OR u.phone = $2) AND w.currency = $3 LIMIT 1",
+        .query_typed_one(
+            "SELECT (SELECT w.id FROM wallets w JOIN users u ON u.id = w.owner_id \
+                     WHERE (u.email = $1 OR u.phone = $2) AND w.currency = $3 LIMIT 1), \
+                    (SELECT locked_until FROM login_throttle \
+                     WHERE scope = 'contact_lookup' AND key = $4 AND locked_until > now())",
             &[
                 (&email, Type::TEXT),
                 (&phone, Type::TEXT),
                 (&currency, Type::TEXT),
+                (&caller, Type::TEXT),
             ],
         )
         .await
         .db("finding a wallet by contact")?;
-    Ok(row.map(|r| WalletId(r.get(0))))
+    Ok(ContactLookup {
+        wallet: row.get::<_, Option<Uuid>>(0).map(WalletId),
+        locked_until: row.get(1),
+    })
+}
+
+/// What a look-up of a receiver by email or phone found, and whether the caller's look-ups are
+/// locked (then what it found must not be told).
+pub(crate) struct ContactLookup {
+    pub(crate) wallet: Option<WalletId>,
+    pub(crate) locked_until: Option<OffsetDateTime>,
 }
 
 fn withdrawal_from_row(row: &Row) -> crate::api::WithdrawalView {

@@ -1314,6 +1314,144 @@ async fn transfers_reach_a_user_by_email_or_phone() {
     );
 }
 
+/// Transfers to an email or phone that find nobody are counted per caller. Past the limit, every
+/// look-up of that caller is refused, one that would find someone too (else the refusal would
+/// tell), even from a burst of concurrent misses; another caller and transfers by wallet id go
+/// on, a refused transfer writes nothing and its key stays free, and the lock ends on its own.
+#[tokio::test]
+async fn lookups_that_find_nobody_lock_the_callers_lookups_for_a_while() {
+    let db = TestDatabase::create().await;
+    let mut config = db.config();
+    config.wallet.contact_lookups.max_misses = 3;
+    config.wallet.contact_lookups.lockout = std::time::Duration::from_secs(2);
+    let core = contacto_core::Contacto::builder(config).build().unwrap();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let omar = user(&core, "omar@example.dz", Role::Customer).await;
+    let karim = user(&core, "karim@example.dz", Role::Customer).await;
+    let (a, o, k) = (
+        wallet(&core, &amina).await,
+        wallet(&core, &omar).await,
+        wallet(&core, &karim).await,
+    );
+    top_up(&core, &amina, a, 10_000).await;
+    top_up(&core, &omar, o, 10_000).await;
+    let to_karim = |from| TransferRequest {
+        to_wallet_id: None,
+        to_email: Some("karim@example.dz".into()),
+        ..transfer(from, k, 100)
+    };
+    let to_nobody = |from, i: usize| TransferRequest {
+        to_email: Some(format!("nobody{i}@example.dz")),
+        ..to_karim(from)
+    };
+    let code = |r: contacto_core::Result<_>| r.map(|_| ()).unwrap_err().code().to_owned();
+
+    // Finding someone is never counted.
+    for i in 0..5 {
+        core.wallet()
+            .transfer(&amina, &to_karim(a), Some(&format!("hit-{i}")))
+            .await
+            .unwrap();
+    }
+    // Ten misses at once: exactly three are told nobody was found.
+    let wallets = core.wallet();
+    let requests: Vec<_> = (0..10).map(|i| to_nobody(a, i)).collect();
+    let misses = futures_util::future::join_all(
+        requests
+            .iter()
+            .map(|request| wallets.transfer(&amina, request, None)),
+    )
+    .await;
+    let mut codes: Vec<_> = misses.into_iter().map(code).collect();
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        [["NOT_FOUND"; 3].as_slice(), &["RATE_LIMITED"; 7]].concat()
+    );
+
+    // Locked: a look-up that would find Karim is refused the same way, and writes nothing.
+    let refused = core
+        .wallet()
+        .transfer(&amina, &to_karim(a), Some("while-locked"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "RATE_LIMITED");
+    assert!(matches!(refused.retry_after_secs(), Some(1..=3)));
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 500);
+    // Naming the wallet still works, and so do another caller's look-ups and misses.
+    core.wallet()
+        .transfer(&amina, &transfer(a, k, 100), None)
+        .await
+        .unwrap();
+    core.wallet()
+        .transfer(&omar, &to_karim(o), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(core.wallet().transfer(&omar, &to_nobody(o, 0), None).await),
+        "NOT_FOUND"
+    );
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 700);
+
+    // The lock ends by itself, and the refused transfer's key was not spent. Misses count anew,
+    // from the one that locked: two more are answered, the next locks again.
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    core.wallet()
+        .transfer(&amina, &to_karim(a), Some("while-locked"))
+        .await
+        .expect("the lock is over");
+    let mut after: Vec<_> = Vec::new();
+    for i in 0..3 {
+        after.push(code(
+            core.wallet().transfer(&amina, &to_nobody(a, i), None).await,
+        ));
+    }
+    assert_eq!(after, ["NOT_FOUND", "NOT_FOUND", "RATE_LIMITED"]);
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 800);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
+/// Purging throttling buckets keeps each scope's count for its own window: a contact look-up's
+/// misses are not forgotten when the shorter login window is over.
+#[tokio::test]
+async fn purging_keeps_lookup_misses_for_their_own_window() {
+    let db = TestDatabase::create().await;
+    let mut config = db.config();
+    config.auth.login_throttle.window = std::time::Duration::from_secs(1);
+    config.wallet.contact_lookups.max_misses = 2;
+    let core = contacto_core::Contacto::builder(config).build().unwrap();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let a = wallet(&core, &amina).await;
+    top_up(&core, &amina, a, 1_000).await;
+    let to_nobody = TransferRequest {
+        to_wallet_id: None,
+        to_email: Some("nobody@example.dz".into()),
+        ..transfer(a, a, 100)
+    };
+    for _ in 0..2 {
+        let err = core.wallet().transfer(&amina, &to_nobody, None).await;
+        assert_eq!(err.unwrap_err().code(), "NOT_FOUND");
+    }
+    let wrong = contacto_core::api::LoginRequest {
+        email: "amina@example.dz".into(),
+        password: "not the password".into(),
+    };
+    core.identity().login(&wrong, None).await.unwrap_err();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    // The failed login's window is over (its two buckets: the account from no address, and the
+    // account from everywhere); the misses' hour is not.
+    assert_eq!(core.identity().purge_expired_throttling().await.unwrap(), 2);
+    let left = crate::helpers::sql(db.direct_url())
+        .await
+        .query("SELECT scope FROM login_throttle", &[])
+        .await
+        .unwrap();
+    let left: Vec<String> = left.iter().map(|row| row.get(0)).collect();
+    assert_eq!(left, ["contact_lookup"]);
+    let err = core.wallet().transfer(&amina, &to_nobody, None).await;
+    assert_eq!(err.unwrap_err().code(), "RATE_LIMITED");
+}
+
 #[tokio::test]
 async fn a_frozen_wallet_neither_sends_nor_receives_and_levels_set_limits() {
     let db = TestDatabase::create().await;

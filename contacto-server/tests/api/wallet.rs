@@ -386,3 +386,54 @@ async fn a_bulk_request_answers_each_transfer_and_replays_byte_for_byte() {
     assert_eq!(reused["error"]["code"], "IDEMPOTENCY_KEY_REUSED");
     assert_eq!(karim.wallet().get(k).await.unwrap().posted, 600);
 }
+
+/// Transfers to an address that belongs to nobody: with the server's defaults, the first twenty
+/// are 404s; the next locks the caller's look-ups by email or phone for an hour (429 with
+/// `Retry-After`, longer than the client's retry loop waits), found or not, while transfers
+/// naming a wallet go on.
+#[tokio::test]
+async fn receivers_not_found_by_email_lock_the_callers_lookups() {
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 10_000).await;
+    let (karim, k) = funded(&app, "karim@example.dz", Role::Customer, 0).await;
+    let to = |email: &str| TransferRequest {
+        from_wallet_id: a,
+        to_wallet_id: None,
+        to_email: Some(email.into()),
+        to_phone: None,
+        amount: 100,
+        description: None,
+    };
+    amina
+        .wallet()
+        .transfer(&to("karim@example.dz"))
+        .await
+        .unwrap();
+    for i in 0..20 {
+        let err = amina
+            .wallet()
+            .transfer(&to(&format!("nobody{i}@example.dz")))
+            .await
+            .unwrap_err();
+        assert_eq!((err.status(), err.code()), (Some(404), Some("NOT_FOUND")));
+    }
+    for email in ["nobody20@example.dz", "karim@example.dz"] {
+        let err = amina.wallet().transfer(&to(email)).await.unwrap_err();
+        assert_eq!(
+            (err.status(), err.code()),
+            (Some(429), Some("RATE_LIMITED"))
+        );
+        let wait = err.retry_after().unwrap().as_secs();
+        assert!((3_500..=3_601).contains(&wait), "{wait}");
+    }
+    amina
+        .wallet()
+        .transfer(&TransferRequest {
+            to_wallet_id: Some(k),
+            to_email: None,
+            ..to("")
+        })
+        .await
+        .unwrap();
+    assert_eq!(karim.wallet().get(k).await.unwrap().posted, 200);
+}
