@@ -19,7 +19,7 @@ const HOLD_LIFETIME_SECS: std::ops::RangeInclusive<i64> = 60..=30 * 24 * 3600;
 /// A hold's lifetime when none is asked.
 const DEFAULT_HOLD_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Holds released per sweep: bounds one sweep's work; the next sweep takes the rest.
+/// Expired holds read and released together: bounds the releases in the ledger's queue at once.
 const EXPIRY_SWEEP_LIMIT: i64 = 500;
 
 impl Wallets<'_> {
@@ -202,24 +202,48 @@ impl Wallets<'_> {
         }
     }
 
-    /// Releases every authorised hold past its deadline (at most a bounded number per call);
-    /// returns how many. The server runs it periodically, so holds lapse even if nobody asks.
+    /// Releases every authorised hold past its deadline; returns how many. The server runs it
+    /// periodically, so holds lapse even if nobody asks. Holds are read [`EXPIRY_SWEEP_LIMIT`] at
+    /// a time, each group submitted at once so that its releases share the ledger's batches, and
+    /// groups follow one another while full ones come back, so a backlog drains in one call.
     ///
     /// # Errors
     ///
     /// [`Error::Unavailable`].
     pub async fn expire_holds(&self) -> Result<usize> {
-        let db = self.app.db().primary().await?;
-        let due = self
-            .q(
-                "wallet.expired_holds",
-                store::expired_holds(&**db, EXPIRY_SWEEP_LIMIT),
-            )
-            .await?;
-        drop(db);
         let mut released = 0;
-        for hold in due {
-            match self.release(&hold, "expired").await {
+        loop {
+            let db = self.app.db().primary().await?;
+            let due = self
+                .q(
+                    "wallet.expired_holds",
+                    store::expired_holds(&**db, EXPIRY_SWEEP_LIMIT),
+                )
+                .await?;
+            drop(db);
+            let full = i64::try_from(due.len()).is_ok_and(|n| n >= EXPIRY_SWEEP_LIMIT);
+            let group = self.release_expired(&due).await?;
+            released += group;
+            // A hold that fails to release stays due and comes back in the next group: go on
+            // only while groups make progress.
+            if !full || group == 0 {
+                return Ok(released);
+            }
+        }
+    }
+
+    /// Releases `due` together; returns how many were released.
+    async fn release_expired(&self, due: &[HoldView]) -> Result<usize> {
+        // Submitted at once, the releases share the ledger's batches and commits: one at a
+        // time, each waited for its own flush, about 33 holds a second whatever the load.
+        let releases = futures_util::future::join_all(
+            due.iter()
+                .map(|hold| async move { (hold, self.release(hold, "expired").await) }),
+        )
+        .await;
+        let mut released = 0;
+        for (hold, result) in releases {
+            match result {
                 Ok(_) => released += 1,
                 // Captured or voided since it was read: nothing left to release.
                 Err(Error::HoldSettled) => {}

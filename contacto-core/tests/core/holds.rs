@@ -85,6 +85,68 @@ async fn a_hold_is_captured_in_part_and_the_rest_released() {
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
 
+/// A sweep submits its expired holds together, so they share the ledger's batches, and drains a
+/// backlog larger than one group (500) in one call: 520 holds of 26 payers (twenty on each
+/// wallet) lapse in a handful of batches, not 520 commits.
+#[tokio::test]
+async fn a_sweep_releases_its_expired_holds_in_shared_batches() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let shop = user(&core, "shop@example.dz", Role::Merchant).await;
+    let s = wallet(&core, &shop).await;
+    let mut payers = Vec::new();
+    for i in 0..26 {
+        let payer = user(&core, &format!("payer{i}@example.dz"), Role::Customer).await;
+        let w = wallet(&core, &payer).await;
+        top_up(&core, &payer, w, 20_000).await;
+        payers.push((payer, w));
+    }
+    let wallets = core.wallet();
+    let holds = payers.iter().flat_map(|(payer, w)| {
+        (0..20).map(move |h| {
+            let request = HoldRequest {
+                payer_wallet_id: *w,
+                payee_wallet_id: s,
+                amount: 1_000,
+                expires_in_secs: Some(60),
+            };
+            async move {
+                wallets
+                    .authorize(payer, &request, Some(&format!("h-{h}")))
+                    .await
+            }
+        })
+    });
+    for held in futures_util::future::join_all(holds).await {
+        held.unwrap();
+    }
+    crate::helpers::sql(db.direct_url())
+        .await
+        .execute(
+            "UPDATE holds SET expires_at = now() - interval '1 second'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let batches = || crate::helpers::metric(&core, "contacto_ledger_batch_size_count");
+    let before = batches();
+    assert_eq!(core.wallet().expire_holds().await.unwrap(), 520);
+    let used = batches() - before;
+    assert!(
+        (2.0..=20.0).contains(&used),
+        "{used} batches for 520 releases"
+    );
+    for (payer, w) in &payers {
+        let released = core.wallet().get(payer, *w).await.unwrap();
+        assert_eq!(
+            (released.posted, released.pending, released.available),
+            (20_000, 0, 20_000)
+        );
+    }
+    assert_eq!(core.wallet().expire_holds().await.unwrap(), 0);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
+
 #[tokio::test]
 async fn voided_and_expired_holds_release_their_amount() {
     let db = TestDatabase::create().await;
