@@ -37,6 +37,19 @@ impl Wallets<'_> {
         request: &HoldRequest,
         idempotency_key: Option<&str>,
     ) -> Result<HoldView> {
+        let result = self
+            .authorize_checked(principal, request, idempotency_key)
+            .await;
+        self.app.metrics().operation("hold", &result);
+        result
+    }
+
+    async fn authorize_checked(
+        &self,
+        principal: &Principal,
+        request: &HoldRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<HoldView> {
         super::refuse_api_key(principal, "hold money with an API key")?;
         let mut errors = FieldErrors::new();
         errors.check(check_amount(request.amount));
@@ -115,6 +128,20 @@ impl Wallets<'_> {
         request: &CaptureRequest,
         idempotency_key: Option<&str>,
     ) -> Result<HoldView> {
+        let result = self
+            .capture_checked(principal, id, request, idempotency_key)
+            .await;
+        self.app.metrics().operation("hold_capture", &result);
+        result
+    }
+
+    async fn capture_checked(
+        &self,
+        principal: &Principal,
+        id: HoldId,
+        request: &CaptureRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<HoldView> {
         let hold = self.hold(principal, id).await?;
         self.party_to(principal, &hold, "capture a hold of others")
             .await?;
@@ -176,10 +203,15 @@ impl Wallets<'_> {
     /// [`Error::NotFound`], [`Error::HoldSettled`]; [`Error::Forbidden`] for an administrator
     /// who owns neither wallet.
     pub async fn void(&self, principal: &Principal, id: HoldId) -> Result<HoldView> {
-        let hold = self.hold(principal, id).await?;
-        self.party_to(principal, &hold, "void a hold of others")
-            .await?;
-        self.release(&hold, "voided").await
+        let result = async {
+            let hold = self.hold(principal, id).await?;
+            self.party_to(principal, &hold, "void a hold of others")
+                .await?;
+            self.release(&hold, "voided").await
+        }
+        .await;
+        self.app.metrics().operation("hold_void", &result);
+        result
     }
 
     /// Refuses `action` on `hold` unless the caller owns its payer's or its payee's wallet: an
@@ -243,6 +275,7 @@ impl Wallets<'_> {
         .await;
         let mut released = 0;
         for (hold, result) in releases {
+            self.app.metrics().operation("hold_expiry", &result);
             match result {
                 Ok(_) => released += 1,
                 // Captured or voided since it was read: nothing left to release.

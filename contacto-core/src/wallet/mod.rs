@@ -659,14 +659,16 @@ impl<'a> Wallets<'a> {
             }
             (DepositStatus::Pending, DepositStatus::Failed) => {
                 let db = self.app.db().primary().await?;
-                store::settle_deposit(
+                let closed = store::settle_deposit(
                     &**db,
                     deposit.id,
                     DepositStatus::Failed,
                     &event.provider_reference,
                     None,
                 )
-                .await?;
+                .await;
+                self.app.metrics().operation("deposit_failure", &closed);
+                closed?;
             }
             (_, DepositStatus::Pending) => {
                 return Err(Error::invalid(

@@ -82,6 +82,24 @@ impl Wallets<'_> {
         id: WithdrawalId,
         completed: bool,
     ) -> Result<WithdrawalView> {
+        let result = self
+            .settle_withdrawal_checked(principal, id, completed)
+            .await;
+        let kind = if completed {
+            "withdrawal_completion"
+        } else {
+            "withdrawal_failure"
+        };
+        self.app.metrics().operation(kind, &result);
+        result
+    }
+
+    async fn settle_withdrawal_checked(
+        &self,
+        principal: &Principal,
+        id: WithdrawalId,
+        completed: bool,
+    ) -> Result<WithdrawalView> {
         if principal.role != Role::Admin {
             return Err(Error::Forbidden {
                 action: "settle withdrawals",

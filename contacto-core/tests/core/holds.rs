@@ -83,6 +83,17 @@ async fn a_hold_is_captured_in_part_and_the_rest_released() {
     let err = core.wallet().void(&amina, hold.id).await.unwrap_err();
     assert_eq!(err.code(), "HOLD_SETTLED");
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+
+    // Counted by kind and outcome (the void of a settled hold as the caller's fault).
+    for (kind, outcome) in [
+        ("hold", "ok"),
+        ("hold_capture", "ok"),
+        ("hold_void", "rejected"),
+    ] {
+        let name =
+            format!("contacto_business_operations_total{{kind=\"{kind}\",outcome=\"{outcome}\"}}");
+        assert_eq!(crate::helpers::metric(&core, &name), 1.0, "{name}");
+    }
 }
 
 /// A sweep submits its expired holds together, so they share the ledger's batches, and drains a
@@ -233,6 +244,16 @@ async fn voided_and_expired_holds_release_their_amount() {
             .code(),
         "VALIDATION_FAILED"
     );
+    // The void, the stranger's attempt at it and the expiry are counted.
+    for (kind, outcome) in [
+        ("hold_void", "ok"),
+        ("hold_void", "rejected"),
+        ("hold_expiry", "ok"),
+    ] {
+        let name =
+            format!("contacto_business_operations_total{{kind=\"{kind}\",outcome=\"{outcome}\"}}");
+        assert_eq!(crate::helpers::metric(&core, &name), 1.0, "{name}");
+    }
 }
 
 /// A till's key captures holds made to its owner (a payment it takes), never its owner's own

@@ -623,6 +623,38 @@ async fn a_bad_webhook_signature_is_refused_and_writes_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "DEPOSIT_SETTLED");
+
+    // A deposit the provider reports failed closes with no balance change, once however often
+    // the event comes, and is counted.
+    let second = core
+        .wallet()
+        .deposit(
+            &amina,
+            &DepositRequest {
+                wallet_id: a,
+                amount: 7_000,
+                method: DepositMethod::Cib,
+                reference: None,
+            },
+        )
+        .await
+        .unwrap();
+    let failed = serde_json::to_vec(&serde_json::json!({
+        "deposit_id": second.id, "status": "failed", "provider_reference": "cib-9"
+    }))
+    .unwrap();
+    for _ in 0..2 {
+        let closed = core
+            .wallet()
+            .deposit_webhook(&failed, Some(&sign(&failed)))
+            .await
+            .unwrap();
+        assert_eq!(closed.status, DepositStatus::Failed);
+    }
+    assert_eq!(core.wallet().get(&amina, a).await.unwrap().posted, 5_000);
+    let name = r#"contacto_business_operations_total{kind="deposit_failure",outcome="ok"}"#;
+    assert_eq!(metric(&core, name), 1.0);
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
 
 #[tokio::test]

@@ -101,6 +101,19 @@ async fn a_withdrawal_is_held_at_once_then_completed_or_released() {
     let released = core.wallet().get(&amina, a).await.unwrap();
     assert_eq!((released.posted, released.pending), (4_000, 0));
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+
+    // Each settlement is counted by kind and outcome: the customer's attempt and the second
+    // settlement of the first withdrawal as the caller's fault.
+    let counted = |kind: &str, outcome: &str| {
+        crate::helpers::metric(
+            &core,
+            &format!("contacto_business_operations_total{{kind=\"{kind}\",outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!(counted("withdrawal_completion", "ok"), 1.0);
+    assert_eq!(counted("withdrawal_completion", "rejected"), 1.0);
+    assert_eq!(counted("withdrawal_failure", "ok"), 1.0);
+    assert_eq!(counted("withdrawal_failure", "rejected"), 1.0);
 }
 
 #[tokio::test]
