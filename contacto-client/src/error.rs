@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::ErrorCode;
+
 /// What a call can fail with.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,17 @@ impl Error {
             Error::Api { code, .. } => Some(code),
             _ => None,
         }
+    }
+
+    /// The server's machine code as a type, when the server answered with an error whose code
+    /// this client knows: `matches!(err.error_code(), Some(ErrorCode::InsufficientFunds))`.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.code().and_then(ErrorCode::parse)
+    }
+
+    /// Whether the server answered with `code`: `err.is(ErrorCode::RateLimited)`.
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code() == Some(code.as_str())
     }
 
     /// The HTTP status, when the server answered.

@@ -24,7 +24,8 @@
 //! - [`DirectoryApi`]: wilayas, categories, professionals' profiles and services, reviews, and
 //!   search ([`SearchBuilder`]).
 //! - [`AdminApi`]: administrators' view of the database (the statements that cost it most).
-//! - [`Error`]: the server's classification kept (`err.code() == Some("EMAIL_TAKEN")`).
+//! - [`Error`]: the server's classification kept, its machine code typed as an [`ErrorCode`]
+//!   (`err.is(ErrorCode::EmailTaken)`, `err.error_code()`; `err.code()` gives the text).
 //!
 //! Requests and responses are `contacto_core::api` types, the very structs the server encodes.
 //! Safe requests (GET, HEAD) and money-moving POSTs (which carry an idempotency key) are retried
@@ -35,6 +36,7 @@
 
 mod admin;
 mod client;
+mod code;
 mod directory;
 mod error;
 mod identity;
@@ -42,6 +44,7 @@ mod wallet;
 
 pub use admin::AdminApi;
 pub use client::{Client, ClientBuilder};
+pub use code::ErrorCode;
 pub use contacto_core::api;
 pub use directory::{DirectoryApi, SearchBuilder};
 pub use error::Error;

@@ -44,6 +44,17 @@ async fn the_served_document_is_openapi_3_1_and_lists_every_error_code() {
     {
         assert!(codes.iter().any(|c| c == code), "{code} is not documented");
     }
+    // The client types every code the server documents, and no other.
+    let documented: Vec<&str> = codes.iter().filter_map(Value::as_str).collect();
+    for code in &documented {
+        assert!(
+            contacto_client::ErrorCode::parse(code).is_some(),
+            "{code} has no contacto_client::ErrorCode"
+        );
+    }
+    for code in contacto_client::ErrorCode::ALL {
+        assert!(documented.contains(&code.as_str()), "{code} is not served");
+    }
     let login = &document["paths"]["/api/v1/auth/login"]["post"];
     assert!(login["responses"]["429"].is_object());
     assert_eq!(

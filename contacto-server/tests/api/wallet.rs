@@ -420,8 +420,8 @@ async fn receivers_not_found_by_email_lock_the_callers_lookups() {
     for email in ["nobody20@example.dz", "karim@example.dz"] {
         let err = amina.wallet().transfer(&to(email)).await.unwrap_err();
         assert_eq!(
-            (err.status(), err.code()),
-            (Some(429), Some("RATE_LIMITED"))
+            (err.status(), err.error_code()),
+            (Some(429), Some(contacto_client::ErrorCode::RateLimited))
         );
         let wait = err.retry_after().unwrap().as_secs();
         assert!((3_500..=3_601).contains(&wait), "{wait}");
