@@ -70,6 +70,6 @@ pub use directory::{Directory, MAX_DIRECTORY_PAGE_SIZE};
 pub use identity::{API_KEY_PREFIX, Credential, Identity, MAX_ACTIVE_API_KEYS, Principal};
 #[cfg(feature = "persistence")]
 pub use wallet::{
-    DailyLimits, HistoryQuery, IDEMPOTENCY_KEY_MAX_CHARS, MAX_AMOUNT_MINOR, MAX_BULK_TRANSFERS,
-    MAX_PAGE_SIZE, Wallets, new_idempotency_key,
+    DESCRIPTION_MAX_CHARS, DailyLimits, HistoryQuery, IDEMPOTENCY_KEY_MAX_CHARS, MAX_AMOUNT_MINOR,
+    MAX_BULK_TRANSFERS, MAX_PAGE_SIZE, Wallets, new_idempotency_key,
 };

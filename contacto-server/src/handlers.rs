@@ -374,8 +374,13 @@ async fn authenticate(
     Ok(principal)
 }
 
-/// Body cap of the bulk endpoint, whatever the general cap: 8,000 transfers of about 200 bytes.
-const BULK_BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+/// Body cap of the bulk endpoint, whatever the general cap: as many transfers as a request may
+/// hold, each with the longest description in 4-byte characters (2,000 bytes) and 500 bytes for
+/// the rest (two wallet ids, or a wallet id and the longest email, an amount, the keys): 20 MB.
+/// A description written in JSON `\u` escapes takes more; nobody's encoder writes them for
+/// Arabic or French text.
+const BULK_BODY_LIMIT_BYTES: usize =
+    contacto_core::MAX_BULK_TRANSFERS * (500 + 4 * contacto_core::DESCRIPTION_MAX_CHARS);
 
 /// The header payment providers sign webhooks in.
 pub(crate) const SIGNATURE_HEADER: &str = "x-contacto-signature";

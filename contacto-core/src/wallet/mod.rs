@@ -37,8 +37,8 @@ use crate::identity::{Credential, Principal};
 /// payment, far below where sums of many could overflow `i64`.
 pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
 
-/// Longest description shown in histories.
-const DESCRIPTION_MAX_CHARS: usize = 500;
+/// Longest description of a transfer, payment or hold, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 500;
 
 /// Longest accepted idempotency key.
 pub const IDEMPOTENCY_KEY_MAX_CHARS: usize = 255;

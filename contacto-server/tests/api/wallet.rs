@@ -437,3 +437,35 @@ async fn receivers_not_found_by_email_lock_the_callers_lookups() {
         .unwrap();
     assert_eq!(karim.wallet().get(k).await.unwrap().posted, 200);
 }
+
+/// A bulk request as large as the endpoint takes, every transfer with the longest description in
+/// Arabic (about 1 kB each, 9 MB in all), reaches the wallet: the one bad amount is named, not
+/// the body's size refused.
+#[tokio::test]
+async fn the_largest_bulk_request_is_read_whole() {
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 10_000).await;
+    let (_, k) = funded(&app, "karim@example.dz", Role::Customer, 0).await;
+    let description = "ك".repeat(contacto_core::DESCRIPTION_MAX_CHARS);
+    let mut transfers = vec![
+        TransferRequest {
+            from_wallet_id: a,
+            to_wallet_id: Some(k),
+            to_email: None,
+            to_phone: None,
+            amount: 1,
+            description: Some(description),
+        };
+        contacto_core::MAX_BULK_TRANSFERS
+    ];
+    transfers.last_mut().unwrap().amount = 0;
+    let request = BulkTransferRequest {
+        transfers,
+        atomic: true,
+    };
+    assert!(serde_json::to_vec(&request).unwrap().len() > 8_000_000);
+    let err = amina.wallet().transfer_bulk(&request).await.unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert_eq!(err.invalid_fields(), ["transfers[7999].amount"]);
+    assert_eq!(amina.wallet().get(a).await.unwrap().posted, 10_000);
+}
