@@ -294,15 +294,23 @@ impl<'a> WalletApi<'a> {
         self.keyed(&path, &CaptureRequest { amount }, key).await
     }
 
-    /// `POST /api/v1/holds/{id}/void`.
+    /// `POST /api/v1/holds/{id}/void` under a fresh idempotency key, reused across this call's
+    /// retries.
     ///
     /// # Errors
     ///
     /// `HOLD_SETTLED`, `NOT_FOUND`; `FORBIDDEN` for an administrator who owns neither wallet.
     pub async fn void(&self, id: HoldId) -> Result<HoldView, Error> {
-        let path = format!("/api/v1/holds/{id}/void");
-        self.client
-            .call(Call::<()>::new(Method::POST, &path, None))
+        self.void_with_key(id, &new_key()).await
+    }
+
+    /// [`WalletApi::void`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::void`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn void_with_key(&self, id: HoldId, key: &str) -> Result<HoldView, Error> {
+        self.keyed_without_body(&format!("/api/v1/holds/{id}/void"), key)
             .await
     }
 
@@ -337,7 +345,8 @@ impl<'a> WalletApi<'a> {
         self.client.get(&format!("/api/v1/withdrawals/{id}")).await
     }
 
-    /// `POST /api/v1/admin/withdrawals/{id}/complete` or `/fail` (administrators).
+    /// `POST /api/v1/admin/withdrawals/{id}/complete` or `/fail` (administrators) under a fresh
+    /// idempotency key, reused across this call's retries.
     ///
     /// # Errors
     ///
@@ -347,10 +356,23 @@ impl<'a> WalletApi<'a> {
         id: WithdrawalId,
         completed: bool,
     ) -> Result<WithdrawalView, Error> {
+        self.settle_withdrawal_with_key(id, completed, &new_key())
+            .await
+    }
+
+    /// [`WalletApi::settle_withdrawal`] under the caller's own key (to retry across restarts).
+    ///
+    /// # Errors
+    ///
+    /// As [`WalletApi::settle_withdrawal`], and `IDEMPOTENCY_KEY_REUSED`.
+    pub async fn settle_withdrawal_with_key(
+        &self,
+        id: WithdrawalId,
+        completed: bool,
+        key: &str,
+    ) -> Result<WithdrawalView, Error> {
         let outcome = if completed { "complete" } else { "fail" };
-        let path = format!("/api/v1/admin/withdrawals/{id}/{outcome}");
-        self.client
-            .call(Call::<()>::new(Method::POST, &path, None))
+        self.keyed_without_body(&format!("/api/v1/admin/withdrawals/{id}/{outcome}"), key)
             .await
     }
 
@@ -450,6 +472,17 @@ impl<'a> WalletApi<'a> {
         key: &str,
     ) -> Result<T, Error> {
         let mut call = Call::new(Method::POST, path, Some(body));
+        call.idempotency_key = Some(key);
+        self.client.call(call).await
+    }
+
+    /// A money-moving POST that sends no body, under `key`.
+    async fn keyed_without_body<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        key: &str,
+    ) -> Result<T, Error> {
+        let mut call = Call::<()>::new(Method::POST, path, None);
         call.idempotency_key = Some(key);
         self.client.call(call).await
     }

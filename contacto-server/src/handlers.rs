@@ -162,7 +162,8 @@ pub(crate) async fn dispatch(
         }
         Route::Void(id) => {
             let principal = authenticate(state, ctx, &parts.headers).await?;
-            Reply::ok(&core.wallet().void(&principal, id).await?)
+            let key = idempotency_key(&parts.headers)?;
+            Reply::ok(&core.wallet().void(&principal, id, Some(&key)).await?)
         }
         Route::Withdraw => {
             let principal = authenticate(state, ctx, &parts.headers).await?;
@@ -182,11 +183,12 @@ pub(crate) async fn dispatch(
         }
         Route::CompleteWithdrawal(id) | Route::FailWithdrawal(id) => {
             let principal = authenticate(state, ctx, &parts.headers).await?;
+            let key = idempotency_key(&parts.headers)?;
             let completed = matches!(route, Route::CompleteWithdrawal(_));
             Reply::ok(
                 &core
                     .wallet()
-                    .settle_withdrawal(&principal, id, completed)
+                    .settle_withdrawal(&principal, id, completed, Some(&key))
                     .await?,
             )
         }

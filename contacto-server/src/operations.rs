@@ -546,6 +546,7 @@ impl Route {
                 auth: Auth::Required,
                 success: (200, Body::Json("HoldView")),
                 errors: &[403, 404, 409],
+                idempotent: true,
                 ..op(Method::POST, "void", "money", "Release a hold")
             },
             Route::Withdraw => Operation {
@@ -576,6 +577,7 @@ impl Route {
                 auth: Auth::Required,
                 success: (200, Body::Json("WithdrawalView")),
                 errors: &[403, 404, 409],
+                idempotent: true,
                 ..op(
                     Method::POST,
                     "completeWithdrawal",
@@ -587,6 +589,7 @@ impl Route {
                 auth: Auth::Required,
                 success: (200, Body::Json("WithdrawalView")),
                 errors: &[403, 404, 409],
+                idempotent: true,
                 ..op(
                     Method::POST,
                     "failWithdrawal",

@@ -192,16 +192,17 @@ fn item(document: &Value, operation: &Operation) -> Value {
             ], "atomic": false});
         }
         request["header"] = json!([{"key": "Content-Type", "value": "application/json"}]);
-        if operation.idempotent
-            && let Some(headers) = request["header"].as_array_mut()
-        {
-            headers.push(json!({"key": "Idempotency-Key", "value": "{{$guid}}"}));
-        }
         request["body"] = json!({
             "mode": "raw",
             "raw": serde_json::to_string_pretty(&body).unwrap_or_default(),
             "options": {"raw": {"language": "json"}}
         });
+    }
+    // Money-moving POSTs, with a body or without (a void, a withdrawal's settlement).
+    if operation.idempotent
+        && let Some(headers) = request["header"].as_array_mut()
+    {
+        headers.push(json!({"key": "Idempotency-Key", "value": "{{$guid}}"}));
     }
     let mut events = vec![script("test", &tests(operation))];
     let setup = prerequest(operation.id);

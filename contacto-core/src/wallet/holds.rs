@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::batcher::{Effect, Outcome};
+use super::batcher::{Effect, KeyedRequest, Outcome};
 use super::ledger::Intent;
 use super::{Wallets, check_amount, keyed, store};
 use crate::api::{
@@ -196,18 +196,33 @@ impl Wallets<'_> {
         held(submitted?)
     }
 
-    /// Releases an authorised hold (the payer's or the payee's owner).
+    /// Releases an authorised hold (the payer's or the payee's owner). Under an idempotency key,
+    /// a retry is answered as the first call was, the release done once.
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`], [`Error::HoldSettled`]; [`Error::Forbidden`] for an administrator
-    /// who owns neither wallet.
-    pub async fn void(&self, principal: &Principal, id: HoldId) -> Result<HoldView> {
+    /// [`Error::NotFound`], [`Error::HoldSettled`], [`Error::IdempotencyKeyReused`];
+    /// [`Error::Forbidden`] for an administrator who owns neither wallet.
+    pub async fn void(
+        &self,
+        principal: &Principal,
+        id: HoldId,
+        idempotency_key: Option<&str>,
+    ) -> Result<HoldView> {
         let result = async {
             let hold = self.hold(principal, id).await?;
             self.party_to(principal, &hold, "void a hold of others")
                 .await?;
-            self.release(&hold, "voided").await
+            let mut errors = FieldErrors::new();
+            let key = keyed(
+                principal,
+                idempotency_key,
+                &format!("void {id}"),
+                &(),
+                &mut errors,
+            );
+            errors.into_result()?;
+            self.release(&hold, "voided", key).await
         }
         .await;
         self.app.metrics().operation("hold_void", &result);
@@ -270,7 +285,7 @@ impl Wallets<'_> {
         // time, each waited for its own flush, about 33 holds a second whatever the load.
         let releases = futures_util::future::join_all(
             due.iter()
-                .map(|hold| async move { (hold, self.release(hold, "expired").await) }),
+                .map(|hold| async move { (hold, self.release(hold, "expired", None).await) }),
         )
         .await;
         let mut released = 0;
@@ -290,7 +305,12 @@ impl Wallets<'_> {
         Ok(released)
     }
 
-    async fn release(&self, hold: &HoldView, status: &'static str) -> Result<HoldView> {
+    async fn release(
+        &self,
+        hold: &HoldView,
+        status: &'static str,
+        key: Option<KeyedRequest>,
+    ) -> Result<HoldView> {
         let intent = Intent {
             kind: TransactionKind::HoldCapture,
             currency: Some(hold.currency.clone()),
@@ -308,7 +328,7 @@ impl Wallets<'_> {
             status,
             captured: 0,
         };
-        held(self.app.ledger().submit(intent, None, effect).await?)
+        held(self.app.ledger().submit(intent, key, effect).await?)
     }
 
     /// A hold, for the owner of its payer or payee wallet, or an administrator.

@@ -71,19 +71,22 @@ impl Wallets<'_> {
     }
 
     /// Completes (the money moves to payouts in transit) or fails (the hold is released) a
-    /// pending withdrawal; administrators, standing in for the bank's answer.
+    /// pending withdrawal; administrators, standing in for the bank's answer. Under an
+    /// idempotency key, a retry is answered as the first call was, the settlement done once.
     ///
     /// # Errors
     ///
-    /// [`Error::Forbidden`], [`Error::NotFound`], [`Error::WithdrawalSettled`].
+    /// [`Error::Forbidden`], [`Error::NotFound`], [`Error::WithdrawalSettled`],
+    /// [`Error::IdempotencyKeyReused`].
     pub async fn settle_withdrawal(
         &self,
         principal: &Principal,
         id: WithdrawalId,
         completed: bool,
+        idempotency_key: Option<&str>,
     ) -> Result<WithdrawalView> {
         let result = self
-            .settle_withdrawal_checked(principal, id, completed)
+            .settle_withdrawal_checked(principal, id, completed, idempotency_key)
             .await;
         let kind = if completed {
             "withdrawal_completion"
@@ -99,12 +102,23 @@ impl Wallets<'_> {
         principal: &Principal,
         id: WithdrawalId,
         completed: bool,
+        idempotency_key: Option<&str>,
     ) -> Result<WithdrawalView> {
         if principal.role != Role::Admin {
             return Err(Error::Forbidden {
                 action: "settle withdrawals",
             });
         }
+        let mut errors = FieldErrors::new();
+        let operation = if completed { "complete" } else { "fail" };
+        let key = keyed(
+            principal,
+            idempotency_key,
+            &format!("{operation} withdrawal {id}"),
+            &(),
+            &mut errors,
+        );
+        errors.into_result()?;
         let db = self.app.db().primary().await?;
         let (pending, _) = self
             .q(
@@ -139,7 +153,7 @@ impl Wallets<'_> {
             settlement: true,
         };
         let effect = Effect::SettleWithdrawal { id, completed };
-        withdrawal(self.app.ledger().submit(intent, None, effect).await?)
+        withdrawal(self.app.ledger().submit(intent, key, effect).await?)
     }
 
     /// A withdrawal, for its wallet's owner or an administrator.

@@ -80,7 +80,7 @@ async fn a_hold_is_captured_in_part_and_the_rest_released() {
         "the rest was released"
     );
     assert_eq!(core.wallet().get(&shop, s).await.unwrap().posted, 2_500);
-    let err = core.wallet().void(&amina, hold.id).await.unwrap_err();
+    let err = core.wallet().void(&amina, hold.id, None).await.unwrap_err();
     assert_eq!(err.code(), "HOLD_SETTLED");
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 
@@ -179,14 +179,18 @@ async fn voided_and_expired_holds_release_their_amount() {
     let stranger = user(&core, "stranger@example.dz", Role::Customer).await;
     assert_eq!(
         core.wallet()
-            .void(&stranger, voided.id)
+            .void(&stranger, voided.id, None)
             .await
             .unwrap_err()
             .code(),
         "NOT_FOUND"
     );
     assert_eq!(
-        core.wallet().void(&amina, voided.id).await.unwrap().status,
+        core.wallet()
+            .void(&amina, voided.id, None)
+            .await
+            .unwrap()
+            .status,
         HoldStatus::Voided
     );
 
@@ -386,7 +390,7 @@ async fn an_administrator_sees_a_hold_of_others_but_neither_captures_nor_voids_i
         .await
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
-    let err = core.wallet().void(&ops, hold.id).await.unwrap_err();
+    let err = core.wallet().void(&ops, hold.id, None).await.unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
     assert_eq!(
         core.wallet().hold(&amina, hold.id).await.unwrap().status,
@@ -395,7 +399,11 @@ async fn an_administrator_sees_a_hold_of_others_but_neither_captures_nor_voids_i
     let payer = core.wallet().get(&amina, a).await.unwrap();
     assert_eq!((payer.posted, payer.pending), (10_000, 4_000));
     assert_eq!(
-        core.wallet().void(&amina, hold.id).await.unwrap().status,
+        core.wallet()
+            .void(&amina, hold.id, None)
+            .await
+            .unwrap()
+            .status,
         HoldStatus::Voided,
         "the payer still can"
     );

@@ -199,7 +199,7 @@ async fn step(world: &mut World, op: &Op) {
             Some(id) => world
                 .core
                 .wallet()
-                .settle_withdrawal(&world.admin, id, complete)
+                .settle_withdrawal(&world.admin, id, complete, None)
                 .await
                 .map(drop),
             None => return,
@@ -239,7 +239,7 @@ async fn step(world: &mut World, op: &Op) {
             Some(id) => world
                 .core
                 .wallet()
-                .void(&world.merchant.0, id)
+                .void(&world.merchant.0, id, None)
                 .await
                 .map(drop),
             None => return,

@@ -61,13 +61,13 @@ async fn a_withdrawal_is_held_at_once_then_completed_or_released() {
 
     let err = core
         .wallet()
-        .settle_withdrawal(&amina, first.id, true)
+        .settle_withdrawal(&amina, first.id, true, None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
     let done = core
         .wallet()
-        .settle_withdrawal(&admin, first.id, true)
+        .settle_withdrawal(&admin, first.id, true, None)
         .await
         .unwrap();
     assert_eq!(done.status, WithdrawalStatus::Completed);
@@ -79,7 +79,7 @@ async fn a_withdrawal_is_held_at_once_then_completed_or_released() {
     );
     let err = core
         .wallet()
-        .settle_withdrawal(&admin, first.id, false)
+        .settle_withdrawal(&admin, first.id, false, None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "WITHDRAWAL_SETTLED");
@@ -91,7 +91,7 @@ async fn a_withdrawal_is_held_at_once_then_completed_or_released() {
         .unwrap();
     let failed = core
         .wallet()
-        .settle_withdrawal(&admin, second.id, false)
+        .settle_withdrawal(&admin, second.id, false, None)
         .await
         .unwrap();
     assert_eq!(

@@ -469,3 +469,132 @@ async fn the_largest_bulk_request_is_read_whole() {
     assert_eq!(err.invalid_fields(), ["transfers[7999].amount"]);
     assert_eq!(amina.wallet().get(a).await.unwrap().posted, 10_000);
 }
+
+/// A RIB with a correct key: 97 - (first 18 digits × 100) mod 97.
+fn rib(body: &str) -> String {
+    let n: u128 = body.parse().unwrap();
+    format!("{body}{:02}", 97 - (n * 100) % 97)
+}
+
+/// Holds and withdrawals through the client: each settlement is a money-moving POST under an
+/// idempotency key, so a retry under the same key is answered as the first call was and settles
+/// nothing twice, a key sent with another settlement is refused, and the server refuses a
+/// settlement without a key.
+#[tokio::test]
+async fn holds_and_withdrawals_settle_once_under_their_keys() {
+    use contacto_client::api::{HoldRequest, HoldStatus, WithdrawalRequest, WithdrawalStatus};
+
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 10_000).await;
+    let (shop, s) = funded(&app, "shop@example.dz", Role::Merchant, 0).await;
+    let hold = |amount| HoldRequest {
+        payer_wallet_id: a,
+        payee_wallet_id: s,
+        amount,
+        expires_in_secs: None,
+    };
+    let captured = amina.wallet().authorize(&hold(3_000)).await.unwrap();
+    let voided = amina.wallet().authorize(&hold(2_000)).await.unwrap();
+    assert_eq!(amina.wallet().get(a).await.unwrap().available, 5_000);
+    let first = shop
+        .wallet()
+        .capture_with_key(captured.id, Some(1_000), "capture-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.status, first.captured),
+        (HoldStatus::Captured, 1_000)
+    );
+    let once = amina
+        .wallet()
+        .void_with_key(voided.id, "void-1")
+        .await
+        .unwrap();
+    assert_eq!(once.status, HoldStatus::Voided);
+    let again = amina
+        .wallet()
+        .void_with_key(voided.id, "void-1")
+        .await
+        .unwrap();
+    assert_eq!(again, once, "the retry is answered as the first call was");
+    let err = amina
+        .wallet()
+        .void_with_key(captured.id, "void-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("IDEMPOTENCY_KEY_REUSED"));
+    let err = amina.wallet().void(voided.id).await.unwrap_err();
+    assert_eq!(err.code(), Some("HOLD_SETTLED"), "a new key voids anew");
+    let wallet = amina.wallet().get(a).await.unwrap();
+    assert_eq!((wallet.posted, wallet.pending), (9_000, 0));
+
+    let admin = app.admin_session().await;
+    let ops = app.client.with_token(&admin.token);
+    let request = |amount| WithdrawalRequest {
+        wallet_id: a,
+        amount,
+        rib: rib("002001234567890123"),
+    };
+    let paid = amina.wallet().withdraw(&request(4_000)).await.unwrap();
+    let refused = amina.wallet().withdraw(&request(1_000)).await.unwrap();
+    let completed = ops
+        .wallet()
+        .settle_withdrawal_with_key(paid.id, true, "complete-1")
+        .await
+        .unwrap();
+    assert_eq!(completed.status, WithdrawalStatus::Completed);
+    let replayed = ops
+        .wallet()
+        .settle_withdrawal_with_key(paid.id, true, "complete-1")
+        .await
+        .unwrap();
+    assert_eq!(replayed, completed);
+    let err = ops
+        .wallet()
+        .settle_withdrawal_with_key(paid.id, false, "complete-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("IDEMPOTENCY_KEY_REUSED"));
+    let failed = ops
+        .wallet()
+        .settle_withdrawal(refused.id, false)
+        .await
+        .unwrap();
+    assert_eq!(failed.status, WithdrawalStatus::Failed);
+    let wallet = amina.wallet().get(a).await.unwrap();
+    assert_eq!((wallet.posted, wallet.pending), (5_000, 0));
+
+    // Without a key, the server refuses to settle and names the header.
+    let another = amina.wallet().authorize(&hold(500)).await.unwrap();
+    let pending = amina.wallet().withdraw(&request(500)).await.unwrap();
+    let amina_token = amina_token(&app).await;
+    for (path, token) in [
+        (format!("/api/v1/holds/{}/void", another.id), &amina_token),
+        (
+            format!("/api/v1/admin/withdrawals/{}/complete", pending.id),
+            &admin.token,
+        ),
+    ] {
+        let raw = reqwest::Client::new()
+            .post(app.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 400, "{path}");
+        let body: Value = raw.json().await.unwrap();
+        assert_eq!(
+            body["error"]["details"]["fields"][0]["field"],
+            "Idempotency-Key"
+        );
+    }
+    assert_eq!(
+        amina.wallet().hold(another.id).await.unwrap().status,
+        HoldStatus::Authorized
+    );
+    assert_eq!(
+        amina.wallet().withdrawal(pending.id).await.unwrap().status,
+        WithdrawalStatus::Pending
+    );
+    assert!(ops.wallet().reconciliation().await.unwrap().balanced);
+}
