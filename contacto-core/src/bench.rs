@@ -64,6 +64,7 @@ impl LedgerBatch {
                     description: None,
                     postings: vec![(from, -amount), (to, amount)],
                     outgoing_from: Some(from),
+                    gives_back: None,
                     holds: Vec::new(),
                     settlement: false,
                 }

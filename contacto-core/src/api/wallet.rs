@@ -542,6 +542,9 @@ pub struct HoldView {
     pub expires_at: OffsetDateTime,
     /// The capturing transaction, once captured.
     pub transaction_id: Option<TransactionId>,
+    /// When it was authorised.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
 }
 
 /// `POST /api/v1/transfers/batch`: up to 8,000 transfers in one request.

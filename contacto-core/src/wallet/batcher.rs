@@ -77,6 +77,11 @@ const QUEUE_CAPACITY: usize = 65_536;
 /// Africa/Algiers is UTC+1 all year (no daylight saving): daily limits roll over at its midnight.
 const ALGIERS: time::UtcOffset = time::macros::offset!(+1);
 
+/// The day, for daily limits, of a moment.
+pub(crate) fn limit_day(at: time::OffsetDateTime) -> time::Date {
+    at.to_offset(ALGIERS).date()
+}
+
 /// An idempotency key with the hash of the request it came with.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyedRequest {
@@ -986,8 +991,13 @@ impl<'a> Posting<'a> {
                 Outcome::Withdrawal(view)
             }
             Effect::CreateHold(hold) => {
-                store::insert_hold(tx.client(), hold).await?;
-                Outcome::Hold(hold.clone())
+                // Authorised, and counted against the daily limit, at the batch's time.
+                let hold = crate::api::HoldView {
+                    created_at: now,
+                    ..hold.clone()
+                };
+                store::insert_hold(tx.client(), &hold).await?;
+                Outcome::Hold(hold)
             }
             Effect::SettleHold {
                 id: hold,
@@ -1135,7 +1145,7 @@ async fn post_batch(
         tx,
         limits,
         now,
-        today: now.to_offset(ALGIERS).date(),
+        today: limit_day(now),
         states,
         written: Vec::with_capacity(size),
         payments: Vec::new(),
@@ -1307,6 +1317,7 @@ mod tests {
                 description: None,
                 postings: vec![(wallet(from), -1), (wallet(to), 1)],
                 outgoing_from: Some(wallet(from)),
+                gives_back: None,
                 holds: Vec::new(),
                 settlement: false,
             },

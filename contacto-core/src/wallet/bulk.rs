@@ -276,6 +276,7 @@ impl Wallets<'_> {
             ),
             postings,
             outgoing_from: Some(from),
+            gives_back: None,
             holds: Vec::new(),
             settlement: false,
         };

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::batcher::{Effect, KeyedRequest, Outcome};
+use super::batcher::{Effect, KeyedRequest, Outcome, limit_day};
 use super::ledger::Intent;
 use super::{Wallets, check_amount, keyed, store};
 use crate::api::{
@@ -93,6 +93,8 @@ impl Wallets<'_> {
             status: HoldStatus::Authorized,
             expires_at: time::OffsetDateTime::now_utc() + time::Duration::seconds(lifetime),
             transaction_id: None,
+            // Set to the batch's time when it is posted.
+            created_at: time::OffsetDateTime::now_utc(),
         };
         let intent = Intent {
             kind: TransactionKind::HoldCapture,
@@ -102,6 +104,7 @@ impl Wallets<'_> {
             description: None,
             postings: Vec::new(),
             outgoing_from: Some(request.payer_wallet_id),
+            gives_back: None,
             holds: vec![(request.payer_wallet_id, request.amount)],
             settlement: false,
         };
@@ -183,6 +186,14 @@ impl Wallets<'_> {
                 (hold.payee_wallet_id, amount),
             ],
             outgoing_from: None,
+            // What is not captured never goes out.
+            gives_back: (amount < hold.amount).then(|| {
+                (
+                    hold.payer_wallet_id,
+                    hold.amount - amount,
+                    limit_day(hold.created_at),
+                )
+            }),
             holds: vec![(hold.payer_wallet_id, -hold.amount)],
             settlement: false,
         };
@@ -319,6 +330,11 @@ impl Wallets<'_> {
             description: None,
             postings: Vec::new(),
             outgoing_from: None,
+            gives_back: Some((
+                hold.payer_wallet_id,
+                hold.amount,
+                limit_day(hold.created_at),
+            )),
             holds: vec![(hold.payer_wallet_id, -hold.amount)],
             // Releasing moves no money: a freeze does not keep funds held for ever.
             settlement: true,

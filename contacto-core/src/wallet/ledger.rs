@@ -54,6 +54,11 @@ pub(crate) struct Intent {
     pub(crate) postings: Vec<(WalletId, i64)>,
     /// The wallet whose daily outgoing limit this operation counts against, if any.
     pub(crate) outgoing_from: Option<WalletId>,
+    /// `(wallet, amount, day)`: what a hold or a withdrawal counted against `wallet`'s daily
+    /// limit on `day` and that ends without going out (released, captured in part, refused by
+    /// the bank). Given back to that day's count if it is still that day; a day over has been
+    /// forgotten already.
+    pub(crate) gives_back: Option<(WalletId, i64, Date)>,
     /// `(wallet, change of its pending balance)`: positive holds money (a withdrawal waiting for
     /// the bank), negative releases it. An intent may only hold, with no postings.
     pub(crate) holds: Vec<(WalletId, i64)>,
@@ -215,6 +220,12 @@ pub(crate) fn apply(
         state.outgoing_minor = state.outgoing_on(today) + intent.amount;
         state.outgoing_day = Some(today);
     }
+    if let Some((wallet, amount, day)) = intent.gives_back
+        && day == today
+        && let Some(state) = states.get_mut(&wallet)
+    {
+        state.outgoing_minor = (state.outgoing_on(today) - amount).max(0);
+    }
     Ok(Posted { entries, currency })
 }
 
@@ -285,6 +296,7 @@ mod tests {
             description: None,
             postings: vec![(from, -amount), (to, amount)],
             outgoing_from: Some(from),
+            gives_back: None,
             holds: Vec::new(),
             settlement: false,
         }
@@ -301,6 +313,39 @@ mod tests {
         assert_eq!(entries[0].seq, 1);
         assert_eq!(entries[1].balance_after, 200);
         assert_eq!(states[&id(1)].outgoing_minor, 200);
+    }
+
+    /// A release gives back what its hold counted on the same day, never below zero, and nothing
+    /// when the day it counted on is over (that day's count is forgotten already).
+    #[test]
+    fn a_release_gives_back_only_the_same_days_count() {
+        let release = |amount, day| Intent {
+            kind: TransactionKind::HoldCapture,
+            currency: Some("DZD".into()),
+            payer_owner: None,
+            amount,
+            description: None,
+            postings: Vec::new(),
+            outgoing_from: None,
+            gives_back: Some((id(1), amount, day)),
+            holds: vec![(id(1), -amount)],
+            settlement: true,
+        };
+        let yesterday = today().previous_day().unwrap();
+        let mut states = BTreeMap::from([(id(1), wallet(1_000))]);
+        let payer = states.get_mut(&id(1)).unwrap();
+        (payer.pending, payer.outgoing_day, payer.outgoing_minor) = (900, Some(today()), 700);
+        apply(&mut states, &release(300, yesterday), LIMITS, today()).unwrap();
+        assert_eq!(states[&id(1)].outgoing_minor, 700);
+        apply(&mut states, &release(400, today()), LIMITS, today()).unwrap();
+        assert_eq!(states[&id(1)].outgoing_minor, 300);
+        apply(&mut states, &release(200, today()), LIMITS, today()).unwrap();
+        assert_eq!(states[&id(1)].outgoing_minor, 100);
+        assert_eq!(states[&id(1)].pending, 0);
+        let mut more = states.clone();
+        more.get_mut(&id(1)).unwrap().pending = 500;
+        apply(&mut more, &release(500, today()), LIMITS, today()).unwrap();
+        assert_eq!(more[&id(1)].outgoing_minor, 0, "never below zero");
     }
 
     #[test]
@@ -432,6 +477,7 @@ mod tests {
         let complete = Intent {
             holds: vec![(id(1), -600)],
             outgoing_from: None,
+            gives_back: None,
             ..transfer(id(1), id(2), 600)
         };
         apply(&mut states, &complete, LIMITS, today()).unwrap();

@@ -271,6 +271,7 @@ impl<'a> Wallets<'a> {
                 (to, request.amount),
             ],
             outgoing_from: Some(request.from_wallet_id),
+            gives_back: None,
             holds: Vec::new(),
             settlement: false,
         })
@@ -637,6 +638,7 @@ impl<'a> Wallets<'a> {
                         (deposit.wallet_id, deposit.amount),
                     ],
                     outgoing_from: None,
+                    gives_back: None,
                     holds: Vec::new(),
                     // The deposit was opened before any freeze (a frozen wallet opens none) and
                     // the money has reached the platform: it is credited, and stays in the

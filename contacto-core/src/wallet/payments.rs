@@ -100,6 +100,7 @@ impl Wallets<'_> {
             description: request.description.clone(),
             postings,
             outgoing_from: Some(request.payer_wallet_id),
+            gives_back: None,
             holds: Vec::new(),
             settlement: false,
         };
@@ -176,6 +177,7 @@ impl Wallets<'_> {
                 (fee_revenue, 0),
             ],
             outgoing_from: None,
+            gives_back: None,
             holds: Vec::new(),
             settlement: false,
         };

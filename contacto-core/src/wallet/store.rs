@@ -1238,11 +1238,12 @@ fn hold_from_row(row: &Row) -> crate::api::HoldView {
         transaction_id: row
             .get::<_, Option<Uuid>>("transaction_id")
             .map(TransactionId),
+        created_at: row.get("created_at"),
     }
 }
 
 const HOLD_COLUMNS: &str = "id, payer_wallet_id, payee_wallet_id, amount, captured, currency, status, \
-                            expires_at, transaction_id";
+                            expires_at, transaction_id, created_at";
 
 pub(crate) async fn hold_by_id(
     client: &impl GenericClient,
@@ -1266,8 +1267,9 @@ pub(crate) async fn insert_hold(
 ) -> Result<()> {
     client
         .query_typed(
-            "INSERT INTO holds (id, payer_wallet_id, payee_wallet_id, amount, currency, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO holds \
+               (id, payer_wallet_id, payee_wallet_id, amount, currency, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 (&hold.id.0, Type::UUID),
                 (&hold.payer_wallet_id.0, Type::UUID),
@@ -1275,6 +1277,7 @@ pub(crate) async fn insert_hold(
                 (&hold.amount, Type::INT8),
                 (&hold.currency, Type::TEXT),
                 (&hold.expires_at, Type::TIMESTAMPTZ),
+                (&hold.created_at, Type::TIMESTAMPTZ),
             ],
         )
         .await

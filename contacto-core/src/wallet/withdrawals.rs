@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::batcher::{Effect, Outcome};
+use super::batcher::{Effect, Outcome, limit_day};
 use super::ledger::Intent;
 use super::{Wallets, check_amount, keyed, store};
 use crate::api::{Role, TransactionKind, WithdrawalId, WithdrawalRequest, WithdrawalView};
@@ -60,6 +60,7 @@ impl Wallets<'_> {
             description: None,
             postings: Vec::new(),
             outgoing_from: Some(request.wallet_id),
+            gives_back: None,
             holds: vec![(request.wallet_id, request.amount)],
             settlement: false,
         };
@@ -148,6 +149,8 @@ impl Wallets<'_> {
             description: Some(format!("payout to RIB {}", pending.rib)),
             postings,
             outgoing_from: None,
+            // Refused by the bank, the money never went out.
+            gives_back: (!completed).then(|| (wallet, amount, limit_day(pending.created_at))),
             holds: vec![(wallet, -amount)],
             // The bank has already answered: a freeze since then does not undo it.
             settlement: true,

@@ -408,3 +408,79 @@ async fn an_administrator_sees_a_hold_of_others_but_neither_captures_nor_voids_i
         "the payer still can"
     );
 }
+
+/// What a hold counted against the daily limit and never paid out is given back: a void, the
+/// part a capture leaves, an expiry. The level-0 limit is 50,000 DZD (5,000,000 centimes).
+#[tokio::test]
+async fn what_a_hold_does_not_pay_out_is_given_back_to_the_daily_limit() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let (amina, a, karim, k) = crate::helpers::customers(&core).await;
+    top_up(&core, &amina, a, 20_000_000).await;
+    let hold = |amount| HoldRequest {
+        payer_wallet_id: a,
+        payee_wallet_id: k,
+        amount,
+        expires_in_secs: None,
+    };
+    let send = |amount| {
+        let (core, amina) = (&core, &amina);
+        async move {
+            core.wallet()
+                .transfer(amina, &crate::helpers::transfer(a, k, amount), None)
+                .await
+                .map(|_| ())
+                .map_err(|err| err.code().to_owned())
+        }
+    };
+    let voided = core
+        .wallet()
+        .authorize(&amina, &hold(4_000_000), None)
+        .await
+        .unwrap();
+    assert_eq!(send(2_000_000).await.unwrap_err(), "LIMIT_EXCEEDED");
+    core.wallet().void(&amina, voided.id, None).await.unwrap();
+    send(2_000_000)
+        .await
+        .expect("the void gave 40,000 DZD back");
+
+    // 20,000 sent: a hold of 30,000 fills the day; capturing 10,000 of it gives 20,000 back.
+    let captured = core
+        .wallet()
+        .authorize(&amina, &hold(3_000_000), None)
+        .await
+        .unwrap();
+    assert_eq!(send(1).await.unwrap_err(), "LIMIT_EXCEEDED");
+    let part = CaptureRequest {
+        amount: Some(1_000_000),
+    };
+    core.wallet()
+        .capture(&karim, captured.id, &part, None)
+        .await
+        .unwrap();
+    send(1_000_000)
+        .await
+        .expect("the uncaptured 20,000 came back");
+
+    // 40,000 used: a hold of the last 10,000 that lapses gives them back.
+    let lapsing = core
+        .wallet()
+        .authorize(&amina, &hold(1_000_000), None)
+        .await
+        .unwrap();
+    assert_eq!(send(1).await.unwrap_err(), "LIMIT_EXCEEDED");
+    crate::helpers::sql(db.direct_url())
+        .await
+        .execute(
+            "UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = $1",
+            &[&lapsing.id.0],
+        )
+        .await
+        .unwrap();
+    assert_eq!(core.wallet().expire_holds().await.unwrap(), 1);
+    send(1_000_000).await.expect("the expiry gave 10,000 back");
+    assert_eq!(send(1).await.unwrap_err(), "LIMIT_EXCEEDED");
+    let after = core.wallet().get(&amina, a).await.unwrap();
+    assert_eq!((after.posted, after.pending), (15_000_000, 0));
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}

@@ -141,3 +141,55 @@ async fn a_bad_rib_is_refused_before_anything_is_held() {
     }
     assert_eq!(core.wallet().get(&amina, a).await.unwrap().pending, 0);
 }
+
+/// A withdrawal the bank refuses gives back what it counted against the daily limit; one it
+/// takes does not. The level-0 limit is 50,000 DZD (5,000,000 centimes).
+#[tokio::test]
+async fn a_refused_withdrawal_gives_its_amount_back_to_the_daily_limit() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let amina = user(&core, "amina@example.dz", Role::Customer).await;
+    let a = wallet(&core, &amina).await;
+    top_up(&core, &amina, a, 20_000_000).await;
+    let admin = crate::helpers::admin(&core).await;
+    let request = |amount| WithdrawalRequest {
+        wallet_id: a,
+        amount,
+        rib: rib("002001234567890123"),
+    };
+    let refused = core
+        .wallet()
+        .withdraw(&amina, &request(4_000_000), None)
+        .await
+        .unwrap();
+    let err = core
+        .wallet()
+        .withdraw(&amina, &request(2_000_000), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "LIMIT_EXCEEDED");
+    core.wallet()
+        .settle_withdrawal(&admin, refused.id, false, None)
+        .await
+        .unwrap();
+    let taken = core
+        .wallet()
+        .withdraw(&amina, &request(4_000_000), None)
+        .await
+        .expect("the refusal gave 40,000 DZD back");
+    core.wallet()
+        .settle_withdrawal(&admin, taken.id, true, None)
+        .await
+        .unwrap();
+    let err = core
+        .wallet()
+        .withdraw(&amina, &request(2_000_000), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "LIMIT_EXCEEDED",
+        "money the bank took stays counted"
+    );
+    assert!(core.wallet().reconcile(None).await.unwrap().balanced);
+}
