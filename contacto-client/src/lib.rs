@@ -36,7 +36,6 @@
 
 mod admin;
 mod client;
-mod code;
 mod directory;
 mod error;
 mod identity;
@@ -44,8 +43,8 @@ mod wallet;
 
 pub use admin::AdminApi;
 pub use client::{Client, ClientBuilder};
-pub use code::ErrorCode;
 pub use contacto_core::api;
+pub use contacto_core::api::ErrorCode;
 pub use directory::{DirectoryApi, SearchBuilder};
 pub use error::Error;
 pub use identity::IdentityApi;

@@ -413,6 +413,12 @@ mod tests {
                 retry_after_secs: 1,
             },
         ];
+        for code in ERROR_CODES {
+            assert!(
+                crate::api::ErrorCode::parse(code).is_some(),
+                "{code} has no api::ErrorCode"
+            );
+        }
         for err in samples {
             assert!(
                 ERROR_CODES.contains(&err.code()),

@@ -277,8 +277,11 @@ impl ServerConfig {
         if self.login_max_failures_per_account == 0 || self.login_max_failures_per_address == 0 {
             return invalid("login failure limits must be at least 1");
         }
-        if self.contact_lookup_max_misses == 0 {
-            return invalid("CONTACTO_CONTACT_LOOKUP_MAX_MISSES must be at least 1");
+        if self.contact_lookup_max_misses == 0 || self.contact_lookup_lockout_secs == 0 {
+            return invalid(
+                "CONTACTO_CONTACT_LOOKUP_MAX_MISSES and CONTACTO_CONTACT_LOOKUP_LOCKOUT_SECS must be \
+                 at least 1",
+            );
         }
         if self.backup_keep_daily == 0 {
             return invalid("CONTACTO_BACKUP_KEEP_DAILY must be at least 1");
@@ -465,6 +468,24 @@ mod tests {
             assert_eq!(ServerConfig::load(None).unwrap().slow_query_ms, Some(-1));
             Ok(())
         });
+        // A lock of no time would turn the contact look-ups' throttle off.
+        for variable in [
+            "CONTACTO_CONTACT_LOOKUP_MAX_MISSES",
+            "CONTACTO_CONTACT_LOOKUP_LOCKOUT_SECS",
+        ] {
+            Jail::expect_with(|jail| {
+                jail.set_env(variable, "0");
+                let err = ServerConfig::load(None).unwrap_err();
+                assert!(err.to_string().contains(variable), "{err}");
+                jail.set_env(variable, "5");
+                let wallet = ServerConfig::load(None).unwrap().wallet();
+                assert!(
+                    wallet.contact_lookups.max_misses == 5
+                        || wallet.contact_lookups.lockout.as_secs() == 5
+                );
+                Ok(())
+            });
+        }
     }
 
     #[test]

@@ -377,12 +377,12 @@ async fn authenticate(
 }
 
 /// Body cap of the bulk endpoint, whatever the general cap: as many transfers as a request may
-/// hold, each with the longest description in 4-byte characters (2,000 bytes) and 500 bytes for
-/// the rest (two wallet ids, or a wallet id and the longest email, an amount, the keys): 20 MB.
-/// A description written in JSON `\u` escapes takes more; nobody's encoder writes them for
-/// Arabic or French text.
+/// hold, each with the longest description written as JSON `\uXXXX` escapes (6 bytes a
+/// character, as Python's `json.dumps` writes Arabic by default) and 500 bytes for the rest (two
+/// wallet ids, or a wallet id and the longest email, an amount, the keys): 28 MB. Only text
+/// beyond the Basic Multilingual Plane (emoji), escaped, takes more.
 const BULK_BODY_LIMIT_BYTES: usize =
-    contacto_core::MAX_BULK_TRANSFERS * (500 + 4 * contacto_core::DESCRIPTION_MAX_CHARS);
+    contacto_core::MAX_BULK_TRANSFERS * (500 + 6 * contacto_core::DESCRIPTION_MAX_CHARS);
 
 /// The header payment providers sign webhooks in.
 pub(crate) const SIGNATURE_HEADER: &str = "x-contacto-signature";

@@ -273,6 +273,10 @@ fn error_statuses(operation: &Operation) -> Vec<u16> {
     if operation.request.is_some() {
         errors.extend([400, 408, 413, 415]);
     }
+    // A missing or malformed `Idempotency-Key`, with a body or without.
+    if operation.idempotent {
+        errors.push(400);
+    }
     if operation.auth == Auth::Required {
         errors.push(401);
     }

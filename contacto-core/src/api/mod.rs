@@ -31,12 +31,14 @@ macro_rules! id_type {
 }
 pub(crate) use id_type;
 
+mod code;
 mod directory;
 mod envelope;
 mod identity;
 mod statements;
 mod wallet;
 
+pub use code::ErrorCode;
 pub use directory::{
     Category, CategoryRef, OpeningHours, PriceUnit, Professional, ProfessionalAdminUpdate,
     ProfessionalId, ProfessionalRequest, ProfessionalUpdate, RatingSummary, ReplyRequest, Review,

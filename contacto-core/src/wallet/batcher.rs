@@ -311,6 +311,14 @@ pub(crate) enum GroupAnswer {
     Replayed(Vec<GroupItem>),
 }
 
+/// What a record read by [`Ledger::recorded`] answers.
+pub(crate) enum Replay {
+    /// A single operation's answer.
+    One(Result<Outcome>),
+    /// A group's operations, in order.
+    Group(Vec<GroupItem>),
+}
+
 /// What an idempotency record remembers: the answer first given. (A rejection is stored as it
 /// always was: `{"Rejected": {"kind", "code", "message"}}`.)
 #[derive(Serialize, Deserialize)]
@@ -415,6 +423,48 @@ impl Ledger {
                 store::transactions_by_ids(&**db, ids),
             )
             .await
+    }
+
+    /// The answer `key`'s record gives again, read before the operation is even built: `None`
+    /// when the key has no record (yet). For operations whose building can fail where their
+    /// first call succeeded (a receiver found by email, whose look-ups may since be locked).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IdempotencyKeyReused`] for a record of another request.
+    pub(crate) async fn recorded(&self, key: &KeyedRequest) -> Result<Option<Replay>> {
+        let db = self.db.primary().await?;
+        let stored = self
+            .metrics
+            .query(
+                "wallet.idempotency_record",
+                store::idempotency_record(&**db, key.caller, &key.key),
+            )
+            .await?;
+        drop(db);
+        let Some(record) = stored else {
+            return Ok(None);
+        };
+        if record.request_hash != key.request_hash {
+            return Err(Error::IdempotencyKeyReused);
+        }
+        let recorded = serde_json::from_slice::<Recorded>(&record.outcome)
+            .map_err(|e| Error::internal("reading an idempotency record", e))?;
+        Ok(Some(match recorded {
+            Recorded::Posted(outcome) => Replay::One(Ok(outcome)),
+            Recorded::Rejected(rejection) => Replay::One(Err(rejection.into_error())),
+            Recorded::Transaction(id) => {
+                let view = self.transactions(&[id]).await?.remove(&id);
+                let view = view.ok_or_else(|| {
+                    Error::internal(
+                        "replaying an idempotency record",
+                        format!("transaction {} is not in the ledger", id.0),
+                    )
+                })?;
+                Replay::One(Ok(Outcome::Transaction(view)))
+            }
+            Recorded::Group(items) => Replay::Group(items),
+        }))
     }
 
     /// Posts a group of transactions in one batch, each validated on its own, under one key:

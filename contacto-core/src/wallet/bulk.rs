@@ -1,6 +1,6 @@
 //! Bulk transfers: many transfers in one request, each posted on its own or all as one.
 
-use super::batcher::{Effect, GroupAnswer, GroupItem, KeyedRequest, Rejection};
+use super::batcher::{Effect, GroupAnswer, GroupItem, KeyedRequest, Rejection, Replay};
 use super::ledger::Intent;
 use super::{Wallets, keyed, store};
 use crate::api::{
@@ -63,6 +63,19 @@ impl Wallets<'_> {
                 .transfer_one_by_one(principal, request, idempotency_key)
                 .await;
         }
+        // A retry is answered from its record before any receiver named by email or phone is
+        // looked up again: the look-ups may now be locked, and would count their misses again.
+        let by_contact = request.transfers.iter().any(|t| t.to_wallet_id.is_none());
+        if by_contact
+            && let Some(key) = &key
+            && let Some(replay) = self.app.ledger().recorded(key).await?
+        {
+            let Replay::Group(items) = replay else {
+                return Err(Error::IdempotencyKeyReused);
+            };
+            let outcomes = self.replayed(items).await?;
+            return Ok(self.answer(request, outcomes));
+        }
         // Receivers named by email or phone are looked up concurrently.
         let intents = futures_util::future::join_all(
             request
@@ -75,8 +88,14 @@ impl Wallets<'_> {
         for intent in intents {
             items.push(match intent {
                 Ok(intent) => Ok(intent),
-                // Nothing is posted when a lookup failed: the request can be retried whole.
-                Err(err) if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) => {
+                // Nothing is posted when a lookup failed, or when the caller's look-ups are
+                // locked: the request can be retried whole, under the same key.
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        ErrorKind::Unavailable | ErrorKind::Internal | ErrorKind::RateLimited
+                    ) =>
+                {
                     return Err(err);
                 }
                 Err(err) => Err(Rejection::of(&err)),
@@ -88,6 +107,15 @@ impl Wallets<'_> {
             GroupAnswer::Posted(results) => results.into_iter().enumerate().collect(),
             GroupAnswer::Replayed(items) => self.replayed(items).await?,
         };
+        Ok(self.answer(request, outcomes))
+    }
+
+    /// The response to a non-atomic request: each transfer's outcome as its payer may see it.
+    fn answer(
+        &self,
+        request: &BulkTransferRequest,
+        outcomes: Vec<(usize, Result<TransactionView>)>,
+    ) -> BulkTransferResponse {
         let outcomes = outcomes
             .into_iter()
             .map(|(index, outcome)| {
@@ -96,7 +124,7 @@ impl Wallets<'_> {
                 (index, outcome.map(|view| super::visible_to(view, &[payer])))
             })
             .collect();
-        Ok(summarise(outcomes, None))
+        summarise(outcomes, None)
     }
 
     /// One transfer of a non-atomic request, checked as `POST /transfers` checks it.

@@ -300,20 +300,31 @@ impl Wallets<'_> {
         )
         .await;
         let mut released = 0;
+        let mut unavailable = None;
         for (hold, result) in releases {
-            self.app.metrics().operation("hold_expiry", &result);
             match result {
                 Ok(_) => released += 1,
-                // Captured or voided since it was read: nothing left to release.
-                Err(Error::HoldSettled) => {}
-                Err(err) if err.kind() == crate::error::ErrorKind::Unavailable => return Err(err),
+                // Captured or voided since it was read: nothing left to release, and nobody's
+                // fault, so not counted.
+                Err(Error::HoldSettled) => continue,
+                // Counted with the others, then given to the caller once all are.
+                Err(err) if err.kind() == crate::error::ErrorKind::Unavailable => {
+                    let failed: Result<()> = Err(err);
+                    self.app.metrics().operation("hold_expiry", &failed);
+                    unavailable = unavailable.or(failed.err());
+                    continue;
+                }
                 // One hold's trouble must not keep every later hold held: log it and go on.
-                Err(err) => {
+                Err(ref err) => {
                     tracing::error!(hold = %hold.id, error = %err, "releasing an expired hold")
                 }
             }
+            self.app.metrics().operation("hold_expiry", &result);
         }
-        Ok(released)
+        match unavailable {
+            Some(err) => Err(err),
+            None => Ok(released),
+        }
     }
 
     async fn release(

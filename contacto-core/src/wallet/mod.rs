@@ -22,7 +22,7 @@ pub(crate) use batcher::Ledger;
 pub use bulk::MAX_BULK_TRANSFERS;
 pub use ledger::DailyLimits;
 
-use self::batcher::{Effect, KeyedRequest};
+use self::batcher::{Effect, KeyedRequest, Outcome, Replay};
 use self::ledger::Intent;
 use crate::Contacto;
 use crate::api::{
@@ -210,7 +210,9 @@ impl<'a> Wallets<'a> {
     /// [`Error::Validation`], [`Error::NotFound`] (a wallet that is not the caller's, or does not
     /// exist), [`Error::InsufficientFunds`], [`Error::CurrencyMismatch`],
     /// [`Error::WalletFrozen`], [`Error::LimitExceeded`], [`Error::IdempotencyKeyReused`];
-    /// [`Error::Forbidden`] with an API key (money leaves a wallet on its owner's login only).
+    /// [`Error::Forbidden`] with an API key (money leaves a wallet on its owner's login only);
+    /// [`Error::RateLimited`] for a receiver named by email or phone while the caller's look-ups
+    /// are locked.
     pub async fn transfer(
         &self,
         principal: &Principal,
@@ -236,6 +238,20 @@ impl<'a> Wallets<'a> {
         check_transfer(request, &mut errors);
         let key = keyed(principal, idempotency_key, "transfer", request, &mut errors);
         errors.into_result()?;
+        // A retry of a transfer to an email or phone is answered from its record before the
+        // receiver is looked up again: the look-up may now be locked, or find someone else.
+        if request.to_wallet_id.is_none()
+            && let Some(key) = &key
+            && let Some(replay) = self.app.ledger().recorded(key).await?
+        {
+            return match replay {
+                Replay::One(Ok(Outcome::Transaction(view))) => {
+                    Ok(visible_to(view, &[request.from_wallet_id]))
+                }
+                Replay::One(Err(err)) => Err(err),
+                Replay::One(Ok(_)) | Replay::Group(_) => Err(Error::IdempotencyKeyReused),
+            };
+        }
         let intent = self.transfer_intent(principal, request).await?;
         let posted = self.app.ledger().post(intent, key, Effect::None).await?;
         Ok(visible_to(posted, &[request.from_wallet_id]))
@@ -669,7 +685,10 @@ impl<'a> Wallets<'a> {
                     None,
                 )
                 .await;
-                self.app.metrics().operation("deposit_failure", &closed);
+                // Counted when this call closed it, not when another had (a repeated delivery).
+                if !matches!(closed, Ok(false)) {
+                    self.app.metrics().operation("deposit_failure", &closed);
+                }
                 closed?;
             }
             (_, DepositStatus::Pending) => {

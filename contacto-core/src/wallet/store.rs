@@ -494,6 +494,25 @@ pub(crate) async fn idempotency_records(
         .collect())
 }
 
+/// The record of one `(caller, key)`, read outside any batch.
+pub(crate) async fn idempotency_record(
+    client: &impl GenericClient,
+    caller: Uuid,
+    key: &str,
+) -> Result<Option<StoredKey>> {
+    let row = client
+        .query_typed_opt(
+            "SELECT request_hash, outcome FROM idempotency_keys WHERE key = $1 AND caller_id = $2",
+            &[(&key, Type::TEXT), (&caller, Type::UUID)],
+        )
+        .await
+        .db("reading an idempotency key")?;
+    Ok(row.map(|row| StoredKey {
+        request_hash: row.get(0),
+        outcome: row.get(1),
+    }))
+}
+
 /// An idempotency key the batch was about to record had been recorded by another batch (of another
 /// instance, or committed after this batch looked its keys up, or not looked up at all): the
 /// statement failed and the transaction is aborted; the batch is to be posted again, looking its

@@ -1379,11 +1379,14 @@ async fn lookups_that_find_nobody_lock_the_callers_lookups_for_a_while() {
     let code = |r: contacto_core::Result<_>| r.map(|_| ()).unwrap_err().code().to_owned();
 
     // Finding someone is never counted.
+    let mut hits = Vec::new();
     for i in 0..5 {
-        core.wallet()
+        let hit = core
+            .wallet()
             .transfer(&amina, &to_karim(a), Some(&format!("hit-{i}")))
             .await
             .unwrap();
+        hits.push(hit.id);
     }
     // Ten misses at once: exactly three are told nobody was found.
     let wallets = core.wallet();
@@ -1410,6 +1413,25 @@ async fn lookups_that_find_nobody_lock_the_callers_lookups_for_a_while() {
     assert_eq!(refused.code(), "RATE_LIMITED");
     assert!(matches!(refused.retry_after_secs(), Some(1..=3)));
     assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 500);
+    // A retry of a transfer posted before the lock is answered from its record, as it was.
+    let again = core
+        .wallet()
+        .transfer(&amina, &to_karim(a), Some("hit-0"))
+        .await
+        .expect("a retry is answered from its record, lock or not");
+    assert_eq!(again.id, hits[0]);
+    // A bulk request naming someone by email is refused whole, and posts nothing.
+    let bulk = contacto_core::api::BulkTransferRequest {
+        transfers: vec![transfer(a, k, 100), to_karim(a)],
+        atomic: false,
+    };
+    let err = core
+        .wallet()
+        .transfer_bulk(&amina, &bulk, "bulk-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "RATE_LIMITED");
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 500);
     // Naming the wallet still works, and so do another caller's look-ups and misses.
     core.wallet()
         .transfer(&amina, &transfer(a, k, 100), None)
@@ -1432,6 +1454,12 @@ async fn lookups_that_find_nobody_lock_the_callers_lookups_for_a_while() {
         .transfer(&amina, &to_karim(a), Some("while-locked"))
         .await
         .expect("the lock is over");
+    let posted = core
+        .wallet()
+        .transfer_bulk(&amina, &bulk, "bulk-1")
+        .await
+        .expect("the refused bulk request's key was not spent");
+    assert_eq!((posted.posted, posted.rejected), (2, 0));
     let mut after: Vec<_> = Vec::new();
     for i in 0..3 {
         after.push(code(
@@ -1439,7 +1467,7 @@ async fn lookups_that_find_nobody_lock_the_callers_lookups_for_a_while() {
         ));
     }
     assert_eq!(after, ["NOT_FOUND", "NOT_FOUND", "RATE_LIMITED"]);
-    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 800);
+    assert_eq!(core.wallet().get(&karim, k).await.unwrap().posted, 1_000);
     assert!(core.wallet().reconcile(None).await.unwrap().balanced);
 }
 

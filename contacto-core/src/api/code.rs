@@ -61,8 +61,7 @@ error_codes! {
         "A refund would give back more than remains of the payment.";
     WithdrawalSettled => "WITHDRAWAL_SETTLED", "The withdrawal was already completed or failed.";
     HoldSettled => "HOLD_SETTLED", "The hold was already captured, voided or expired.";
-    ValidationFailed => "VALIDATION_FAILED",
-        "Fields that break their rules ([`Error::invalid_fields`](crate::Error::invalid_fields)).";
+    ValidationFailed => "VALIDATION_FAILED", "Fields that break their rules (named in the details).";
     EmailTaken => "EMAIL_TAKEN", "The email belongs to another account.";
     PhoneTaken => "PHONE_TAKEN", "The phone number belongs to another account.";
     InvalidCredentials => "INVALID_CREDENTIALS", "Wrong email or password.";
@@ -70,8 +69,7 @@ error_codes! {
     Forbidden => "FORBIDDEN", "Authenticated, but not allowed to do this.";
     NotFound => "NOT_FOUND", "Nothing there, or nothing the caller may see.";
     QuotaExceeded => "QUOTA_EXCEEDED", "A per-user quota is full (active API keys).";
-    RateLimited => "RATE_LIMITED",
-        "Too many attempts; see [`Error::retry_after`](crate::Error::retry_after).";
+    RateLimited => "RATE_LIMITED", "Too many attempts; `Retry-After` says how long to wait.";
     SchemaOutdated => "SCHEMA_OUTDATED", "The database schema is older than the server.";
     SchemaAhead => "SCHEMA_AHEAD", "The database schema is newer than the server.";
     StatementsUnavailable => "STATEMENTS_UNAVAILABLE",
