@@ -201,6 +201,8 @@ pub struct ProfessionalRequest {
 
 /// `PATCH /api/v1/professionals/me`: absent fields are unchanged; `null` clears the fields
 /// documented "or `null`" and is a 400 for the others (`""` empties a biography or the address).
+/// A new display name, business name or category clears `verified`; sending the current value
+/// again does not.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -535,7 +537,8 @@ pub struct Professional {
     pub open_now: bool,
     /// Years of experience.
     pub years_experience: Option<i16>,
-    /// Whether the platform verified the professional.
+    /// Whether the platform verified the professional; a change of display name, business name
+    /// or category clears it until an administrator verifies again.
     pub verified: bool,
     /// Review count, average and distribution.
     pub rating: RatingSummary,

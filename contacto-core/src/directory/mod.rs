@@ -621,7 +621,9 @@ impl<'a> Directory<'a> {
         Ok(ids.len())
     }
 
-    /// Updates the caller's profile: absent fields stay, `null` clears optional ones.
+    /// Updates the caller's profile: absent fields stay, `null` clears optional ones. A change of
+    /// display name, business name or category clears `verified`, in the same statement: the
+    /// badge vouched for the name and trade an administrator checked, not for new ones.
     ///
     /// # Errors
     ///

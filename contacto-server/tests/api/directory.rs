@@ -456,6 +456,39 @@ async fn a_customer_reviews_once_the_professional_answers_once_and_an_admin_veri
         .await
         .unwrap();
     assert_eq!(found.items.first().map(|hit| hit.id), Some(karim.id));
+
+    // The badge vouches for a name and a trade: a new biography keeps it, a new name does not.
+    let rewritten = karim_client
+        .directory()
+        .update_profile(&ProfessionalUpdate {
+            bio_fr: Some("Plombier et chauffagiste.".into()),
+            display_name: Some("Karim Benali".into()),
+            ..ProfessionalUpdate::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        rewritten.verified,
+        "the same name sent again changes nothing"
+    );
+    let renamed = karim_client
+        .directory()
+        .update_profile(&ProfessionalUpdate {
+            display_name: Some("Dr Karim Benali".into()),
+            ..ProfessionalUpdate::default()
+        })
+        .await
+        .unwrap();
+    assert!(!renamed.verified);
+    let found = app
+        .client
+        .directory()
+        .search()
+        .verified(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.total, 0, "{found:?}");
 }
 
 #[tokio::test]
