@@ -113,7 +113,8 @@ const SEARCH_QUERY: &[QueryParameter] = &[
     (
         "q",
         r#"{"type":"string","maxLength":200}"#,
-        "free text, in Arabic, French or Latin transliteration",
+        "free text, in Arabic, French or Latin transliteration; single letters and punctuation \
+         are ignored, so a text of only those matches nothing",
         false,
     ),
     (

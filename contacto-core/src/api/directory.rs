@@ -721,7 +721,8 @@ impl SearchSort {
 /// The parameters of `GET /api/v1/professionals`; every one is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchQuery {
-    /// Free text, in Arabic, French or Latin transliteration.
+    /// Free text, in Arabic, French or Latin transliteration. Blank is no text; text with no
+    /// word of two letters or more (`a`, `***`) matches nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// A category slug; its subcategories are included.
