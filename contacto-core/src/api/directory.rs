@@ -149,7 +149,10 @@ impl OpeningHours {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfessionalRequest {
-    /// The name people know (2..=120 characters).
+    /// The name people know: at most 120 characters, at least 2 of them visible (zero-width and
+    /// other invisible characters do not count). Like every text of a profile, a service or a
+    /// review, it may not hold bidirectional embedding, override or isolate controls (U+202A to
+    /// U+202E, U+2066 to U+2069).
     #[cfg_attr(feature = "openapi", schema(example = "Karim Benali"))]
     pub display_name: String,
     /// The registered business name, if any.

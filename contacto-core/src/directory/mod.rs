@@ -938,7 +938,7 @@ impl<'a> Directory<'a> {
         };
         let q = query_text(query);
         if let Some(q) = q {
-            model::check_len(&mut errors, "q", q, 0, MAX_QUERY_CHARS);
+            model::check_search_text(&mut errors, "q", q, MAX_QUERY_CHARS);
         }
         let terms: Vec<search::Term> = q.map(search::terms).unwrap_or_default();
         let categories = query.category.as_deref().and_then(|slug| {
@@ -952,7 +952,7 @@ impl<'a> Directory<'a> {
                 .map(|wilaya| wilaya.code.clone())
         });
         if let Some(commune) = &query.commune {
-            model::check_len(&mut errors, "commune", commune, 0, 100);
+            model::check_search_text(&mut errors, "commune", commune, 100);
         }
         let commune = query
             .commune

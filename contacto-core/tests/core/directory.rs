@@ -51,7 +51,7 @@ fn always_open() -> OpeningHours {
     }
 }
 
-fn review(stars: i16) -> ReviewRequest {
+pub(crate) fn review(stars: i16) -> ReviewRequest {
     ReviewRequest {
         overall_rating: stars,
         quality_rating: Some(stars),

@@ -2,12 +2,29 @@
 //! as long as what was verified, names that are visible, addresses that are addresses, and
 //! searches that match nothing when they name nothing.
 
-use contacto_core::api::{ProfessionalAdminUpdate, ProfessionalUpdate, SearchQuery};
+use contacto_core::api::{
+    PriceUnit, ProfessionalAdminUpdate, ProfessionalRequest, ProfessionalUpdate, ReplyRequest,
+    ReviewRequest, Role, SearchQuery, ServiceRequest,
+};
 use contacto_core::testing::TestDatabase;
-use contacto_core::{Contacto, ErrorKind};
+use contacto_core::{Contacto, Error, ErrorKind};
 
-use crate::directory::{professional, profile};
-use crate::helpers::{admin, sql};
+use crate::directory::{professional, profile, review};
+use crate::helpers::{admin, sql, user};
+
+/// Changes one field of a valid request.
+type Change = Box<dyn Fn(&mut ProfessionalRequest)>;
+
+/// Asserts that `result` is a 400 naming `field` with `code`.
+fn refused<T: std::fmt::Debug>(result: Result<T, Error>, field: &str, code: &str, why: &str) {
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{why}: {err:?}");
+    let fields = err.field_errors().unwrap_or_default();
+    assert!(
+        fields.iter().any(|f| f.field == field && f.code == code),
+        "{why}: {err:?}"
+    );
+}
 
 /// A PATCH body, from JSON: how `null` (clear) differs from absent (keep).
 fn patch(body: serde_json::Value) -> ProfessionalUpdate {
@@ -159,4 +176,160 @@ async fn a_text_with_no_word_to_search_by_matches_nothing_without_asking_the_dat
         .await
         .unwrap();
     each_finds_an_empty_page(&core).await;
+}
+
+#[tokio::test]
+async fn invisible_names_and_bidirectional_controls_are_refused_naming_the_field() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let owner = user(&core, "karim@example.dz", Role::Professional).await;
+    // (the field, the change, the code, why)
+    let cases: Vec<(&str, Change, &str, &str)> = vec![
+        (
+            "display_name",
+            Box::new(|r| r.display_name = "\u{200B}\u{200B}".to_owned()),
+            "too_short",
+            "two zero-width spaces: a valid name of two characters until now, slug pro",
+        ),
+        (
+            "display_name",
+            Box::new(|r| r.display_name = "K\u{200D}\u{FEFF}".to_owned()),
+            "too_short",
+            "one letter, a joiner and a byte-order mark",
+        ),
+        (
+            "business_name",
+            Box::new(|r| r.business_name = Some("\u{200E}\u{2060}".to_owned())),
+            "too_short",
+            "a direction mark and a word joiner",
+        ),
+        (
+            "commune",
+            Box::new(|r| r.commune = "\u{3164}".to_owned()),
+            "too_short",
+            "a Hangul filler",
+        ),
+        (
+            "display_name",
+            Box::new(|r| r.display_name = "\u{202E}ilaneB mirak".to_owned()),
+            "invalid_characters",
+            "a right-to-left override",
+        ),
+        (
+            "bio_fr",
+            Box::new(|r| r.bio_fr = Some("Plombier \u{2067}agréé\u{2069}".to_owned())),
+            "invalid_characters",
+            "an isolate in a biography",
+        ),
+        (
+            "bio_ar",
+            Box::new(|r| r.bio_ar = Some("سباك \u{202B}معتمد".to_owned())),
+            "invalid_characters",
+            "an embedding left open in a biography",
+        ),
+        (
+            "address",
+            Box::new(|r| r.address = Some("12 rue \u{202D}Didouche".to_owned())),
+            "invalid_characters",
+            "an override in an address",
+        ),
+    ];
+    for (field, change, code, why) in cases {
+        let mut request = profile("Karim Benali", "plombier", "16");
+        change(&mut request);
+        refused(
+            core.directory().create_profile(&owner, &request).await,
+            field,
+            code,
+            why,
+        );
+    }
+    // Joiners belong inside Arabic and Persian words, and direction marks between scripts.
+    let mut request = profile("محمد\u{200C}علي", "plombier", "16");
+    request.bio_ar = Some("\u{200F}سباك، می\u{200C}خواهم (Bab Ezzouar)".to_owned());
+    let created = core
+        .directory()
+        .create_profile(&owner, &request)
+        .await
+        .unwrap();
+    assert_eq!(created.display_name, "محمد\u{200C}علي");
+    refused(
+        core.directory()
+            .update_profile(
+                &owner,
+                &patch(serde_json::json!({"display_name": "\u{200B}\u{200C}"})),
+            )
+            .await,
+        "display_name",
+        "too_short",
+        "a PATCH is checked alike",
+    );
+    let service = |name: &str| ServiceRequest {
+        name: name.to_owned(),
+        description: None,
+        price_min_minor: None,
+        price_max_minor: None,
+        price_unit: PriceUnit::Visit,
+        duration_minutes: None,
+    };
+    refused(
+        core.directory()
+            .add_service(&owner, &service("\u{200D}\u{200C}"))
+            .await,
+        "name",
+        "too_short",
+        "a service named with joiners only",
+    );
+    refused(
+        core.directory()
+            .add_service(&owner, &service("Dépannage \u{2066}24h"))
+            .await,
+        "name",
+        "invalid_characters",
+        "an isolate in a service's name",
+    );
+    let customer = user(&core, "amina@example.dz", Role::Customer).await;
+    let overridden = ReviewRequest {
+        text: Some("Travail \u{202E}lamrof".to_owned()),
+        ..review(1)
+    };
+    refused(
+        core.directory()
+            .review(&customer, &created.slug, &overridden)
+            .await,
+        "text",
+        "invalid_characters",
+        "an override in a review",
+    );
+    let written = core
+        .directory()
+        .review(&customer, &created.slug, &review(5))
+        .await
+        .unwrap();
+    for (reply, code) in [
+        ("\u{200B}", "too_short"),
+        ("Merci \u{202C}", "invalid_characters"),
+    ] {
+        refused(
+            core.directory()
+                .reply(
+                    &owner,
+                    written.id,
+                    &ReplyRequest {
+                        text: reply.to_owned(),
+                    },
+                )
+                .await,
+            "text",
+            code,
+            "a reply",
+        );
+    }
+    // Nobody else sees a query: a pasted control is folded away, not refused.
+    let found = core
+        .directory()
+        .search(&text("\u{2067}محمد\u{2069}"))
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1);
 }
