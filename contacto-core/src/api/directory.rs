@@ -185,10 +185,12 @@ pub struct ProfessionalRequest {
     /// Contact phone (Algerian or international format).
     #[serde(default)]
     pub phone: Option<String>,
-    /// Contact email.
+    /// Contact email, with a domain of dotted labels after the `@` (`contact@example.dz`).
     #[serde(default)]
     pub email: Option<String>,
-    /// Website, `http://` or `https://`.
+    /// Website: `http://` or `https://`, then a domain name with a dot or an IP address; no
+    /// credentials (`user@`), white space, quotes, angle brackets, backticks or backslashes.
+    /// Kept as typed.
     #[serde(default)]
     pub website: Option<String>,
     /// Languages spoken, ISO 639-1 codes (`ar`, `fr`, `en`, `kab` for Kabyle is accepted too).

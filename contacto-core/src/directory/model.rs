@@ -299,30 +299,73 @@ fn check_languages(errors: &mut FieldErrors, languages: &[String]) {
     }
 }
 
-/// Validates a website: `http://` or `https://` and a host.
+/// Validates a website: `http://` or `https://`, then an address the `url` crate parses as a
+/// browser would, whose host is a domain name with a dot ([`is_dotted_domain`]) or an IP address,
+/// without credentials (`https://bank.dz@evil.example` shows one name and opens another) and
+/// without white space, quotes, angle brackets, backticks or backslashes. A profile's website ends
+/// up in an `href`, where a quote ends the attribute (`https://"onmouseover=...`) and a browser
+/// reads a backslash as a slash; `%22` and `%5C` say the same when they are really meant.
 pub(crate) fn check_website(errors: &mut FieldErrors, website: Option<&str>) {
     if let Some(website) = website {
-        let rest = website
-            .strip_prefix("https://")
-            .or_else(|| website.strip_prefix("http://"));
-        if rest.is_none_or(|rest| rest.is_empty() || rest.contains(char::is_whitespace)) {
+        if !is_website(website) {
             errors.push(FieldError::new(
                 "website",
                 "invalid_format",
-                "an http:// or https:// address",
+                "an http:// or https:// address with a host name, such as https://example.dz",
             ));
         }
         check_len(errors, "website", website, 0, 300);
     }
 }
 
+/// See [`check_website`].
+fn is_website(text: &str) -> bool {
+    // The prefix spelt out: the `url` crate also takes `https:example.dz` and
+    // `https:///example.dz`, which a browser reads differently or not at all.
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    // Credentials, even empty ones (`https://@example.dz`, which the parser drops silently).
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty()
+        || authority.contains('@')
+        || text.contains(|c: char| {
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\')
+        })
+    {
+        return false;
+    }
+    match url::Url::parse(text).as_ref().map(url::Url::host) {
+        Ok(Some(url::Host::Domain(domain))) => is_dotted_domain(domain),
+        Ok(Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) => true,
+        Ok(None) | Err(_) => false,
+    }
+}
+
+/// Whether `domain` is two labels or more, none of them empty, each of letters (any script: the
+/// `url` crate gives a website's in Punycode, an email's is as typed), digits, hyphens and
+/// underscores: `example.dz`, not `example`, `.dz`, `a.` or `a..dz`.
+fn is_dotted_domain(domain: &str) -> bool {
+    domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+        })
+}
+
 /// Validates a contact email's shape (the account's email was checked at registration; this one
-/// is only shown).
+/// is only shown): something before the `@`, a domain of dotted labels after it
+/// ([`is_dotted_domain`]), no white space or control characters.
 pub(crate) fn check_contact_email(errors: &mut FieldErrors, email: Option<&str>) {
     if let Some(email) = email {
         let valid = email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
-                && domain.contains('.')
+                && is_dotted_domain(domain)
                 && !email.contains(|c: char| c.is_whitespace() || c.is_control())
         });
         if !valid || email.len() > 254 {
@@ -606,6 +649,99 @@ mod tests {
         let mut errors = FieldErrors::new();
         check_search_text(&mut errors, "q", "a\u{0}b", 200);
         assert_eq!(errors.as_slice()[0].code, "invalid_characters");
+    }
+
+    /// The fields a profile with this website and email is refused for.
+    fn address_errors(website: Option<&str>, email: Option<&str>) -> Vec<String> {
+        let mut errors = FieldErrors::new();
+        check_website(&mut errors, website);
+        check_contact_email(&mut errors, email);
+        errors
+            .as_slice()
+            .iter()
+            .map(|error| error.field.clone())
+            .collect()
+    }
+
+    #[test]
+    fn websites_are_http_addresses_of_a_named_or_numbered_host() {
+        for website in [
+            "https://example.dz",
+            "http://www.example.dz/tarifs?ville=alger#prix",
+            "https://example.dz:8443/",
+            "https://plomberie-benali.dz/l%27atelier",
+            "https://سباك.dz",
+            "http://192.168.1.10/",
+            "https://[2001:db8::1]/",
+        ] {
+            assert!(address_errors(Some(website), None).is_empty(), "{website}");
+        }
+        let refused = [
+            ("https://@", "empty credentials and no host"),
+            ("https://@example.dz", "empty credentials"),
+            ("https://user:secret@example.dz", "credentials"),
+            (
+                "https://bank.dz@evil.example",
+                "a name that is not the host",
+            ),
+            ("https://?x", "no host"),
+            ("https://#x", "no host"),
+            ("https://", "nothing"),
+            ("https:///example.dz", "an empty authority"),
+            ("https:example.dz", "no slashes"),
+            ("ftp://example.dz", "not http"),
+            ("javascript:alert(1)", "not http"),
+            (
+                "https://\"onmouseover=alert(1)",
+                "a quote ends an HTML attribute",
+            ),
+            (
+                "https://example.dz/\"onmouseover=alert(1)",
+                "a quote in the path",
+            ),
+            ("https://example.dz/'x", "a single quote"),
+            ("https://example.dz/<script>", "angle brackets"),
+            (
+                "https://example.dz\\@evil.example",
+                "a backslash, read as a slash",
+            ),
+            ("https://exa mple.dz", "white space"),
+            ("https://example", "a host without a dot"),
+            ("https://localhost/", "a host without a dot"),
+            ("https://.dz", "an empty label"),
+            ("https://example.dz.", "an empty last label"),
+            ("https://example..dz", "an empty label inside"),
+            ("https://example.dz:99999", "a port out of range"),
+            ("https://999.1.1.1", "not an IP address"),
+        ];
+        for (website, why) in refused {
+            assert_eq!(address_errors(Some(website), None), ["website"], "{why}");
+        }
+    }
+
+    #[test]
+    fn contact_emails_have_a_dotted_domain() {
+        for email in [
+            "karim@example.dz",
+            "k.benali+pro@mail.example.dz",
+            "كريم@مثال.dz",
+        ] {
+            assert!(address_errors(None, Some(email)).is_empty(), "{email}");
+        }
+        let refused = [
+            ("a@.", "no label on either side of the dot"),
+            ("a@b.", "no label after the dot"),
+            ("a@.dz", "no label before the dot"),
+            ("a@b..dz", "an empty label inside"),
+            ("a@example", "no dot"),
+            ("@example.dz", "nothing before the @"),
+            ("a@b@example.dz", "two @"),
+            ("a@exa\"mple.dz", "a quote in the domain"),
+            ("a b@example.dz", "white space"),
+        ];
+        for (email, why) in refused {
+            assert_eq!(address_errors(None, Some(email)), ["email"], "{why}");
+        }
     }
 
     #[test]

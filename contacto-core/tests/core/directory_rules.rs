@@ -333,3 +333,68 @@ async fn invisible_names_and_bidirectional_controls_are_refused_naming_the_field
         .unwrap();
     assert_eq!(found.total, 1);
 }
+
+#[tokio::test]
+async fn websites_and_emails_are_addresses_that_open_what_they_show() {
+    let db = TestDatabase::create().await;
+    let core = db.contacto();
+    let owner = user(&core, "karim@example.dz", Role::Professional).await;
+    let cases: Vec<(&str, Change, &str)> = vec![
+        (
+            "website",
+            Box::new(|r| r.website = Some("https://@".to_owned())),
+            "no host",
+        ),
+        (
+            "website",
+            Box::new(|r| r.website = Some("https://?x".to_owned())),
+            "no host",
+        ),
+        (
+            "website",
+            Box::new(|r| r.website = Some("https://\"onmouseover=alert(1)//x.dz".to_owned())),
+            "a quote that would end an href",
+        ),
+        (
+            "website",
+            Box::new(|r| r.website = Some("https://bank.dz@evil.example".to_owned())),
+            "credentials",
+        ),
+        (
+            "email",
+            Box::new(|r| r.email = Some("a@.".to_owned())),
+            "a dot with no label on either side",
+        ),
+    ];
+    for (field, change, why) in cases {
+        let mut request = profile("Karim Benali", "plombier", "16");
+        change(&mut request);
+        refused(
+            core.directory().create_profile(&owner, &request).await,
+            field,
+            "invalid_format",
+            why,
+        );
+    }
+    let mut request = profile("Karim Benali", "plombier", "16");
+    request.website = Some("https://سباك.dz/tarifs".to_owned());
+    request.email = Some("contact@plomberie-benali.dz".to_owned());
+    let created = core
+        .directory()
+        .create_profile(&owner, &request)
+        .await
+        .unwrap();
+    assert_eq!(
+        created.website.as_deref(),
+        Some("https://سباك.dz/tarifs"),
+        "kept as typed, not as the parser spells it"
+    );
+    refused(
+        core.directory()
+            .update_profile(&owner, &patch(serde_json::json!({"website": "https://?x"})))
+            .await,
+        "website",
+        "invalid_format",
+        "a PATCH is checked alike",
+    );
+}
