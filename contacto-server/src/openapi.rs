@@ -230,6 +230,9 @@ fn operation_object(operation: &Operation) -> Value {
         "summary": operation.summary,
         "responses": responses,
     });
+    if let Some(description) = operation.description {
+        object["description"] = json!(description);
+    }
     object["security"] = match operation.auth {
         Auth::Public => json!([]),
         Auth::Required => json!([{"bearerAuth": []}, {"apiKeyAuth": []}]),

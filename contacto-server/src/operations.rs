@@ -49,6 +49,8 @@ pub struct Operation {
     pub tag: &'static str,
     /// One line.
     pub summary: &'static str,
+    /// What the summary and the parameters' own descriptions cannot say, if anything.
+    pub description: Option<&'static str>,
     /// Who may call it.
     pub auth: Auth,
     /// The request body's component schema, if any.
@@ -113,7 +115,8 @@ const SEARCH_QUERY: &[QueryParameter] = &[
     (
         "q",
         r#"{"type":"string","maxLength":200}"#,
-        "free text, in Arabic, French or Latin transliteration",
+        "free text, in Arabic, French or Latin transliteration; single letters and punctuation \
+         are ignored, so a text of only those matches nothing",
         false,
     ),
     (
@@ -195,6 +198,7 @@ impl Route {
             id,
             tag,
             summary,
+            description: None,
             auth: Auth::Public,
             request: None,
             success: (200, Body::Empty),
@@ -683,6 +687,11 @@ impl Route {
                 )
             },
             Route::SearchProfessionals => Operation {
+                description: Some(
+                    "An empty value (`category=`, as an HTML form sends a field left empty) is \
+                     the same as leaving the parameter out. A parameter given twice, one not \
+                     listed here, or `lat` without `lng` (or the reverse) is a 400 naming it.",
+                ),
                 success: (200, Body::Json("SearchPage")),
                 errors: &[400],
                 query: SEARCH_QUERY,

@@ -170,6 +170,10 @@ pub const SEARCH_PARAMETERS: &[&str] = &[
 /// [`Error::Validation`] naming each bad parameter.
 pub fn search(query: Option<&str>) -> Result<SearchQuery, Error> {
     let mut params = Parameters::parse(query, SEARCH_PARAMETERS)?;
+    // An HTML GET form sends every field, one left empty as `name=`: here that means absent,
+    // for every parameter, as it always did for `q` and `commune`. Blank counts as empty, as it
+    // does for those two. A name given twice or not known was refused above, empty or not.
+    params.values.retain(|_, value| !value.trim().is_empty());
     let search = SearchQuery {
         q: params.text("q"),
         category: params.text("category"),
@@ -340,6 +344,42 @@ mod tests {
         for (query, expected) in cases {
             let err = search(Some(query)).unwrap_err();
             assert_eq!(err.code(), "VALIDATION_FAILED", "{query}");
+            assert_eq!(fields(&err), expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn empty_search_parameters_are_absent() {
+        let every_field_empty = SEARCH_PARAMETERS
+            .iter()
+            .map(|name| format!("{name}="))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert_eq!(
+            search(Some(&every_field_empty)).unwrap(),
+            SearchQuery::default()
+        );
+        let query = search(Some(
+            "q=plombier&category=&wilaya=+&sort=&page=&limit=&lat=36.7&lng=",
+        ))
+        .unwrap();
+        assert_eq!(
+            query,
+            SearchQuery {
+                q: Some("plombier".into()),
+                lat: Some(36.7),
+                ..SearchQuery::default()
+            },
+            "core then names lng, required with lat"
+        );
+        let cases = [
+            ("q=&q=", vec!["q"]),
+            ("category=&category=plombier", vec!["category"]),
+            ("wilya=", vec!["wilya"]),
+            ("page=&limit=x", vec!["limit"]),
+        ];
+        for (query, expected) in cases {
+            let err = search(Some(query)).unwrap_err();
             assert_eq!(fields(&err), expected, "{query}");
         }
     }

@@ -149,7 +149,10 @@ impl OpeningHours {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfessionalRequest {
-    /// The name people know (2..=120 characters).
+    /// The name people know: at most 120 characters, at least 2 of them visible (zero-width and
+    /// other invisible characters do not count). Like every text of a profile, a service or a
+    /// review, it may not hold bidirectional embedding, override or isolate controls (U+202A to
+    /// U+202E, U+2066 to U+2069).
     #[cfg_attr(feature = "openapi", schema(example = "Karim Benali"))]
     pub display_name: String,
     /// The registered business name, if any.
@@ -182,10 +185,12 @@ pub struct ProfessionalRequest {
     /// Contact phone (Algerian or international format).
     #[serde(default)]
     pub phone: Option<String>,
-    /// Contact email.
+    /// Contact email, with a domain of dotted labels after the `@` (`contact@example.dz`).
     #[serde(default)]
     pub email: Option<String>,
-    /// Website, `http://` or `https://`.
+    /// Website: `http://` or `https://`, then a domain name with a dot or an IP address; no
+    /// credentials (`user@`), white space, quotes, angle brackets, backticks or backslashes.
+    /// Kept as typed.
     #[serde(default)]
     pub website: Option<String>,
     /// Languages spoken, ISO 639-1 codes (`ar`, `fr`, `en`, `kab` for Kabyle is accepted too).
@@ -201,6 +206,8 @@ pub struct ProfessionalRequest {
 
 /// `PATCH /api/v1/professionals/me`: absent fields are unchanged; `null` clears the fields
 /// documented "or `null`" and is a 400 for the others (`""` empties a biography or the address).
+/// A new display name, business name or category clears `verified`; sending the current value
+/// again does not.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -535,7 +542,8 @@ pub struct Professional {
     pub open_now: bool,
     /// Years of experience.
     pub years_experience: Option<i16>,
-    /// Whether the platform verified the professional.
+    /// Whether the platform verified the professional; a change of display name, business name
+    /// or category clears it until an administrator verifies again.
     pub verified: bool,
     /// Review count, average and distribution.
     pub rating: RatingSummary,
@@ -718,7 +726,8 @@ impl SearchSort {
 /// The parameters of `GET /api/v1/professionals`; every one is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchQuery {
-    /// Free text, in Arabic, French or Latin transliteration.
+    /// Free text, in Arabic, French or Latin transliteration. Blank is no text; text with no
+    /// word of two letters or more (`a`, `***`) matches nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// A category slug; its subcategories are included.

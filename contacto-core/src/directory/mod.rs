@@ -257,6 +257,19 @@ fn page_and_limit(page: Option<i64>, limit: Option<i64>) -> Result<(i64, i64)> {
     Ok((page, limit))
 }
 
+/// A search's text, trimmed; blank is no text.
+fn query_text(query: &SearchQuery) -> Option<&str> {
+    query.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+}
+
+/// Whether a search's text names nothing to look for: text whose words are all dropped (single
+/// letters, punctuation: `q=a`, `q=***`). Without words its statement would have no text
+/// condition and would browse the whole directory, newest first, which is the opposite of what
+/// was asked; it matches nothing instead, without asking the database.
+fn searches_nothing(query: &SearchQuery, spec: &SearchSpec) -> bool {
+    query_text(query).is_some() && spec.terms.is_empty()
+}
+
 /// Trims an optional text; blank becomes absent.
 fn trimmed(value: Option<&str>) -> Option<String> {
     value
@@ -621,7 +634,9 @@ impl<'a> Directory<'a> {
         Ok(ids.len())
     }
 
-    /// Updates the caller's profile: absent fields stay, `null` clears optional ones.
+    /// Updates the caller's profile: absent fields stay, `null` clears optional ones. A change of
+    /// display name, business name or category clears `verified`, in the same statement: the
+    /// badge vouched for the name and trade an administrator checked, not for new ones.
     ///
     /// # Errors
     ///
@@ -921,9 +936,9 @@ impl<'a> Directory<'a> {
             }
             Err(other) => return Err(other),
         };
-        let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let q = query_text(query);
         if let Some(q) = q {
-            model::check_len(&mut errors, "q", q, 0, MAX_QUERY_CHARS);
+            model::check_search_text(&mut errors, "q", q, MAX_QUERY_CHARS);
         }
         let terms: Vec<search::Term> = q.map(search::terms).unwrap_or_default();
         let categories = query.category.as_deref().and_then(|slug| {
@@ -937,7 +952,7 @@ impl<'a> Directory<'a> {
                 .map(|wilaya| wilaya.code.clone())
         });
         if let Some(commune) = &query.commune {
-            model::check_len(&mut errors, "commune", commune, 0, 100);
+            model::check_search_text(&mut errors, "commune", commune, 100);
         }
         let commune = query
             .commune
@@ -1081,13 +1096,17 @@ impl<'a> Directory<'a> {
 
     /// The plans PostgreSQL chooses for a search's two statements (the page, then the facet
     /// counts), as `EXPLAIN` prints them: for operators analysing a slow search, and for the test
-    /// that proves every filter is served by an index.
+    /// that proves every filter is served by an index. None for a text with no word to search
+    /// by (`q=a`): that search runs no statement.
     ///
     /// # Errors
     ///
     /// As [`Directory::search`].
     pub async fn explain(&self, query: &SearchQuery) -> Result<Vec<String>> {
         let (spec, _) = self.spec(query).await?;
+        if searches_nothing(query, &spec) {
+            return Ok(Vec::new());
+        }
         let client = self.core.db().primary().await?;
         let mut plans = Vec::new();
         for statement in search::statements(&spec) {
@@ -1106,7 +1125,8 @@ impl<'a> Directory<'a> {
         Ok(plans)
     }
 
-    /// Searches professionals. Public.
+    /// Searches professionals. Public. Text with no word to search by (`a`, `***`) matches
+    /// nothing.
     ///
     /// # Errors
     ///
@@ -1119,6 +1139,15 @@ impl<'a> Directory<'a> {
 
     async fn search_inner(&self, query: &SearchQuery) -> Result<SearchPage> {
         let (spec, reference) = self.spec(query).await?;
+        if searches_nothing(query, &spec) {
+            return Ok(SearchPage {
+                items: Vec::new(),
+                total: 0,
+                page: spec.offset / spec.limit + 1,
+                limit: spec.limit,
+                facets: SearchFacets::default(),
+            });
+        }
         // The spec after validation and correction. The minute only matters to `open_now`
         // filtering; as a flag on results, a cached page may lag it by the cache's lifetime. A
         // page within the ranked window is served from its search's window, whatever the page.

@@ -31,7 +31,10 @@ pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
 /// 1981 (IANA tz database), so a fixed offset is exact.
 const ALGIERS_OFFSET_MINUTES: i64 = 60;
 
-/// Checks a text field's length in characters; `min` 0 means optional.
+/// Checks a text that is stored and shown to others (names, biographies, addresses, services,
+/// reviews and replies): as [`check_search_text`], without bidirectional controls
+/// ([`is_bidi_control`]), and with at least `min` visible characters ([`is_invisible`]); `min` 0
+/// means optional. The maximum counts every character: it is what the column's check counts.
 pub(crate) fn check_len(
     errors: &mut FieldErrors,
     field: &str,
@@ -39,31 +42,109 @@ pub(crate) fn check_len(
     min: usize,
     max: usize,
 ) {
-    let len = value.chars().count();
+    if value.chars().any(is_bidi_control) {
+        errors.push(FieldError::new(
+            field,
+            "invalid_characters",
+            "bidirectional embedding, override and isolate controls (U+202A to U+202E, U+2066 \
+             to U+2069) are not allowed",
+        ));
+    } else if let Some(error) = characters_and_length(field, value, max) {
+        errors.push(error);
+    } else if value.chars().filter(|c| !is_invisible(*c)).count() < min {
+        errors.push(FieldError::new(
+            field,
+            "too_short",
+            format!("at least {min} visible characters"),
+        ));
+    }
+}
+
+/// Checks a search's text: no control characters, at most `max` characters. Bidirectional
+/// controls and invisible characters may be in it: nobody else sees a query, and folding turns
+/// them into spaces.
+pub(crate) fn check_search_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
+    if let Some(error) = characters_and_length(field, value, max) {
+        errors.push(error);
+    }
+}
+
+/// What is wrong with a text's characters or its length, if anything.
+fn characters_and_length(field: &str, value: &str, max: usize) -> Option<FieldError> {
     // Line breaks and tabs belong in biographies and reviews; other control characters (NUL
     // among them, which PostgreSQL cannot store) belong nowhere.
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        errors.push(FieldError::new(
+        Some(FieldError::new(
             field,
             "invalid_characters",
             "control characters are not allowed",
-        ));
-    } else if len < min {
-        errors.push(FieldError::new(
-            field,
-            "too_short",
-            format!("at least {min} characters"),
-        ));
-    } else if len > max {
-        errors.push(FieldError::new(
+        ))
+    } else if value.chars().count() > max {
+        Some(FieldError::new(
             field,
             "too_long",
             format!("at most {max} characters"),
-        ));
+        ))
+    } else {
+        None
     }
+}
+
+/// The bidirectional embedding, override and isolate controls: LRE, RLE, PDF, LRO, RLO
+/// (U+202A to U+202E) and LRI, RLI, FSI, PDI (U+2066 to U+2069). They reorder what follows them
+/// on screen, so a text holding one reads as one thing and is searched, sorted and slugged as
+/// another (after an RLO, `rD ,kiraT` shows as `Tarik, Dr`), and one left open reorders the page
+/// around it. Nothing typed in the directory needs them: the bidirectional algorithm orders
+/// Arabic and Latin by itself, and the marks that nudge it (LRM, RLM, ALM) stay allowed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing on their own: white space; the format characters (Unicode
+/// general category Cf) but the number signs, which are drawn (U+0600 to U+0605, U+06DD, U+070F,
+/// U+0890, U+0891, U+08E2, U+110BD, U+110CD); and the letters and marks fonts draw blank
+/// (the Hangul fillers, the braille blank, the combining grapheme joiner, the variation
+/// selectors, the Khmer inherent vowels). They may stay in a text, where some belong (the
+/// zero-width non-joiner and joiner, U+200C and U+200D, shape Arabic and Persian words:
+/// `می‌خواهم`), but a minimum length counts without them, so a name cannot be made of them alone.
+/// An explicit list rather than a Unicode-properties dependency: these code points are stable,
+/// and the list says what it covers.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            // Cf.
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+                // Drawn blank.
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180D}'
+                | '\u{180F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FFA0}'
+                | '\u{E0100}'..='\u{E01EF}'
+        )
 }
 
 /// Parses `HH:MM` (`24:00` allowed) into minutes since midnight.
@@ -218,30 +299,73 @@ fn check_languages(errors: &mut FieldErrors, languages: &[String]) {
     }
 }
 
-/// Validates a website: `http://` or `https://` and a host.
+/// Validates a website: `http://` or `https://`, then an address the `url` crate parses as a
+/// browser would, whose host is a domain name with a dot ([`is_dotted_domain`]) or an IP address,
+/// without credentials (`https://bank.dz@evil.example` shows one name and opens another) and
+/// without white space, quotes, angle brackets, backticks or backslashes. A profile's website ends
+/// up in an `href`, where a quote ends the attribute (`https://"onmouseover=...`) and a browser
+/// reads a backslash as a slash; `%22` and `%5C` say the same when they are really meant.
 pub(crate) fn check_website(errors: &mut FieldErrors, website: Option<&str>) {
     if let Some(website) = website {
-        let rest = website
-            .strip_prefix("https://")
-            .or_else(|| website.strip_prefix("http://"));
-        if rest.is_none_or(|rest| rest.is_empty() || rest.contains(char::is_whitespace)) {
+        if !is_website(website) {
             errors.push(FieldError::new(
                 "website",
                 "invalid_format",
-                "an http:// or https:// address",
+                "an http:// or https:// address with a host name, such as https://example.dz",
             ));
         }
         check_len(errors, "website", website, 0, 300);
     }
 }
 
+/// See [`check_website`].
+fn is_website(text: &str) -> bool {
+    // The prefix spelt out: the `url` crate also takes `https:example.dz` and
+    // `https:///example.dz`, which a browser reads differently or not at all.
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    // Credentials, even empty ones (`https://@example.dz`, which the parser drops silently).
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty()
+        || authority.contains('@')
+        || text.contains(|c: char| {
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\')
+        })
+    {
+        return false;
+    }
+    match url::Url::parse(text).as_ref().map(url::Url::host) {
+        Ok(Some(url::Host::Domain(domain))) => is_dotted_domain(domain),
+        Ok(Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) => true,
+        Ok(None) | Err(_) => false,
+    }
+}
+
+/// Whether `domain` is two labels or more, none of them empty, each of letters (any script: the
+/// `url` crate gives a website's in Punycode, an email's is as typed), digits, hyphens and
+/// underscores: `example.dz`, not `example`, `.dz`, `a.` or `a..dz`.
+fn is_dotted_domain(domain: &str) -> bool {
+    domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+        })
+}
+
 /// Validates a contact email's shape (the account's email was checked at registration; this one
-/// is only shown).
+/// is only shown): something before the `@`, a domain of dotted labels after it
+/// ([`is_dotted_domain`]), no white space or control characters.
 pub(crate) fn check_contact_email(errors: &mut FieldErrors, email: Option<&str>) {
     if let Some(email) = email {
         let valid = email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
-                && domain.contains('.')
+                && is_dotted_domain(domain)
                 && !email.contains(|c: char| c.is_whitespace() || c.is_control())
         });
         if !valid || email.len() > 254 {
@@ -449,6 +573,174 @@ mod tests {
                 ..OpeningHours::default()
             };
             assert!(open_minutes(&hours).is_err(), "{open}-{close}");
+        }
+    }
+
+    /// The codes `check_len` gives `value`, in order.
+    fn len_errors(value: &str, min: usize, max: usize) -> Vec<String> {
+        let mut errors = FieldErrors::new();
+        check_len(&mut errors, "name", value, min, max);
+        errors
+            .as_slice()
+            .iter()
+            .map(|error| error.code.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_minimum_length_counts_visible_characters_only() {
+        let cases: &[(&str, &[&str], &str)] = &[
+            ("Ka", &[], "two letters"),
+            ("\u{200B}\u{200B}", &["too_short"], "zero-width spaces"),
+            (
+                "K\u{FEFF}",
+                &["too_short"],
+                "a letter and a byte-order mark",
+            ),
+            (
+                "\u{200D}\u{200C}",
+                &["too_short"],
+                "a joiner and a non-joiner",
+            ),
+            (
+                "\u{200E}\u{200F}\u{061C}",
+                &["too_short"],
+                "direction marks",
+            ),
+            ("\u{3164}\u{3164}", &["too_short"], "Hangul fillers"),
+            (
+                "\u{2800} \u{00AD}",
+                &["too_short"],
+                "a braille blank, a space, a soft hyphen",
+            ),
+            (
+                "K\u{E0041}\u{FE0F}",
+                &["too_short"],
+                "a tag and a variation selector",
+            ),
+            (
+                "می\u{200C}خواهم",
+                &[],
+                "a zero-width non-joiner inside a Persian word",
+            ),
+            ("لا\u{200D}", &[], "a joiner after Arabic letters"),
+            ("\u{200E}Karim", &[], "a direction mark before a name"),
+            ("\u{0600}\u{0661}", &[], "the Arabic number sign is drawn"),
+        ];
+        for (value, expected, why) in cases {
+            assert_eq!(len_errors(value, 2, 120), *expected, "{why}");
+        }
+        assert_eq!(
+            len_errors(&format!("Karim{}", "\u{200B}".repeat(116)), 2, 120),
+            ["too_long"],
+            "the maximum counts every character, as the column does"
+        );
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_shown_text_but_not_in_searches() {
+        for c in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
+            let value = format!("Karim {c}Benali");
+            assert_eq!(len_errors(&value, 0, 120), ["invalid_characters"], "{c:?}");
+            let mut errors = FieldErrors::new();
+            check_search_text(&mut errors, "q", &value, 200);
+            assert!(errors.as_slice().is_empty(), "{c:?} in a query");
+        }
+        let mut errors = FieldErrors::new();
+        check_search_text(&mut errors, "q", "a\u{0}b", 200);
+        assert_eq!(errors.as_slice()[0].code, "invalid_characters");
+    }
+
+    /// The fields a profile with this website and email is refused for.
+    fn address_errors(website: Option<&str>, email: Option<&str>) -> Vec<String> {
+        let mut errors = FieldErrors::new();
+        check_website(&mut errors, website);
+        check_contact_email(&mut errors, email);
+        errors
+            .as_slice()
+            .iter()
+            .map(|error| error.field.clone())
+            .collect()
+    }
+
+    #[test]
+    fn websites_are_http_addresses_of_a_named_or_numbered_host() {
+        for website in [
+            "https://example.dz",
+            "http://www.example.dz/tarifs?ville=alger#prix",
+            "https://example.dz:8443/",
+            "https://plomberie-benali.dz/l%27atelier",
+            "https://سباك.dz",
+            "http://192.168.1.10/",
+            "https://[2001:db8::1]/",
+        ] {
+            assert!(address_errors(Some(website), None).is_empty(), "{website}");
+        }
+        let refused = [
+            ("https://@", "empty credentials and no host"),
+            ("https://@example.dz", "empty credentials"),
+            ("https://user:secret@example.dz", "credentials"),
+            (
+                "https://bank.dz@evil.example",
+                "a name that is not the host",
+            ),
+            ("https://?x", "no host"),
+            ("https://#x", "no host"),
+            ("https://", "nothing"),
+            ("https:///example.dz", "an empty authority"),
+            ("https:example.dz", "no slashes"),
+            ("ftp://example.dz", "not http"),
+            ("javascript:alert(1)", "not http"),
+            (
+                "https://\"onmouseover=alert(1)",
+                "a quote ends an HTML attribute",
+            ),
+            (
+                "https://example.dz/\"onmouseover=alert(1)",
+                "a quote in the path",
+            ),
+            ("https://example.dz/'x", "a single quote"),
+            ("https://example.dz/<script>", "angle brackets"),
+            (
+                "https://example.dz\\@evil.example",
+                "a backslash, read as a slash",
+            ),
+            ("https://exa mple.dz", "white space"),
+            ("https://example", "a host without a dot"),
+            ("https://localhost/", "a host without a dot"),
+            ("https://.dz", "an empty label"),
+            ("https://example.dz.", "an empty last label"),
+            ("https://example..dz", "an empty label inside"),
+            ("https://example.dz:99999", "a port out of range"),
+            ("https://999.1.1.1", "not an IP address"),
+        ];
+        for (website, why) in refused {
+            assert_eq!(address_errors(Some(website), None), ["website"], "{why}");
+        }
+    }
+
+    #[test]
+    fn contact_emails_have_a_dotted_domain() {
+        for email in [
+            "karim@example.dz",
+            "k.benali+pro@mail.example.dz",
+            "كريم@مثال.dz",
+        ] {
+            assert!(address_errors(None, Some(email)).is_empty(), "{email}");
+        }
+        let refused = [
+            ("a@.", "no label on either side of the dot"),
+            ("a@b.", "no label after the dot"),
+            ("a@.dz", "no label before the dot"),
+            ("a@b..dz", "an empty label inside"),
+            ("a@example", "no dot"),
+            ("@example.dz", "nothing before the @"),
+            ("a@b@example.dz", "two @"),
+            ("a@exa\"mple.dz", "a quote in the domain"),
+            ("a b@example.dz", "white space"),
+        ];
+        for (email, why) in refused {
+            assert_eq!(address_errors(None, Some(email)), ["email"], "{why}");
         }
     }
 

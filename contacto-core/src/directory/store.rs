@@ -347,7 +347,11 @@ pub(crate) async fn rewrite_search_vectors(
     Ok(())
 }
 
-/// Writes a profile's fields: inserts it when `slug` is given, updates it otherwise.
+/// Writes a profile's fields: inserts it when `slug` is given, updates it otherwise. An update
+/// that changes the display name, the business name or the category clears `verified`: the badge
+/// vouches for who the professional is and what trade they practise, not for whatever the profile
+/// is changed to afterwards. The comparison is with the stored row, in the same statement, so no
+/// concurrent change slips between reading and clearing.
 pub(crate) async fn write_profile(
     client: &impl GenericClient,
     id: ProfessionalId,
@@ -416,7 +420,9 @@ pub(crate) async fn write_profile(
                      location = {location}, phone = $15, email = $16, website = $17, \
                      languages = $18, opening_hours = $19, open_minutes = $20::int4multirange, \
                      years_experience = $21, search_vector = {search_vector}, \
-                     search_format = {SEARCH_FORMAT}, updated_at = now() \
+                     search_format = {SEARCH_FORMAT}, updated_at = now(), \
+                     verified = verified AND display_name = $3 \
+                     AND business_name IS NOT DISTINCT FROM $4 AND category_id = $7 \
                      WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)"
                 ),
                 &values,

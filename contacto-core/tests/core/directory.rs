@@ -23,7 +23,7 @@ type RelevanceCase<'a> = (
     &'a str,
 );
 
-fn profile(name: &str, category: &str, wilaya: &str) -> ProfessionalRequest {
+pub(crate) fn profile(name: &str, category: &str, wilaya: &str) -> ProfessionalRequest {
     ProfessionalRequest {
         display_name: name.to_owned(),
         category: category.to_owned(),
@@ -51,7 +51,7 @@ fn always_open() -> OpeningHours {
     }
 }
 
-fn review(stars: i16) -> ReviewRequest {
+pub(crate) fn review(stars: i16) -> ReviewRequest {
     ReviewRequest {
         overall_rating: stars,
         quality_rating: Some(stars),
@@ -64,7 +64,11 @@ fn review(stars: i16) -> ReviewRequest {
     }
 }
 
-async fn professional(core: &Contacto, email: &str, request: &ProfessionalRequest) -> Principal {
+pub(crate) async fn professional(
+    core: &Contacto,
+    email: &str,
+    request: &ProfessionalRequest,
+) -> Principal {
     let owner = user(core, email, Role::Professional).await;
     core.directory()
         .create_profile(&owner, request)

@@ -8,6 +8,7 @@
 mod bulk;
 mod crash;
 mod directory;
+mod directory_rules;
 mod helpers;
 mod holds;
 mod identity;

@@ -456,6 +456,39 @@ async fn a_customer_reviews_once_the_professional_answers_once_and_an_admin_veri
         .await
         .unwrap();
     assert_eq!(found.items.first().map(|hit| hit.id), Some(karim.id));
+
+    // The badge vouches for a name and a trade: a new biography keeps it, a new name does not.
+    let rewritten = karim_client
+        .directory()
+        .update_profile(&ProfessionalUpdate {
+            bio_fr: Some("Plombier et chauffagiste.".into()),
+            display_name: Some("Karim Benali".into()),
+            ..ProfessionalUpdate::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        rewritten.verified,
+        "the same name sent again changes nothing"
+    );
+    let renamed = karim_client
+        .directory()
+        .update_profile(&ProfessionalUpdate {
+            display_name: Some("Dr Karim Benali".into()),
+            ..ProfessionalUpdate::default()
+        })
+        .await
+        .unwrap();
+    assert!(!renamed.verified);
+    let found = app
+        .client
+        .directory()
+        .search()
+        .verified(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.total, 0, "{found:?}");
 }
 
 #[tokio::test]
@@ -509,6 +542,14 @@ async fn bad_search_parameters_are_400s_naming_the_parameter() {
         ("verified=maybe", "verified", "not a boolean"),
         ("sort=distance", "sort", "distance without a point"),
         ("wilya=16", "wilya", "an unknown parameter"),
+        // An empty value counts as absent (a form's empty field); these stay 400s all the same.
+        ("lat=36.7&lng=", "lng", "lat with an empty lng"),
+        (
+            "category=&category=",
+            "category",
+            "a parameter given twice, empty",
+        ),
+        ("wilya=", "wilya", "an unknown parameter, empty"),
     ];
     for (query, field, why) in cases {
         let response = http
@@ -528,6 +569,31 @@ async fn bad_search_parameters_are_400s_naming_the_parameter() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(field_names(&json_of(response).await), ["sort"]);
+}
+
+#[tokio::test]
+async fn a_search_form_with_empty_fields_searches_without_them() {
+    let app = spawn_app().await;
+    let (_, karim) = professional(&app, "karim@example.dz").await;
+    let http = reqwest::Client::new();
+    // What a browser sends for a GET form with only the text box filled in.
+    let form = "q=plombier&category=&wilaya=&commune=&min_rating=&verified=&open_now=\
+                &language=&lat=&lng=&radius_km=&sort=&page=&limit=";
+    let response = http
+        .get(app.url(&format!("/api/v1/professionals?{form}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json_of(response).await;
+    assert_eq!(body["data"]["total"], 1, "{body}");
+    assert_eq!(body["data"]["items"][0]["id"], karim.id.to_string());
+    assert_eq!(
+        (&body["data"]["page"], &body["data"]["limit"]),
+        (&json!(1), &json!(20))
+    );
+    // The empty values that stay 400s are rows of the table of
+    // `bad_search_parameters_are_400s_naming_the_parameter`.
 }
 
 #[tokio::test]
