@@ -6,6 +6,13 @@
 //! posting list of every lawyer.) Pure: no I/O.
 
 use super::search::{MIN_PREFIX_CHARS, Term};
+
+/// Shortest word that names categories and wilayas as a prefix of their words; shorter ones name
+/// them only whole. Three letters are more often a name or its short form than the start of a
+/// trade: `ali` would have named every grocer (alimentation) and `med` (Mohamed) every doctor
+/// (médecin), where in a profile's own text they match as prefixes ([`MIN_PREFIX_CHARS`]) only
+/// the words that start with them.
+const MIN_TOPIC_PREFIX_CHARS: usize = MIN_PREFIX_CHARS + 1;
 use super::store::CategoryRow;
 use super::text::{fold, skeletons};
 use crate::api::Wilaya;
@@ -71,7 +78,7 @@ impl Topics {
     /// known word has its own meaning (the surname `mansouri` and `menuisier` are both `mnsr`).
     pub(crate) fn matching(&self, term: &Term) -> (Vec<i16>, Vec<String>) {
         let mut owners: Vec<Owner> = Vec::new();
-        let prefix = term.word.chars().count() >= MIN_PREFIX_CHARS;
+        let prefix = term.word.chars().count() >= MIN_TOPIC_PREFIX_CHARS;
         owners.extend(self.starting_with(&term.word, prefix));
         let skeleton = term.skeleton.iter().filter(|_| !term.known);
         for exact in skeleton.chain(&term.corrections) {

@@ -1053,6 +1053,20 @@ async fn search_finds_what_people_mean_in_arabic_french_and_transliteration() {
             &["Garage Sofiane"],
             "case",
         ),
+        (
+            "med",
+            None,
+            &[],
+            &["Dr Rachid Mansouri"],
+            "three letters (Med, for Mohamed) do not name a trade they begin (médecin)",
+        ),
+        (
+            "plom",
+            None,
+            &["Karim Benali", "خالد سباك"],
+            &["Garage Sofiane"],
+            "four letters begin a trade's name and find its Arabic profiles",
+        ),
     ];
     for (q, wilaya, must, must_not, why) in table {
         let query = SearchQuery {
