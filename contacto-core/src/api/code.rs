@@ -6,11 +6,10 @@ macro_rules! error_codes {
     ($($variant:ident => $code:literal, $doc:literal;)*) => {
         /// A stable machine code of the server's error envelope (`INSUFFICIENT_FUNDS`).
         ///
-        /// A newer server may send a code this client does not know: [`Error::error_code`]
-        /// then gives `None`, and [`Error::code`] still gives the text.
-        ///
-        /// [`Error::error_code`]: crate::Error::error_code
-        /// [`Error::code`]: crate::Error::code
+        /// Core's codes (`contacto_core::ERROR_CODES`) and the server's own about the exchange
+        /// (`ROUTE_NOT_FOUND`, `MALFORMED_JSON`...). The client parses its errors' codes into
+        /// it (`contacto_client::Error::error_code`); a newer server may send a code an older
+        /// client does not know, which parses to `None` (the text is still there).
         #[non_exhaustive]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorCode {
@@ -21,7 +20,7 @@ macro_rules! error_codes {
         }
 
         impl ErrorCode {
-            /// Every code this client knows.
+            /// Every code.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
 
             /// The code as the server writes it.
@@ -31,7 +30,7 @@ macro_rules! error_codes {
                 }
             }
 
-            /// The code for the server's text, if this client knows it.
+            /// The code for the server's text, if it is one of these.
             pub fn parse(code: &str) -> Option<ErrorCode> {
                 match code {
                     $($code => Some(ErrorCode::$variant),)*

@@ -521,6 +521,7 @@ pub enum HoldStatus {
 
 /// A hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RecordedHold")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoldView {
     /// The hold's id.
@@ -545,6 +546,54 @@ pub struct HoldView {
     /// When it was authorised.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// A [`HoldView`] as an answer written before `created_at` existed may hold it: without it.
+/// Idempotency records keep such answers for days, and an older server sends them.
+#[derive(Deserialize)]
+struct RecordedHold {
+    id: HoldId,
+    payer_wallet_id: WalletId,
+    payee_wallet_id: WalletId,
+    amount: i64,
+    captured: i64,
+    currency: String,
+    status: HoldStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+    transaction_id: Option<TransactionId>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    created_at: Option<OffsetDateTime>,
+}
+
+impl From<RecordedHold> for HoldView {
+    /// A missing `created_at` is read from the id, a UUIDv7 made when the hold was asked for,
+    /// within milliseconds of its authorisation.
+    fn from(hold: RecordedHold) -> Self {
+        let created_at = hold.created_at.unwrap_or_else(|| {
+            let (secs, nanos) = hold
+                .id
+                .0
+                .get_timestamp()
+                .map_or((0, 0), |stamp| stamp.to_unix());
+            OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(0))
+                .map_or(OffsetDateTime::UNIX_EPOCH, |at| {
+                    at + time::Duration::nanoseconds(i64::from(nanos))
+                })
+        });
+        Self {
+            id: hold.id,
+            payer_wallet_id: hold.payer_wallet_id,
+            payee_wallet_id: hold.payee_wallet_id,
+            amount: hold.amount,
+            captured: hold.captured,
+            currency: hold.currency,
+            status: hold.status,
+            expires_at: hold.expires_at,
+            transaction_id: hold.transaction_id,
+            created_at,
+        }
+    }
 }
 
 /// `POST /api/v1/transfers/batch`: up to 8,000 transfers in one request.
@@ -591,4 +640,36 @@ pub struct BulkTransferResponse {
     pub rejected: usize,
     /// Each transfer's outcome.
     pub results: Vec<BulkTransferResult>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hold answered before `created_at` existed, as an idempotency record keeps it, reads
+    /// back with the time its UUIDv7 id was made; a hold with one keeps it.
+    #[test]
+    fn a_hold_recorded_without_its_time_takes_it_from_its_id() {
+        let made = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        let ts = uuid::Timestamp::from_unix(uuid::NoContext, 1_795_000_000, 0);
+        let id = uuid::Uuid::new_v7(ts);
+        let mut recorded = serde_json::json!({
+            "id": id,
+            "payer_wallet_id": uuid::Uuid::nil(),
+            "payee_wallet_id": uuid::Uuid::nil(),
+            "amount": 500,
+            "captured": 0,
+            "currency": "DZD",
+            "status": "authorized",
+            "expires_at": "2026-12-01T10:00:00Z",
+            "transaction_id": null
+        });
+        let old: HoldView = serde_json::from_value(recorded.clone()).unwrap();
+        assert_eq!(old.created_at, made);
+        recorded["created_at"] = "2026-11-28T08:00:00Z".into();
+        let new: HoldView = serde_json::from_value(recorded).unwrap();
+        assert_eq!(new.created_at.unix_timestamp(), 1_795_852_800);
+        let again: HoldView = serde_json::from_value(serde_json::to_value(&new).unwrap()).unwrap();
+        assert_eq!(again, new);
+    }
 }

@@ -1008,6 +1008,7 @@ impl<'a> Posting<'a> {
                 let Some(wallet) = wallet else {
                     return Err(Error::internal("posting", "a withdrawal without a hold"));
                 };
+                // Made, and counted against the daily limit, at the batch's time.
                 store::insert_withdrawal(
                     tx.client(),
                     *withdrawal,
@@ -1015,6 +1016,7 @@ impl<'a> Posting<'a> {
                     intent.amount,
                     &currency,
                     rib,
+                    now,
                 )
                 .await?;
                 Outcome::Withdrawal(crate::api::WithdrawalView {

@@ -74,6 +74,7 @@ impl Wallets<'_> {
                 return Err(Error::IdempotencyKeyReused);
             };
             let outcomes = self.replayed(items).await?;
+            self.app.wrote(principal);
             return Ok(self.answer(request, outcomes));
         }
         // Receivers named by email or phone are looked up concurrently.
@@ -88,14 +89,12 @@ impl Wallets<'_> {
         for intent in intents {
             items.push(match intent {
                 Ok(intent) => Ok(intent),
-                // Nothing is posted when a lookup failed, or when the caller's look-ups are
-                // locked: the request can be retried whole, under the same key.
-                Err(err)
-                    if matches!(
-                        err.kind(),
-                        ErrorKind::Unavailable | ErrorKind::Internal | ErrorKind::RateLimited
-                    ) =>
-                {
+                // Nothing is posted when a lookup failed: the request can be retried whole. A
+                // look-up refused by the caller's lock is that transfer's result, as a receiver
+                // not found is: the others post, and the refused ones go in a new request once
+                // the lock is over (refusing the whole request would refuse it again at every
+                // retry whose misses lock the caller anew).
+                Err(err) if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal) => {
                     return Err(err);
                 }
                 Err(err) => Err(Rejection::of(&err)),

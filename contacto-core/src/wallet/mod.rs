@@ -667,9 +667,12 @@ impl<'a> Wallets<'a> {
                     provider_reference: event.provider_reference.clone(),
                 };
                 let posted = self.app.ledger().post(intent, None, effect).await;
-                self.app
-                    .metrics()
-                    .operation("deposit_confirmation", &posted);
+                // Counted when this call settled it, not when another had (a repeated delivery).
+                if !matches!(posted, Err(Error::DepositSettled(_))) {
+                    self.app
+                        .metrics()
+                        .operation("deposit_confirmation", &posted);
+                }
                 match posted {
                     Ok(_) | Err(Error::DepositSettled(_)) => {}
                     Err(err) => return Err(err),

@@ -1200,16 +1200,19 @@ pub(crate) async fn insert_withdrawal(
     amount: i64,
     currency: &str,
     rib: &str,
+    created_at: OffsetDateTime,
 ) -> Result<()> {
     client
         .query_typed(
-            "INSERT INTO withdrawals (id, wallet_id, amount, currency, rib) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO withdrawals (id, wallet_id, amount, currency, rib, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 (&id.0, Type::UUID),
                 (&wallet.0, Type::UUID),
                 (&amount, Type::INT8),
                 (&currency, Type::TEXT),
                 (&rib, Type::TEXT),
+                (&created_at, Type::TIMESTAMPTZ),
             ],
         )
         .await
