@@ -4,8 +4,9 @@
 //! nothing at all.
 
 use contacto_core::api::{
-    CaptureRequest, HoldId, HoldRequest, PaymentRequest, RefundRequest, Role, TransactionId,
-    TransferRequest, WalletAdminUpdate, WalletId, WithdrawalId, WithdrawalRequest,
+    BulkTransferRequest, CaptureRequest, DepositId, DepositMethod, DepositRequest, HoldId,
+    HoldRequest, PaymentRequest, RefundRequest, Role, TransactionId, TransferRequest,
+    WalletAdminUpdate, WalletId, WithdrawalId, WithdrawalRequest,
 };
 use contacto_core::testing::TestDatabase;
 use contacto_core::{Contacto, Principal};
@@ -52,6 +53,31 @@ enum Op {
         who: usize,
         frozen: bool,
     },
+    /// A transfer naming its receiver by email: one of the four wallets' owners, or nobody.
+    TransferByEmail {
+        from: usize,
+        to: usize,
+        amount: i64,
+    },
+    /// A bulk request from one customer, each on its own or all or nothing.
+    Bulk {
+        from: usize,
+        transfers: Vec<(usize, i64)>,
+        atomic: bool,
+    },
+    Deposit {
+        who: usize,
+        amount: i64,
+    },
+    /// The provider's answer for a deposit, possibly again or the other way.
+    Webhook {
+        nth: usize,
+        succeeded: bool,
+    },
+    /// A hold's deadline passes, and the sweep runs.
+    Expire {
+        nth: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -74,9 +100,24 @@ fn op() -> impl Strategy<Value = Op> {
         }),
         (0usize..4, any::<bool>()).prop_map(|(nth, complete)| Op::Settle { nth, complete }),
         (who.clone(), amount.clone()).prop_map(|(who, amount)| Op::Hold { who, amount }),
-        (0usize..4, amount).prop_map(|(nth, amount)| Op::Capture { nth, amount }),
+        (0usize..4, amount.clone()).prop_map(|(nth, amount)| Op::Capture { nth, amount }),
         (0usize..4).prop_map(|nth| Op::Void { nth }),
-        (who, any::<bool>()).prop_map(|(who, frozen)| Op::Freeze { who, frozen }),
+        (who.clone(), any::<bool>()).prop_map(|(who, frozen)| Op::Freeze { who, frozen }),
+        (who.clone(), 0usize..5, amount.clone())
+            .prop_map(|(from, to, amount)| { Op::TransferByEmail { from, to, amount } }),
+        (
+            who.clone(),
+            proptest::collection::vec((0usize..4, amount.clone()), 1..5),
+            any::<bool>()
+        )
+            .prop_map(|(from, transfers, atomic)| Op::Bulk {
+                from,
+                transfers,
+                atomic
+            }),
+        (who, amount).prop_map(|(who, amount)| Op::Deposit { who, amount }),
+        (0usize..4, any::<bool>()).prop_map(|(nth, succeeded)| Op::Webhook { nth, succeeded }),
+        (0usize..4).prop_map(|nth| Op::Expire { nth }),
     ]
 }
 
@@ -89,6 +130,7 @@ struct World {
     payments: Vec<TransactionId>,
     withdrawals: Vec<WithdrawalId>,
     holds: Vec<HoldId>,
+    deposits: Vec<DepositId>,
 }
 
 fn rib(good: bool) -> String {
@@ -244,6 +286,102 @@ async fn step(world: &mut World, op: &Op) {
                 .map(drop),
             None => return,
         },
+        Op::TransferByEmail { from, to, amount } => {
+            let (owner, from_wallet) = world.customers[from];
+            let email = match to {
+                0..3 => format!("p{to}@example.dz"),
+                3 => "shop@example.dz".to_owned(),
+                _ => "nobody@example.dz".to_owned(),
+            };
+            let request = TransferRequest {
+                from_wallet_id: from_wallet,
+                to_wallet_id: None,
+                to_email: Some(email),
+                to_phone: None,
+                amount,
+                description: None,
+            };
+            world
+                .core
+                .wallet()
+                .transfer(&owner, &request, Some(&key))
+                .await
+                .map(drop)
+        }
+        Op::Bulk {
+            from,
+            transfers,
+            atomic,
+        } => {
+            let (owner, from_wallet) = world.customers[from];
+            let request = BulkTransferRequest {
+                transfers: transfers
+                    .iter()
+                    .map(|(to, amount)| TransferRequest {
+                        from_wallet_id: from_wallet,
+                        to_wallet_id: Some(wallet_of(*to)),
+                        to_email: None,
+                        to_phone: None,
+                        amount: *amount,
+                        description: None,
+                    })
+                    .collect(),
+                atomic,
+            };
+            world
+                .core
+                .wallet()
+                .transfer_bulk(&owner, &request, &key)
+                .await
+                .map(drop)
+        }
+        Op::Deposit { who, amount } => {
+            let (owner, w) = world.customers[who];
+            let request = DepositRequest {
+                wallet_id: w,
+                amount,
+                method: DepositMethod::Baridimob,
+                reference: None,
+            };
+            world
+                .core
+                .wallet()
+                .deposit(&owner, &request)
+                .await
+                .map(|d| world.deposits.push(d.id))
+        }
+        Op::Webhook { nth, succeeded } => match world.deposits.get(nth).copied() {
+            Some(id) => {
+                let status = if succeeded { "succeeded" } else { "failed" };
+                let body = serde_json::to_vec(&serde_json::json!({
+                    "deposit_id": id, "status": status, "provider_reference": format!("bm-{nth}")
+                }))
+                .unwrap();
+                let signature = crate::helpers::sign(&body);
+                world
+                    .core
+                    .wallet()
+                    .deposit_webhook(&body, Some(&signature))
+                    .await
+                    .map(drop)
+            }
+            None => return,
+        },
+        Op::Expire { nth } => match world.holds.get(nth).copied() {
+            Some(id) => {
+                crate::helpers::sql(&world.url)
+                    .await
+                    .execute(
+                        "UPDATE holds SET expires_at = now() - interval '1 second' \
+                         WHERE id = $1 AND status = 'authorized'",
+                        &[&id.0],
+                    )
+                    .await
+                    .unwrap();
+                world.core.wallet().expire_holds().await.map(drop)
+            }
+            None => return,
+        },
         Op::Freeze { who, frozen } => {
             let update = WalletAdminUpdate {
                 frozen: Some(frozen),
@@ -296,6 +434,7 @@ fn run(ops: Vec<Op>) {
             payments: Vec::new(),
             withdrawals: Vec::new(),
             holds: Vec::new(),
+            deposits: Vec::new(),
         };
         for op in &ops {
             step(&mut world, op).await;
@@ -306,7 +445,7 @@ fn run(ops: Vec<Op>) {
 proptest! {
     // Each case builds a database and runs a few dozen operations with checks after each: a
     // handful of cases already explores thousands of states.
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
     #[test]
     fn random_operation_sequences_keep_the_books_exact(ops in proptest::collection::vec(op(), 1..25)) {
