@@ -598,3 +598,105 @@ async fn holds_and_withdrawals_settle_once_under_their_keys() {
     );
     assert!(ops.wallet().reconciliation().await.unwrap().balanced);
 }
+
+/// A merchant's fee, a payment, its partial refunds with the fee given back pro rata, a balance
+/// in the past, a freeze and a keyed retry, all through the client against the real server.
+#[tokio::test]
+async fn a_payment_its_refunds_and_a_freeze_through_the_client() {
+    use contacto_client::api::{PaymentRequest, WalletAdminUpdate};
+
+    let app = spawn_app().await;
+    let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 100_000).await;
+    let (shop, s) = funded(&app, "shop@example.dz", Role::Merchant, 0).await;
+    let admin = app.admin_session().await;
+    let ops = app.client.with_token(&admin.token);
+    let merchant = shop.identity().me().await.unwrap().id;
+    let fee = ops.wallet().set_merchant_fee(merchant, 250).await.unwrap();
+    assert_eq!(fee.fee_bps, 250);
+    let before = time::OffsetDateTime::now_utc();
+    assert_eq!(
+        amina
+            .wallet()
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .map(|w| w.id)
+            .collect::<Vec<_>>(),
+        [a]
+    );
+
+    let request = PaymentRequest {
+        payer_wallet_id: a,
+        merchant_wallet_id: s,
+        amount: 10_000,
+        description: Some("Courses".into()),
+    };
+    let paid = amina
+        .wallet()
+        .pay_with_key(&request, "pay-1")
+        .await
+        .unwrap();
+    let again = amina
+        .wallet()
+        .pay_with_key(&request, "pay-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        again.id, paid.id,
+        "a retry is answered with the first payment"
+    );
+    let seen = shop.wallet().payment(paid.id).await.unwrap();
+    assert_eq!((seen.amount, seen.fee, seen.refunded), (10_000, 250, 0));
+    assert_eq!(shop.wallet().get(s).await.unwrap().posted, 9_750);
+
+    // 2.5% of 10,000 is 250: refunding 4,000 takes 3,900 from the shop and 100 of the fee.
+    shop.wallet().refund(paid.id, 4_000).await.unwrap();
+    let seen = amina.wallet().payment(paid.id).await.unwrap();
+    assert_eq!((seen.refunded, seen.fee_refunded), (4_000, 100));
+    assert_eq!(shop.wallet().get(s).await.unwrap().posted, 5_850);
+    shop.wallet().refund(paid.id, 6_000).await.unwrap();
+    let err = shop.wallet().refund(paid.id, 1).await.unwrap_err();
+    assert_eq!(err.code(), Some("REFUND_EXCEEDS_PAYMENT"));
+    assert_eq!(shop.wallet().get(s).await.unwrap().posted, 0);
+    assert_eq!(amina.wallet().get(a).await.unwrap().posted, 100_000);
+    let then = amina.wallet().balance_at(a, before).await.unwrap();
+    assert_eq!(then.posted, 100_000);
+
+    // Frozen, the wallet neither sends nor receives; unfrozen, it does again.
+    let freeze = |frozen| WalletAdminUpdate {
+        frozen: Some(frozen),
+        verification_level: None,
+    };
+    assert!(
+        ops.wallet()
+            .administer(a, &freeze(true))
+            .await
+            .unwrap()
+            .frozen
+    );
+    let transfer = TransferRequest {
+        from_wallet_id: a,
+        to_wallet_id: Some(s),
+        to_email: None,
+        to_phone: None,
+        amount: 1_000,
+        description: None,
+    };
+    let err = amina.wallet().transfer(&transfer).await.unwrap_err();
+    assert_eq!(err.code(), Some("WALLET_FROZEN"));
+    ops.wallet().administer(a, &freeze(false)).await.unwrap();
+    let sent = amina
+        .wallet()
+        .transfer_with_key(&transfer, "t-1")
+        .await
+        .unwrap();
+    let resent = amina
+        .wallet()
+        .transfer_with_key(&transfer, "t-1")
+        .await
+        .unwrap();
+    assert_eq!(resent, sent);
+    assert_eq!(amina.wallet().get(a).await.unwrap().posted, 99_000);
+    assert!(ops.wallet().reconciliation().await.unwrap().balanced);
+}
