@@ -397,16 +397,7 @@ impl Ledger {
             .map_err(|_| Error::Unavailable("the ledger worker dropped an operation".into()))??;
         match single {
             Single::Outcome(outcome) => Ok(outcome),
-            Single::Recorded(id) => {
-                let view = self.transactions(&[id]).await?.remove(&id);
-                let view = view.ok_or_else(|| {
-                    Error::internal(
-                        "replaying an idempotency record",
-                        format!("transaction {} is not in the ledger", id.0),
-                    )
-                })?;
-                Ok(Outcome::Transaction(view))
-            }
+            Single::Recorded(id) => Ok(Outcome::Transaction(self.read_back(id).await?)),
         }
     }
 
@@ -423,6 +414,16 @@ impl Ledger {
                 store::transactions_by_ids(&**db, ids),
             )
             .await
+    }
+
+    /// A transaction an idempotency record names, read back from the ledger to answer a replay.
+    async fn read_back(&self, id: TransactionId) -> Result<TransactionView> {
+        self.transactions(&[id]).await?.remove(&id).ok_or_else(|| {
+            Error::internal(
+                "replaying an idempotency record",
+                format!("transaction {} is not in the ledger", id.0),
+            )
+        })
     }
 
     /// The answer `key`'s record gives again, read before the operation is even built: `None`
@@ -454,14 +455,7 @@ impl Ledger {
             Recorded::Posted(outcome) => Replay::One(Ok(outcome)),
             Recorded::Rejected(rejection) => Replay::One(Err(rejection.into_error())),
             Recorded::Transaction(id) => {
-                let view = self.transactions(&[id]).await?.remove(&id);
-                let view = view.ok_or_else(|| {
-                    Error::internal(
-                        "replaying an idempotency record",
-                        format!("transaction {} is not in the ledger", id.0),
-                    )
-                })?;
-                Replay::One(Ok(Outcome::Transaction(view)))
+                Replay::One(Ok(Outcome::Transaction(self.read_back(id).await?)))
             }
             Recorded::Group(items) => Replay::Group(items),
         }))
