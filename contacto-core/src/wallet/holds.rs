@@ -292,8 +292,8 @@ impl Wallets<'_> {
 
     /// Releases `due` together; returns how many were released.
     async fn release_expired(&self, due: &[HoldView]) -> Result<usize> {
-        // Submitted at once, the releases share the ledger's batches and commits: one at a
-        // time, each waited for its own flush, about 33 holds a second whatever the load.
+        // Submitted at once, the releases share the ledger's batches and commits; one at a time,
+        // each waited for a commit of its own.
         let releases = futures_util::future::join_all(
             due.iter()
                 .map(|hold| async move { (hold, self.release(hold, "expired", None).await) }),
