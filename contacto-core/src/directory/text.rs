@@ -165,12 +165,48 @@ fn latin(c: char) -> &'static str {
         'ن' => "n",
         'و' => "ou",
         'ي' => "i",
+        // Tamazight in Tifinagh, as Kabyle is written in Latin letters (ⵖ: ɣ, ⵛ: c, ⵞ: č).
+        'ⴰ' => "a",
+        'ⴱ' => "b",
+        'ⴳ' => "g",
+        'ⴴ' | 'ⵖ' => "gh",
+        'ⴵ' | 'ⴶ' => "dj",
+        'ⴷ' | 'ⴹ' => "d",
+        'ⴸ' => "dh",
+        'ⴻ' => "e",
+        'ⴼ' => "f",
+        'ⴽ' => "k",
+        'ⵀ' | 'ⵃ' => "h",
+        'ⵄ' => "a",
+        'ⵅ' => "kh",
+        'ⵇ' => "q",
+        'ⵉ' => "i",
+        'ⵊ' => "j",
+        'ⵍ' => "l",
+        'ⵎ' => "m",
+        'ⵏ' => "n",
+        'ⵒ' => "p",
+        'ⵓ' => "u",
+        'ⵔ' | 'ⵕ' => "r",
+        'ⵙ' | 'ⵚ' => "s",
+        'ⵛ' => "ch",
+        'ⵜ' | 'ⵟ' => "t",
+        'ⵝ' => "th",
+        'ⵞ' => "tch",
+        'ⵠ' => "v",
+        'ⵡ' => "w",
+        'ⵢ' => "y",
+        'ⵣ' | 'ⵥ' => "z",
+        // Kabyle's Latin letters that have no decomposition (ḍ, č, ǧ... lose their marks when
+        // folded): ɛ is the ayin (ع above), ɣ the ghayn.
+        'ɛ' => "a",
+        'ɣ' => "gh",
         _ => "",
     }
 }
 
-/// A URL slug from a name: folded, Arabic transliterated, ASCII letters and digits joined by
-/// hyphens, at most 60 characters. `None` when nothing usable remains.
+/// A URL slug from a name: folded, Arabic and Tifinagh transliterated, ASCII letters and digits
+/// joined by hyphens, at most 60 characters. `None` when nothing usable remains.
 pub(crate) fn slugify(name: &str) -> Option<String> {
     /// Long enough to stay recognisable, short enough for a URL.
     const MAX_SLUG_CHARS: usize = 60;
@@ -253,6 +289,16 @@ mod tests {
             Some("cabinet-dr-emilie-lefevre")
         );
         assert_eq!(slugify("محمد").as_deref(), Some("mhmd"));
+        // Tamazight, in Tifinagh and in Kabyle's Latin letters (ɛ, ɣ have no decomposition).
+        assert_eq!(
+            slugify("ⵎⵓⵍⵓⴷ ⴰⵜ ⵎⵄⵎⵎⴻⵕ").as_deref(),
+            Some("mulud-at-mammer")
+        );
+        assert_eq!(
+            slugify("Mouloud At Mɛemmer").as_deref(),
+            Some("mouloud-at-maemmer")
+        );
+        assert_eq!(slugify("Ɣerdaya").as_deref(), Some("gherdaya"));
         assert_eq!(slugify("!!!"), None);
         let long = slugify(&"abcdefghij ".repeat(20)).unwrap();
         assert!(long.len() <= 60, "{long}");
