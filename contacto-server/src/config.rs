@@ -478,11 +478,17 @@ mod tests {
                 let err = ServerConfig::load(None).unwrap_err();
                 assert!(err.to_string().contains(variable), "{err}");
                 jail.set_env(variable, "5");
-                let wallet = ServerConfig::load(None).unwrap().wallet();
-                assert!(
-                    wallet.contact_lookups.max_misses == 5
-                        || wallet.contact_lookups.lockout.as_secs() == 5
+                let lookups = ServerConfig::load(None).unwrap().wallet().contact_lookups;
+                let (misses, lockout) = if variable.ends_with("MISSES") {
+                    (5, 3600)
+                } else {
+                    (20, 5)
+                };
+                assert_eq!(
+                    (lookups.max_misses, lookups.lockout.as_secs()),
+                    (misses, lockout)
                 );
+                assert_eq!(lookups.window, lookups.lockout);
                 Ok(())
             });
         }

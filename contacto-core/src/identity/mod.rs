@@ -218,23 +218,19 @@ impl<'a> Identity<'a> {
         }
         let db = self.app.db().primary().await?;
         for (counted, (scope, key, max, _)) in buckets.iter().enumerate() {
-            let attempt = self
+            let locked_until = self
                 .q(
-                    "identity.count_attempt",
-                    store::count_attempt(&**db, *scope, key, policy.window.as_secs_f64()),
+                    "identity.count_failure",
+                    store::count_failure(
+                        &**db,
+                        *scope,
+                        key,
+                        *max,
+                        policy.window.as_secs_f64(),
+                        policy.lockout.as_secs_f64(),
+                    ),
                 )
                 .await?;
-            let locked_until = match attempt.locked_until {
-                Some(until) => Some(until),
-                None if attempt.attempts > i32::try_from(*max).unwrap_or(i32::MAX) => Some(
-                    self.q(
-                        "identity.lock",
-                        store::lock(&**db, *scope, key, policy.lockout.as_secs_f64()),
-                    )
-                    .await?,
-                ),
-                None => None,
-            };
             if let Some(until) = locked_until {
                 // Refused before its password was looked at: the attempt is given back to the
                 // buckets it was already counted in, so retrying against one lock cannot fill

@@ -134,7 +134,7 @@ pub(crate) struct Attempt {
 /// attempts cannot all slip under the limit; a successful login gives it back. Attempts while
 /// the bucket is locked are not counted: the retries a `Retry-After` invites must not lock it
 /// again as soon as the lock ends.
-pub(crate) async fn count_attempt(
+async fn count_attempt(
     client: &impl GenericClient,
     scope: ThrottleScope,
     key: &str,
@@ -167,8 +167,47 @@ pub(crate) async fn count_attempt(
     })
 }
 
+/// Counts a failure against a bucket, and locks it for `lockout_secs` once it holds more than
+/// `max` within `window_secs`; returns when the bucket's lock ends, if one holds (set now or
+/// before, in which case nothing was counted).
+pub(crate) async fn count_failure(
+    client: &impl GenericClient,
+    scope: ThrottleScope,
+    key: &str,
+    max: u32,
+    window_secs: f64,
+    lockout_secs: f64,
+) -> Result<Option<OffsetDateTime>> {
+    let attempt = count_attempt(client, scope, key, window_secs).await?;
+    match attempt.locked_until {
+        Some(until) => Ok(Some(until)),
+        None if attempt.attempts > i32::try_from(max).unwrap_or(i32::MAX) => {
+            Ok(Some(lock(client, scope, key, lockout_secs).await?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// When a bucket's lock ends, if one holds.
+pub(crate) async fn locked_until(
+    client: &impl GenericClient,
+    scope: ThrottleScope,
+    key: &str,
+) -> Result<Option<OffsetDateTime>> {
+    let scope = scope.as_str();
+    let row = client
+        .query_typed_opt(
+            "SELECT locked_until FROM login_throttle \
+             WHERE scope = $1 AND key = $2 AND locked_until > now()",
+            &[(&scope, Type::TEXT), (&key, Type::TEXT)],
+        )
+        .await
+        .db("reading a throttling bucket")?;
+    Ok(row.map(|row| row.get(0)))
+}
+
 /// Locks a bucket for `lockout_secs` and starts its count afresh; returns when the lock ends.
-pub(crate) async fn lock(
+async fn lock(
     client: &impl GenericClient,
     scope: ThrottleScope,
     key: &str,

@@ -303,7 +303,7 @@ impl<'a> Wallets<'a> {
         principal: &Principal,
         request: &TransferRequest,
     ) -> Result<WalletId> {
-        use crate::identity::store::{ThrottleScope, count_attempt, lock};
+        use crate::identity::store::{ThrottleScope, count_failure, locked_until};
 
         let from = self.get(principal, request.from_wallet_id).await?;
         let email = request.to_email.as_deref().map(|e| e.trim().to_lowercase());
@@ -312,47 +312,44 @@ impl<'a> Wallets<'a> {
             None => None,
         };
         let policy = self.app.config().wallet.contact_lookups;
-        let caller = principal.user_id.0.to_string();
+        let (scope, caller) = (
+            ThrottleScope::ContactLookup,
+            principal.user_id.0.to_string(),
+        );
         let db = self.app.db().primary().await?;
-        let found = self
-            .q(
+        // Both on one connection, pipelined: one round trip.
+        let (found, locked) = tokio::try_join!(
+            self.q(
                 "wallet.wallet_of_contact",
-                store::wallet_of_contact(
-                    &**db,
-                    email.as_deref(),
-                    phone.as_deref(),
-                    &from.currency,
-                    &caller,
-                ),
-            )
-            .await?;
-        if let Some(until) = found.locked_until {
+                store::wallet_of_contact(&**db, email.as_deref(), phone.as_deref(), &from.currency),
+            ),
+            self.q(
+                "wallet.contact_lookup_lock",
+                locked_until(&**db, scope, &caller)
+            ),
+        )?;
+        if let Some(until) = locked {
             return Err(crate::identity::rate_limited(until));
         }
-        if let Some(wallet) = found.wallet {
+        if let Some(wallet) = found {
             return Ok(wallet);
         }
         // Counted after the look-up, in one statement that concurrent misses queue on, so no
         // burst of them slips under the limit.
-        let scope = ThrottleScope::ContactLookup;
-        let miss = self
+        let locked = self
             .q(
                 "wallet.count_contact_miss",
-                count_attempt(&**db, scope, &caller, policy.window.as_secs_f64()),
+                count_failure(
+                    &**db,
+                    scope,
+                    &caller,
+                    policy.max_misses,
+                    policy.window.as_secs_f64(),
+                    policy.lockout.as_secs_f64(),
+                ),
             )
             .await?;
-        let locked_until = match miss.locked_until {
-            Some(until) => Some(until),
-            None if miss.attempts > i32::try_from(policy.max_misses).unwrap_or(i32::MAX) => Some(
-                self.q(
-                    "wallet.lock_contact_lookups",
-                    lock(&**db, scope, &caller, policy.lockout.as_secs_f64()),
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        match locked_until {
+        match locked {
             Some(until) => Err(crate::identity::rate_limited(until)),
             None => Err(Error::NotFound { resource: "wallet" }),
         }

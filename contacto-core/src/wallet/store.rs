@@ -494,7 +494,7 @@ pub(crate) async fn idempotency_records(
         .collect())
 }
 
-/// The record of one `(caller, key)`, read outside any batch.
+/// The record of one `(caller, key)`, read outside any batch, by the batches' own function.
 pub(crate) async fn idempotency_record(
     client: &impl GenericClient,
     caller: Uuid,
@@ -502,8 +502,8 @@ pub(crate) async fn idempotency_record(
 ) -> Result<Option<StoredKey>> {
     let row = client
         .query_typed_opt(
-            "SELECT request_hash, outcome FROM idempotency_keys WHERE key = $1 AND caller_id = $2",
-            &[(&key, Type::TEXT), (&caller, Type::UUID)],
+            "SELECT request_hash, outcome FROM idempotency_records(ARRAY[$1], ARRAY[$2])",
+            &[(&caller, Type::UUID), (&key, Type::TEXT)],
         )
         .await
         .db("reading an idempotency key")?;
@@ -1112,41 +1112,26 @@ pub(crate) async fn balance_at(
     Ok(row.map_or(0, |r| r.get(0)))
 }
 
-/// A user's wallet in `currency`, found by the user's email or E.164 phone, and when the lock on
-/// `caller`'s look-ups ends, if one holds.
+/// A user's wallet in `currency`, found by the user's email or E.164 phone.
 pub(crate) async fn wallet_of_contact(
     client: &impl GenericClient,
     email: Option<&str>,
     phone: Option<&str>,
     currency: &str,
-    caller: &str,
-) -> Result<ContactLookup> {
+) -> Result<Option<WalletId>> {
     let row = client
-        .query_typed_one(
-            "SELECT (SELECT w.id FROM wallets w JOIN users u ON u.id = w.owner_id \
-                     WHERE (u.email = $1 OR u.phone = $2) AND w.currency = $3 LIMIT 1), \
-                    (SELECT locked_until FROM login_throttle \
-                     WHERE scope = 'contact_lookup' AND key = $4 AND locked_until > now())",
+        .query_typed_opt(
+            "SELECT w.id FROM wallets w JOIN users u ON u.id = w.owner_id \
+             WHERE (u.email = $1 OR u.phone = $2) AND w.currency = $3 LIMIT 1",
             &[
                 (&email, Type::TEXT),
                 (&phone, Type::TEXT),
                 (&currency, Type::TEXT),
-                (&caller, Type::TEXT),
             ],
         )
         .await
         .db("finding a wallet by contact")?;
-    Ok(ContactLookup {
-        wallet: row.get::<_, Option<Uuid>>(0).map(WalletId),
-        locked_until: row.get(1),
-    })
-}
-
-/// What a look-up of a receiver by email or phone found, and whether the caller's look-ups are
-/// locked (then what it found must not be told).
-pub(crate) struct ContactLookup {
-    pub(crate) wallet: Option<WalletId>,
-    pub(crate) locked_until: Option<OffsetDateTime>,
+    Ok(row.map(|r| WalletId(r.get(0))))
 }
 
 fn withdrawal_from_row(row: &Row) -> crate::api::WithdrawalView {

@@ -12,7 +12,7 @@ use contacto_core::testing::TestDatabase;
 use contacto_core::{Contacto, Principal};
 use proptest::prelude::*;
 
-use crate::helpers::{top_up, user, wallet};
+use crate::helpers::{top_up, transfer, user, wallet};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -175,14 +175,7 @@ async fn step(world: &mut World, op: &Op) {
     let result: Result<(), contacto_core::Error> = match op.clone() {
         Op::Transfer { from, to, amount } => {
             let (owner, from_wallet) = world.customers[from];
-            let request = TransferRequest {
-                from_wallet_id: from_wallet,
-                to_wallet_id: Some(wallet_of(to)),
-                to_email: None,
-                to_phone: None,
-                amount,
-                description: None,
-            };
+            let request = transfer(from_wallet, wallet_of(to), amount);
             world
                 .core
                 .wallet()
@@ -294,12 +287,9 @@ async fn step(world: &mut World, op: &Op) {
                 _ => "nobody@example.dz".to_owned(),
             };
             let request = TransferRequest {
-                from_wallet_id: from_wallet,
                 to_wallet_id: None,
                 to_email: Some(email),
-                to_phone: None,
-                amount,
-                description: None,
+                ..transfer(from_wallet, from_wallet, amount)
             };
             world
                 .core
@@ -317,14 +307,7 @@ async fn step(world: &mut World, op: &Op) {
             let request = BulkTransferRequest {
                 transfers: transfers
                     .iter()
-                    .map(|(to, amount)| TransferRequest {
-                        from_wallet_id: from_wallet,
-                        to_wallet_id: Some(wallet_of(*to)),
-                        to_email: None,
-                        to_phone: None,
-                        amount: *amount,
-                        description: None,
-                    })
+                    .map(|(to, amount)| transfer(from_wallet, wallet_of(*to), *amount))
                     .collect(),
                 atomic,
             };
