@@ -4,8 +4,9 @@ use contacto_core::api::{
     BalanceAt, BulkTransferRequest, BulkTransferResponse, CaptureRequest, DepositId,
     DepositRequest, DepositView, HoldId, HoldRequest, HoldView, MerchantFee, OpenWalletRequest,
     PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
-    TransactionKind, TransactionPage, TransactionView, TransferRequest, UserId, WalletAdminUpdate,
-    WalletId, WalletType, WalletView, WithdrawalId, WithdrawalRequest, WithdrawalView,
+    TransactionKind, TransactionPage, TransactionStatus, TransactionView, TransferRequest, UserId,
+    WalletAdminUpdate, WalletId, WalletType, WalletView, WithdrawalId, WithdrawalRequest,
+    WithdrawalView,
 };
 use reqwest::Method;
 use time::OffsetDateTime;
@@ -23,9 +24,11 @@ pub struct HistoryFilter {
     pub limit: Option<u32>,
     /// Only this kind.
     pub kind: Option<TransactionKind>,
-    /// Only transactions at or after this time.
+    /// Only lines in this status; every status when `None`.
+    pub status: Option<TransactionStatus>,
+    /// Only lines at or after this time.
     pub from: Option<OffsetDateTime>,
-    /// Only transactions before this time.
+    /// Only lines before this time.
     pub to: Option<OffsetDateTime>,
 }
 
@@ -42,6 +45,9 @@ impl HistoryFilter {
         }
         if let Some(kind) = self.kind {
             pairs.push(("type", kind.as_str().to_owned()));
+        }
+        if let Some(status) = self.status {
+            pairs.push(("status", status.as_str().to_owned()));
         }
         for (name, time) in [("from", self.from), ("to", self.to)] {
             if let Some(time) = time {
@@ -98,7 +104,8 @@ impl<'a> WalletApi<'a> {
         self.client.get(&format!("/api/v1/wallets/{id}")).await
     }
 
-    /// `GET /api/v1/wallets/{id}/transactions`: a page of history, newest first.
+    /// `GET /api/v1/wallets/{id}/transactions`: a page of history, newest first: posted
+    /// transactions and the wallet's deposits, withdrawals and holds not posted.
     ///
     /// # Errors
     ///

@@ -429,6 +429,10 @@ pub fn test_config(url: &str) -> Config {
     }
 }
 
+/// The statement that reads a wallet's history lines not posted, exactly as the store runs it,
+/// for tests that check its plans.
+pub const HISTORY_UNPOSTED_SQL: &str = crate::wallet::store::UNPOSTED_SQL;
+
 /// The `X-Contacto-Signature` a payment provider sends with `body`, under [`TEST_WEBHOOK_SECRET`].
 pub fn sign_webhook(body: &[u8]) -> String {
     use hmac::Mac;

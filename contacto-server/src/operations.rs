@@ -366,7 +366,13 @@ impl Route {
                     (
                         "type",
                         r##"{"$ref":"#/components/schemas/TransactionKind"}"##,
-                        "only this kind",
+                        "only this kind (a line not posted has the kind it posts if it goes through)",
+                        false,
+                    ),
+                    (
+                        "status",
+                        r##"{"$ref":"#/components/schemas/TransactionStatus"}"##,
+                        "only lines in this status (all when absent)",
                         false,
                     ),
                     (
@@ -386,7 +392,7 @@ impl Route {
                     Method::GET,
                     "walletTransactions",
                     "history",
-                    "A wallet's history, newest first",
+                    "A wallet's history, newest first: posted transactions and deposits, withdrawals and holds not posted",
                 )
             },
             Route::GetTransaction(_) => Operation {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use contacto_core::api::{ReviewSort, SearchQuery, SearchSort, TransactionKind};
+use contacto_core::api::{ReviewSort, SearchQuery, SearchSort, TransactionKind, TransactionStatus};
 use contacto_core::{Error, FieldError, FieldErrors, HistoryQuery};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -110,10 +110,16 @@ impl Parameters {
 ///
 /// [`Error::Validation`] naming each bad parameter.
 pub fn history(query: Option<&str>) -> Result<HistoryQuery, Error> {
-    let mut params = Parameters::parse(query, &["cursor", "limit", "type", "from", "to"])?;
+    let mut params =
+        Parameters::parse(query, &["cursor", "limit", "type", "status", "from", "to"])?;
     let cursor = params.text("cursor");
     let limit = params.integer("limit");
     let kind = params.typed("type", "a transaction kind", TransactionKind::from_name);
+    let status = params.typed(
+        "status",
+        "a transaction status",
+        TransactionStatus::from_name,
+    );
     let from = params.time("from");
     let to = params.time("to");
     params.finish()?;
@@ -121,6 +127,7 @@ pub fn history(query: Option<&str>) -> Result<HistoryQuery, Error> {
         cursor,
         limit,
         kind,
+        status,
         from,
         to,
     })

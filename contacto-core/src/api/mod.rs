@@ -58,9 +58,9 @@ pub use statements::{
 pub use wallet::{
     BalanceAt, BulkTransferRequest, BulkTransferResponse, BulkTransferResult, CaptureRequest,
     DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
-    EntryView, HoldId, HoldRequest, HoldStatus, HoldView, MerchantFee, OpenWalletRequest,
-    PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
-    TransactionKind, TransactionPage, TransactionView, TransferRequest, WalletAdminUpdate,
-    WalletId, WalletMismatch, WalletType, WalletView, WithdrawalId, WithdrawalRequest,
-    WithdrawalStatus, WithdrawalView,
+    EntryView, HistoryItem, HoldId, HoldRequest, HoldStatus, HoldView, MerchantFee,
+    OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport, RefundRequest,
+    TransactionId, TransactionKind, TransactionPage, TransactionStatus, TransactionView,
+    TransferRequest, WalletAdminUpdate, WalletId, WalletMismatch, WalletType, WalletView,
+    WithdrawalId, WithdrawalRequest, WithdrawalStatus, WithdrawalView,
 };

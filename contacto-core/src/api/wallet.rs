@@ -193,12 +193,92 @@ pub struct TransactionView {
     pub created_at: OffsetDateTime,
 }
 
+/// Where a line of a wallet's history stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionStatus {
+    /// Not posted yet: a deposit the provider has not confirmed, a withdrawal the bank has not
+    /// settled, a hold still authorised. Its amount is not in `posted`; what it takes out is in
+    /// `pending`.
+    Pending,
+    /// In the ledger: its entries are part of the balance.
+    Posted,
+    /// Never posted: a deposit the provider failed, a withdrawal the bank refused.
+    Failed,
+    /// Never posted: a hold voided or expired.
+    Voided,
+}
+
+impl TransactionStatus {
+    /// Every status.
+    pub const ALL: [TransactionStatus; 4] = [
+        TransactionStatus::Pending,
+        TransactionStatus::Posted,
+        TransactionStatus::Failed,
+        TransactionStatus::Voided,
+    ];
+
+    /// The status's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransactionStatus::Pending => "pending",
+            TransactionStatus::Posted => "posted",
+            TransactionStatus::Failed => "failed",
+            TransactionStatus::Voided => "voided",
+        }
+    }
+
+    /// The status named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == name)
+    }
+}
+
+/// One line of a wallet's history: a posted transaction, or a deposit, withdrawal or hold of the
+/// wallet that is not posted (yet, or ever).
+///
+/// A posted line is the transaction with the wallet's own entry. Any other line has the kind of
+/// the transaction it posts if it goes through (`deposit`, `withdrawal_completion`,
+/// `hold_capture`), its id is the deposit's, withdrawal's or hold's (read it at
+/// `/api/v1/deposits/{id}`, `/api/v1/withdrawals/{id}` or `/api/v1/holds/{id}`), and its entry
+/// shows what it would change, without a `balance_after`. A deposit, withdrawal or hold that goes
+/// through leaves its line and appears as the posted transaction, at the time of posting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryItem {
+    /// The transaction's id when posted; otherwise the deposit's, withdrawal's or hold's.
+    pub id: uuid::Uuid,
+    /// What it is, or what it posts if it goes through.
+    pub kind: TransactionKind,
+    /// Where it stands.
+    pub status: TransactionStatus,
+    /// ISO 4217.
+    pub currency: String,
+    /// The amount moved, or to be moved, in minor units.
+    pub amount: i64,
+    /// The payer's description, if any.
+    pub description: Option<String>,
+    /// The wallet's own entry.
+    pub entries: Vec<EntryView>,
+    /// When it was posted; for any other line, when it was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl HistoryItem {
+    /// The posted transaction's id; `None` for a line not posted.
+    pub fn transaction_id(&self) -> Option<TransactionId> {
+        (self.status == TransactionStatus::Posted).then_some(TransactionId(self.id))
+    }
+}
+
 /// A page of a wallet's history, newest first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransactionPage {
-    /// The transactions of this page.
-    pub items: Vec<TransactionView>,
+    /// The lines of this page.
+    pub items: Vec<HistoryItem>,
     /// Pass as `cursor` for the next (older) page; absent on the last page.
     pub next_cursor: Option<String>,
 }

@@ -4,6 +4,7 @@
 pub(crate) mod batcher;
 mod bulk;
 pub(crate) mod fees;
+mod history;
 mod holds;
 pub(crate) mod ledger;
 mod payments;
@@ -20,6 +21,7 @@ use uuid::Uuid;
 
 pub(crate) use batcher::Ledger;
 pub use bulk::MAX_BULK_TRANSFERS;
+pub use history::HistoryQuery;
 pub use ledger::DailyLimits;
 
 use self::batcher::{Effect, KeyedRequest, Outcome, Replay};
@@ -27,8 +29,8 @@ use self::ledger::Intent;
 use crate::Contacto;
 use crate::api::{
     DepositId, DepositRequest, DepositStatus, DepositView, DepositWebhook, OpenWalletRequest,
-    ReconciliationReport, Role, TransactionId, TransactionKind, TransactionPage, TransactionView,
-    TransferRequest, WalletId, WalletType, WalletView,
+    ReconciliationReport, Role, TransactionId, TransactionKind, TransactionView, TransferRequest,
+    WalletId, WalletType, WalletView,
 };
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::identity::{Credential, Principal};
@@ -51,21 +53,6 @@ const SUPPORTED_CURRENCIES: &[&str] = &["DZD"];
 
 /// Longest payer reference of a bank-transfer deposit.
 const DEPOSIT_REFERENCE_MAX_CHARS: usize = 100;
-
-/// Filters of a wallet's history page.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryQuery {
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size, 1..=100 (default 20).
-    pub limit: Option<i64>,
-    /// Only this kind.
-    pub kind: Option<TransactionKind>,
-    /// Only transactions at or after this time.
-    pub from: Option<time::OffsetDateTime>,
-    /// Only transactions before this time.
-    pub to: Option<time::OffsetDateTime>,
-}
 
 /// The wallet use cases: `contacto.wallet().transfer(..)`.
 #[derive(Clone, Copy)]
@@ -414,58 +401,6 @@ impl<'a> Wallets<'a> {
         )
         .await?
         .ok_or(Error::NotFound { resource: "wallet" })
-    }
-
-    /// A page of a wallet's history, newest first (keyset pagination).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotFound`], [`Error::Validation`] for a bad cursor or limit.
-    pub async fn history(
-        &self,
-        principal: &Principal,
-        wallet: WalletId,
-        query: &HistoryQuery,
-    ) -> Result<TransactionPage> {
-        let limit = query.limit.unwrap_or(20);
-        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(Error::invalid(
-                "limit",
-                "out_of_range",
-                format!("between 1 and {MAX_PAGE_SIZE}"),
-            ));
-        }
-        let before_seq = query
-            .cursor
-            .as_deref()
-            .map(|c| {
-                c.parse::<i64>().ok().filter(|seq| *seq > 0).ok_or_else(|| {
-                    Error::invalid("cursor", "invalid_format", "not a cursor of this API")
-                })
-            })
-            .transpose()?;
-        let filter = store::HistoryFilter {
-            before_seq,
-            kind: query.kind.map(TransactionKind::as_str),
-            from: query.from,
-            to: query.to,
-            limit: limit + 1,
-        };
-        // Lag-tolerant: a replica may answer once it has replayed the caller's last write.
-        let mut rows = crate::db::read_on!(self.app.db(), Some(principal.user_id), |db| {
-            self.owned(&***db, principal, wallet).await?;
-            self.q("wallet.history", store::history(&***db, wallet, &filter))
-                .await
-        })?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(0));
-        let next_cursor = more
-            .then(|| rows.last().map(|(seq, _)| seq.to_string()))
-            .flatten();
-        Ok(TransactionPage {
-            items: rows.into_iter().map(|(_, view)| view).collect(),
-            next_cursor,
-        })
     }
 
     /// One transaction with all its entries, if the caller owns one of its wallets.

@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use super::ledger::{Entry, WalletState};
 use crate::api::{
-    DepositId, DepositMethod, DepositStatus, DepositView, EntryView, TransactionId,
-    TransactionKind, TransactionView, UserId, WalletId, WalletMismatch, WalletType, WalletView,
+    DepositId, DepositMethod, DepositStatus, DepositView, EntryView, HistoryItem, TransactionId,
+    TransactionKind, TransactionStatus, TransactionView, UserId, WalletId, WalletMismatch,
+    WalletType, WalletView,
 };
 use crate::db::error::PgResultExt;
 use crate::db::hot::{Hot, HotStatement};
@@ -716,12 +717,12 @@ pub(crate) const BALANCE_AT_SQL: &str = "SELECT e.balance_after FROM ledger_entr
                                              $2 + interval '1 microsecond')";
 
 /// A wallet's entries newest first, walking its `(wallet_number, seq)` key from a cursor, with the
-/// transactions they belong to. Returns `(seq, view)` pairs.
+/// transactions they belong to. Returns `(seq, line)` pairs.
 pub(crate) async fn history(
     client: &impl GenericClient,
     wallet: WalletId,
     filter: &HistoryFilter<'_>,
-) -> Result<Vec<(i64, TransactionView)>> {
+) -> Result<Vec<(i64, HistoryItem)>> {
     let rows = client
         .query_typed(
             HISTORY_SQL,
@@ -740,9 +741,10 @@ pub(crate) async fn history(
         .map(|r| {
             Ok((
                 r.get(0),
-                TransactionView {
-                    id: TransactionId(r.get(1)),
+                HistoryItem {
+                    id: r.get(1),
                     kind: transaction_kind(r.get(2))?,
+                    status: TransactionStatus::Posted,
                     currency: r.get(3),
                     amount: r.get(4),
                     description: r.get(5),
@@ -754,6 +756,117 @@ pub(crate) async fn history(
                     }],
                 },
             ))
+        })
+        .collect()
+}
+
+/// Filters of the lines of a history page that are not posted: `raw_statuses` are the deposits',
+/// withdrawals' and holds' own statuses to list (`pending`, `failed`, `authorized`, `voided`,
+/// `expired`), `after` the last line of the previous page, `(created_at, id)`.
+pub(crate) struct UnpostedFilter<'a> {
+    pub(crate) after: Option<(OffsetDateTime, Uuid)>,
+    pub(crate) kind: Option<&'a str>,
+    pub(crate) raw_statuses: &'a [&'a str],
+    pub(crate) from: Option<OffsetDateTime>,
+    pub(crate) to: Option<OffsetDateTime>,
+    pub(crate) limit: i64,
+}
+
+/// The deposits, withdrawals and holds of a wallet that are not posted, newest first: `$1`
+/// wallet, `$2`/`$3` the `(created_at, id)` to start after, `$4` kind, `$5` the statuses,
+/// `$6`/`$7` the time range, `$8` the limit. Each arm walks its table's `(wallet, created_at)`
+/// index backwards (`deposits_wallet_idx`, `withdrawals_wallet_idx`, and V23's two of holds) and
+/// stops at the limit; `created_at <= $2` is the part of the keyset test the index can use.
+/// Only deposits that never succeeded, withdrawals never completed and holds never captured are
+/// read: the others are posted transactions.
+pub(crate) const UNPOSTED_SQL: &str = "SELECT id, kind, status, currency, amount, entry, created_at FROM ( \
+     (SELECT id, 'deposit' AS kind, status, currency, amount, amount AS entry, created_at \
+        FROM deposits \
+       WHERE wallet_id = $1 AND ($4::text IS NULL OR $4 = 'deposit') AND status = ANY($5) \
+         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
+         AND ($6::timestamptz IS NULL OR created_at >= $6) \
+         AND ($7::timestamptz IS NULL OR created_at < $7) \
+       ORDER BY created_at DESC, id DESC LIMIT $8) \
+     UNION ALL \
+     (SELECT id, 'withdrawal_completion', status, currency, amount, -amount, created_at \
+        FROM withdrawals \
+       WHERE wallet_id = $1 AND ($4::text IS NULL OR $4 = 'withdrawal_completion') \
+         AND status = ANY($5) \
+         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
+         AND ($6::timestamptz IS NULL OR created_at >= $6) \
+         AND ($7::timestamptz IS NULL OR created_at < $7) \
+       ORDER BY created_at DESC, id DESC LIMIT $8) \
+     UNION ALL \
+     (SELECT id, 'hold_capture', status, currency, amount, -amount, created_at \
+        FROM holds \
+       WHERE payer_wallet_id = $1 AND ($4::text IS NULL OR $4 = 'hold_capture') \
+         AND status = ANY($5) \
+         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
+         AND ($6::timestamptz IS NULL OR created_at >= $6) \
+         AND ($7::timestamptz IS NULL OR created_at < $7) \
+       ORDER BY created_at DESC, id DESC LIMIT $8) \
+     UNION ALL \
+     (SELECT id, 'hold_capture', status, currency, amount, amount, created_at \
+        FROM holds \
+       WHERE payee_wallet_id = $1 AND ($4::text IS NULL OR $4 = 'hold_capture') \
+         AND status = ANY($5) \
+         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
+         AND ($6::timestamptz IS NULL OR created_at >= $6) \
+         AND ($7::timestamptz IS NULL OR created_at < $7) \
+       ORDER BY created_at DESC, id DESC LIMIT $8) \
+   ) lines ORDER BY created_at DESC, id DESC LIMIT $8";
+
+/// A wallet's deposits, withdrawals and holds that are not posted, newest first, as history
+/// lines.
+pub(crate) async fn unposted_history(
+    client: &impl GenericClient,
+    wallet: WalletId,
+    filter: &UnpostedFilter<'_>,
+) -> Result<Vec<HistoryItem>> {
+    let (after_time, after_id) = filter.after.unzip();
+    let rows = client
+        .query_typed(
+            UNPOSTED_SQL,
+            &[
+                (&wallet.0, Type::UUID),
+                (&after_time, Type::TIMESTAMPTZ),
+                (&after_id, Type::UUID),
+                (&filter.kind, Type::TEXT),
+                (&filter.raw_statuses, Type::TEXT_ARRAY),
+                (&filter.from, Type::TIMESTAMPTZ),
+                (&filter.to, Type::TIMESTAMPTZ),
+                (&filter.limit, Type::INT8),
+            ],
+        )
+        .await
+        .db("reading a wallet's lines not posted")?;
+    rows.iter()
+        .map(|r| {
+            let status = match r.get::<_, &str>(2) {
+                "pending" | "authorized" => TransactionStatus::Pending,
+                "failed" => TransactionStatus::Failed,
+                "voided" | "expired" => TransactionStatus::Voided,
+                other => {
+                    return Err(Error::internal(
+                        "reading a wallet's lines not posted",
+                        format!("unexpected status {other}"),
+                    ));
+                }
+            };
+            Ok(HistoryItem {
+                id: r.get(0),
+                kind: transaction_kind(r.get(1))?,
+                status,
+                currency: r.get(3),
+                amount: r.get(4),
+                description: None,
+                entries: vec![EntryView {
+                    wallet_id: wallet,
+                    amount: r.get(5),
+                    balance_after: None,
+                }],
+                created_at: r.get(6),
+            })
         })
         .collect()
 }

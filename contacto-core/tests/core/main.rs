@@ -10,6 +10,7 @@ mod crash;
 mod directory;
 mod directory_rules;
 mod helpers;
+mod history;
 mod holds;
 mod identity;
 mod migrations;

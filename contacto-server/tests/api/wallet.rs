@@ -2,7 +2,7 @@
 
 use contacto_client::api::{
     BulkTransferRequest, DepositMethod, DepositRequest, DepositStatus, Role, TransactionKind,
-    TransferRequest, WalletId, WalletType,
+    TransactionStatus, TransferRequest, WalletId, WalletType,
 };
 use contacto_client::{Client, HistoryFilter};
 use contacto_core::testing::TEST_WEBHOOK_SECRET;
@@ -136,7 +136,7 @@ async fn money_moves_through_the_api_and_the_books_balance() {
 }
 
 #[tokio::test]
-async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind() {
+async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind_and_status() {
     let app = spawn_app().await;
     let (amina, a) = funded(&app, "amina@example.dz", Role::Customer, 100_000).await;
     let (_, k) = funded(&app, "karim@example.dz", Role::Customer, 0).await;
@@ -151,6 +151,16 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind() {
         };
         amina.wallet().transfer(&request).await.unwrap();
     }
+    let pending = amina
+        .wallet()
+        .deposit(&DepositRequest {
+            wallet_id: a,
+            amount: 2_500,
+            method: DepositMethod::Baridimob,
+            reference: None,
+        })
+        .await
+        .unwrap();
     let mut amounts = Vec::new();
     let mut filter = HistoryFilter {
         limit: Some(2),
@@ -167,8 +177,38 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind() {
     }
     assert_eq!(
         amounts,
-        [500, 400, 300, 200, 100, 100_000],
+        [2_500, 500, 400, 300, 200, 100, 100_000],
         "newest first, nothing twice"
+    );
+    let status = |status| HistoryFilter {
+        status: Some(status),
+        ..HistoryFilter::default()
+    };
+    let waiting = amina
+        .wallet()
+        .history(a, &status(TransactionStatus::Pending))
+        .await
+        .unwrap();
+    assert_eq!(waiting.items.len(), 1);
+    assert_eq!(
+        (
+            waiting.items[0].id,
+            waiting.items[0].kind,
+            waiting.items[0].entries[0].balance_after
+        ),
+        (pending.id.0, TransactionKind::Deposit, None)
+    );
+    let posted = amina
+        .wallet()
+        .history(a, &status(TransactionStatus::Posted))
+        .await
+        .unwrap();
+    assert_eq!(posted.items.len(), 6);
+    assert!(
+        posted
+            .items
+            .iter()
+            .all(|t| t.status == TransactionStatus::Posted)
     );
     let deposits = amina
         .wallet()
@@ -181,16 +221,23 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind() {
         )
         .await
         .unwrap();
-    assert_eq!(deposits.items.len(), 1);
-    let bad = reqwest::Client::new()
-        .get(app.url(&format!("/api/v1/wallets/{a}/transactions?limit=1000")))
-        .bearer_auth(amina_token(&app).await)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
-    let body: Value = bad.json().await.unwrap();
-    assert_eq!(body["error"]["details"]["fields"][0]["field"], "limit");
+    assert_eq!(
+        deposits.items.len(),
+        2,
+        "the posted deposit and the pending one"
+    );
+    let token = amina_token(&app).await;
+    for (query, field) in [("limit=1000", "limit"), ("status=settled", "status")] {
+        let bad = reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/wallets/{a}/transactions?{query}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400, "{query}");
+        let body: Value = bad.json().await.unwrap();
+        assert_eq!(body["error"]["details"]["fields"][0]["field"], field);
+    }
 }
 
 async fn amina_token(app: &TestApp) -> String {
