@@ -2,9 +2,9 @@
 
 use contacto_core::api::{
     BalanceAt, BulkTransferRequest, BulkTransferResponse, CaptureRequest, DepositId,
-    DepositRequest, DepositView, HoldId, HoldRequest, HoldView, MerchantFee, OpenWalletRequest,
-    PaymentRequest, PaymentView, ReconciliationReport, RefundRequest, TransactionId,
-    TransactionKind, TransactionPage, TransactionStatus, TransactionView, TransferRequest, UserId,
+    DepositRequest, DepositView, HistoryStatus, HoldId, HoldRequest, HoldView, MerchantFee,
+    OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport, RefundRequest,
+    TransactionId, TransactionKind, TransactionPage, TransactionView, TransferRequest, UserId,
     WalletAdminUpdate, WalletId, WalletType, WalletView, WithdrawalId, WithdrawalRequest,
     WithdrawalView,
 };
@@ -24,8 +24,9 @@ pub struct HistoryFilter {
     pub limit: Option<u32>,
     /// Only this kind.
     pub kind: Option<TransactionKind>,
-    /// Only lines in this status; every status when `None`.
-    pub status: Option<TransactionStatus>,
+    /// Only lines in this status, or every line; the server lists posted lines alone when
+    /// `None`.
+    pub status: Option<HistoryStatus>,
     /// Only lines at or after this time.
     pub from: Option<OffsetDateTime>,
     /// Only lines before this time.
@@ -105,7 +106,8 @@ impl<'a> WalletApi<'a> {
     }
 
     /// `GET /api/v1/wallets/{id}/transactions`: a page of history, newest first: posted
-    /// transactions and the wallet's deposits, withdrawals and holds not posted.
+    /// transactions, and with [`HistoryFilter::status`] the wallet's deposits, withdrawals and
+    /// holds not posted.
     ///
     /// # Errors
     ///

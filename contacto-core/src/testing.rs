@@ -429,9 +429,14 @@ pub fn test_config(url: &str) -> Config {
     }
 }
 
-/// The statement that reads a wallet's history lines not posted, exactly as the store runs it,
-/// for tests that check its plans.
-pub const HISTORY_UNPOSTED_SQL: &str = crate::wallet::store::UNPOSTED_SQL;
+/// The statements that read a page of a wallet's history with lines not posted, those alone and
+/// every line, exactly as the store runs them, for tests that check their plans.
+pub fn history_lines_statements() -> [&'static str; 2] {
+    [
+        crate::wallet::store::UNPOSTED_SQL,
+        crate::wallet::store::LINES_SQL.as_str(),
+    ]
+}
 
 /// The `X-Contacto-Signature` a payment provider sends with `body`, under [`TEST_WEBHOOK_SECRET`].
 pub fn sign_webhook(body: &[u8]) -> String {

@@ -371,8 +371,8 @@ impl Route {
                     ),
                     (
                         "status",
-                        r##"{"$ref":"#/components/schemas/TransactionStatus"}"##,
-                        "only lines in this status (all when absent)",
+                        r#"{"type":"string","enum":["posted","pending","failed","voided","all"],"default":"posted"}"#,
+                        "only lines in this status, or `all`",
                         false,
                     ),
                     (
@@ -392,7 +392,7 @@ impl Route {
                     Method::GET,
                     "walletTransactions",
                     "history",
-                    "A wallet's history, newest first: posted transactions and deposits, withdrawals and holds not posted",
+                    "A wallet's history, newest first: posted transactions, and on request deposits, withdrawals and holds not posted",
                 )
             },
             Route::GetTransaction(_) => Operation {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use contacto_core::api::{ReviewSort, SearchQuery, SearchSort, TransactionKind, TransactionStatus};
+use contacto_core::api::{HistoryStatus, ReviewSort, SearchQuery, SearchSort, TransactionKind};
 use contacto_core::{Error, FieldError, FieldErrors, HistoryQuery};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -117,8 +117,8 @@ pub fn history(query: Option<&str>) -> Result<HistoryQuery, Error> {
     let kind = params.typed("type", "a transaction kind", TransactionKind::from_name);
     let status = params.typed(
         "status",
-        "a transaction status",
-        TransactionStatus::from_name,
+        "posted, pending, failed, voided or all",
+        HistoryStatus::from_name,
     );
     let from = params.time("from");
     let to = params.time("to");
@@ -127,7 +127,7 @@ pub fn history(query: Option<&str>) -> Result<HistoryQuery, Error> {
         cursor,
         limit,
         kind,
-        status,
+        status: status.unwrap_or_default(),
         from,
         to,
     })

@@ -58,7 +58,7 @@ pub use statements::{
 pub use wallet::{
     BalanceAt, BulkTransferRequest, BulkTransferResponse, BulkTransferResult, CaptureRequest,
     DepositId, DepositMethod, DepositRequest, DepositStatus, DepositView, DepositWebhook,
-    EntryView, HistoryItem, HoldId, HoldRequest, HoldStatus, HoldView, MerchantFee,
+    EntryView, HistoryItem, HistoryStatus, HoldId, HoldRequest, HoldStatus, HoldView, MerchantFee,
     OpenWalletRequest, PaymentRequest, PaymentView, ReconciliationReport, RefundRequest,
     TransactionId, TransactionKind, TransactionPage, TransactionStatus, TransactionView,
     TransferRequest, WalletAdminUpdate, WalletId, WalletMismatch, WalletType, WalletView,

@@ -199,8 +199,8 @@ pub struct TransactionView {
 #[serde(rename_all = "snake_case")]
 pub enum TransactionStatus {
     /// Not posted yet: a deposit the provider has not confirmed, a withdrawal the bank has not
-    /// settled, a hold still authorised. Its amount is not in `posted`; what it takes out is in
-    /// `pending`.
+    /// settled, a hold still authorised. Its amount is not in `posted`; a withdrawal's, and a
+    /// hold's on the payer's wallet, are in `pending`, so `available` is already without them.
     Pending,
     /// In the ledger: its entries are part of the balance.
     Posted,
@@ -230,6 +230,50 @@ impl TransactionStatus {
     }
 
     /// The status named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == name)
+    }
+}
+
+/// Which lines a history page lists (`?status=`): one status, or every one. Posted lines alone
+/// unless asked, as before lines not posted were listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HistoryStatus {
+    /// Posted transactions.
+    #[default]
+    Posted,
+    /// Deposits, withdrawals and holds not posted yet.
+    Pending,
+    /// Deposits and withdrawals that failed.
+    Failed,
+    /// Holds voided or expired.
+    Voided,
+    /// Every line, whatever its status.
+    All,
+}
+
+impl HistoryStatus {
+    /// Every value.
+    pub const ALL: [HistoryStatus; 5] = [
+        HistoryStatus::Posted,
+        HistoryStatus::Pending,
+        HistoryStatus::Failed,
+        HistoryStatus::Voided,
+        HistoryStatus::All,
+    ];
+
+    /// The value's name in a query string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryStatus::Posted => "posted",
+            HistoryStatus::Pending => "pending",
+            HistoryStatus::Failed => "failed",
+            HistoryStatus::Voided => "voided",
+            HistoryStatus::All => "all",
+        }
+    }
+
+    /// The value named `name`, if any.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|status| status.as_str() == name)
     }

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{MAX_PAGE_SIZE, Wallets, store};
-use crate::api::{HistoryItem, TransactionKind, TransactionPage, TransactionStatus, WalletId};
+use crate::api::{HistoryItem, HistoryStatus, TransactionKind, TransactionPage, WalletId};
 use crate::error::{Error, Result};
 use crate::identity::Principal;
 
@@ -18,12 +18,27 @@ pub struct HistoryQuery {
     pub limit: Option<i64>,
     /// Only this kind.
     pub kind: Option<TransactionKind>,
-    /// Only lines in this status; every status when absent.
-    pub status: Option<TransactionStatus>,
+    /// Only lines in this status, or every line; posted lines alone by default.
+    pub status: HistoryStatus,
     /// Only lines at or after this time.
     pub from: Option<OffsetDateTime>,
     /// Only lines before this time.
     pub to: Option<OffsetDateTime>,
+}
+
+/// The description of a deposit's transaction, and of its line while not posted.
+pub(crate) fn deposit_description(method: &str) -> String {
+    format!("top-up {method}")
+}
+
+/// The description of a withdrawal's completion, and of its line while not posted.
+pub(crate) fn payout_description(masked_rib: &str) -> String {
+    format!("payout to RIB {masked_rib}")
+}
+
+/// The description of a hold's capture, and of its line while not posted.
+pub(crate) fn capture_description(hold: &str) -> String {
+    format!("capture of hold {hold}")
 }
 
 /// Where the lines not posted resume.
@@ -52,8 +67,9 @@ impl Cursor {
         unposted: Unposted::Start,
     };
 
-    /// `{seq or _}.{_ | x | micros-uuid}`. A bare number is a cursor from before lines not
-    /// posted were listed: it goes on with the posted entries alone, as it began.
+    /// `{seq or _}.{_ | x | micros-uuid}`, or a bare number: the cursor of a page of posted lines
+    /// alone, the same as before lines not posted were listed, so that cursors pass between
+    /// builds during a rollout.
     fn parse(text: &str) -> Option<Cursor> {
         let positive = |digits: &str| digits.parse::<i64>().ok().filter(|n| *n > 0);
         let Some((posted, unposted)) = text.split_once('.') else {
@@ -83,7 +99,11 @@ impl Cursor {
         })
     }
 
-    fn format(self) -> String {
+    /// The cursor's text; a bare number for a page that lists posted lines alone.
+    fn format(self, lists_unposted: bool) -> String {
+        if !lists_unposted && let Some(seq) = self.before_seq {
+            return seq.to_string();
+        }
         let posted = self
             .before_seq
             .map_or_else(|| "_".to_owned(), |seq| seq.to_string());
@@ -99,13 +119,13 @@ impl Cursor {
 }
 
 /// The statuses of deposits, withdrawals and holds a history status lists.
-fn raw_statuses(status: Option<TransactionStatus>) -> &'static [&'static str] {
+fn raw_statuses(status: HistoryStatus) -> &'static [&'static str] {
     match status {
-        None => &["pending", "authorized", "failed", "voided", "expired"],
-        Some(TransactionStatus::Pending) => &["pending", "authorized"],
-        Some(TransactionStatus::Failed) => &["failed"],
-        Some(TransactionStatus::Voided) => &["voided", "expired"],
-        Some(TransactionStatus::Posted) => &[],
+        HistoryStatus::All => &["pending", "authorized", "failed", "voided", "expired"],
+        HistoryStatus::Pending => &["pending", "authorized"],
+        HistoryStatus::Failed => &["failed"],
+        HistoryStatus::Voided => &["voided", "expired"],
+        HistoryStatus::Posted => &[],
     }
 }
 
@@ -155,8 +175,8 @@ fn merge(
 }
 
 impl Wallets<'_> {
-    /// A page of a wallet's history, newest first: its posted transactions and, unless `status`
-    /// says otherwise, its deposits, withdrawals and holds not posted ([`HistoryItem`]).
+    /// A page of a wallet's history, newest first: its posted transactions, or with `status` its
+    /// deposits, withdrawals and holds not posted, or everything ([`HistoryItem`]).
     ///
     /// # Errors
     ///
@@ -181,61 +201,57 @@ impl Wallets<'_> {
                 Error::invalid("cursor", "invalid_format", "not a cursor of this API")
             })?,
         };
-        let posted = matches!(query.status, None | Some(TransactionStatus::Posted));
-        let unposted = match cursor.unposted {
+        let posted = matches!(query.status, HistoryStatus::Posted | HistoryStatus::All);
+        let raw_statuses = raw_statuses(query.status);
+        let after = match cursor.unposted {
             Unposted::Done => None,
             Unposted::Start => Some(None),
             Unposted::After(time, id) => Some(Some((time, id))),
         }
-        .filter(|_| unposted_kind(query.kind) && !raw_statuses(query.status).is_empty());
-        let posted_filter = store::HistoryFilter {
+        .filter(|_| unposted_kind(query.kind) && !raw_statuses.is_empty());
+        let filter = store::HistoryFilter {
             before_seq: cursor.before_seq,
             kind: query.kind.map(TransactionKind::as_str),
             from: query.from,
             to: query.to,
             limit: limit + 1,
         };
-        let unposted_filter = unposted.map(|after| store::UnpostedFilter {
-            after,
-            kind: query.kind.map(TransactionKind::as_str),
-            raw_statuses: raw_statuses(query.status),
-            from: query.from,
-            to: query.to,
-            limit: limit + 1,
-        });
         // Lag-tolerant: a replica may answer once it has replayed the caller's last write.
         let (posted, unposted) =
             crate::db::read_on!(self.app.db(), Some(principal.user_id), |db| {
                 self.owned(&***db, principal, wallet).await?;
-                let db = &***db;
-                tokio::try_join!(
-                    async {
-                        if posted {
-                            self.q("wallet.history", store::history(db, wallet, &posted_filter))
-                                .await
+                match after {
+                    None if posted => {
+                        let lines =
+                            self.q("wallet.history", store::history(&***db, wallet, &filter));
+                        Ok((lines.await?, Vec::new()))
+                    }
+                    None => Ok((Vec::new(), Vec::new())),
+                    Some(after) => {
+                        let lines = store::LinesFilter {
+                            posted: filter,
+                            after,
+                            raw_statuses,
+                        };
+                        let statement = if posted {
+                            "wallet.history_lines"
                         } else {
-                            Ok(Vec::new())
-                        }
-                    },
-                    async {
-                        match &unposted_filter {
-                            Some(filter) => {
-                                self.q(
-                                    "wallet.history_unposted",
-                                    store::unposted_history(db, wallet, filter),
-                                )
-                                .await
-                            }
-                            None => Ok(Vec::new()),
-                        }
-                    },
-                )
+                            "wallet.history_unposted"
+                        };
+                        self.q(
+                            statement,
+                            store::history_lines(&***db, wallet, &lines, posted),
+                        )
+                        .await
+                    }
+                }
             })?;
         let limit = usize::try_from(limit).unwrap_or(0);
         let (items, next) = merge(posted, unposted, limit, cursor);
+        let lists_unposted = !raw_statuses.is_empty();
         Ok(TransactionPage {
             items,
-            next_cursor: next.map(Cursor::format),
+            next_cursor: next.map(|cursor| cursor.format(lists_unposted)),
         })
     }
 }
@@ -243,6 +259,7 @@ impl Wallets<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::TransactionStatus;
 
     #[test]
     fn cursors_read_back_what_they_wrote() {
@@ -263,8 +280,18 @@ mod tests {
                 unposted: Unposted::After(time, id),
             },
         ] {
-            assert_eq!(Cursor::parse(&cursor.format()), Some(cursor));
+            assert_eq!(Cursor::parse(&cursor.format(true)), Some(cursor));
         }
+    }
+
+    #[test]
+    fn a_page_of_posted_lines_alone_has_a_bare_number_for_cursor() {
+        let cursor = Cursor {
+            before_seq: Some(17),
+            unposted: Unposted::Start,
+        };
+        assert_eq!(cursor.format(false), "17");
+        assert_eq!(cursor.format(true), "17._");
     }
 
     #[test]

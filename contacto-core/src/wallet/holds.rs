@@ -180,7 +180,7 @@ impl Wallets<'_> {
             currency: Some(hold.currency.clone()),
             payer_owner: None,
             amount,
-            description: Some(format!("capture of hold {id}")),
+            description: Some(super::history::capture_description(&id.to_string())),
             postings: vec![
                 (hold.payer_wallet_id, -amount),
                 (hold.payee_wallet_id, amount),

@@ -580,7 +580,7 @@ impl<'a> Wallets<'a> {
                     currency: Some(deposit.currency.clone()),
                     payer_owner: None,
                     amount: deposit.amount,
-                    description: Some(format!("top-up {}", deposit.method.as_str())),
+                    description: Some(history::deposit_description(deposit.method.as_str())),
                     postings: vec![
                         (funding, -deposit.amount),
                         (deposit.wallet_id, deposit.amount),

@@ -680,6 +680,7 @@ pub(crate) async fn transactions_by_ids(
 }
 
 /// Filters of a history page.
+#[derive(Clone, Copy)]
 pub(crate) struct HistoryFilter<'a> {
     pub(crate) before_seq: Option<i64>,
     pub(crate) kind: Option<&'a str>,
@@ -760,115 +761,186 @@ pub(crate) async fn history(
         .collect()
 }
 
-/// Filters of the lines of a history page that are not posted: `raw_statuses` are the deposits',
-/// withdrawals' and holds' own statuses to list (`pending`, `failed`, `authorized`, `voided`,
-/// `expired`), `after` the last line of the previous page, `(created_at, id)`.
-pub(crate) struct UnpostedFilter<'a> {
+/// Filters of a history page that lists lines not posted: the posted entries' (used when the
+/// page has both) and `after`, the last line not posted of the previous page, `(created_at, id)`,
+/// and `raw_statuses`, the deposits', withdrawals' and holds' own statuses to list (`pending`,
+/// `failed`, `authorized`, `voided`, `expired`).
+pub(crate) struct LinesFilter<'a> {
+    pub(crate) posted: HistoryFilter<'a>,
     pub(crate) after: Option<(OffsetDateTime, Uuid)>,
-    pub(crate) kind: Option<&'a str>,
     pub(crate) raw_statuses: &'a [&'a str],
-    pub(crate) from: Option<OffsetDateTime>,
-    pub(crate) to: Option<OffsetDateTime>,
-    pub(crate) limit: i64,
 }
 
-/// The deposits, withdrawals and holds of a wallet that are not posted, newest first: `$1`
-/// wallet, `$2`/`$3` the `(created_at, id)` to start after, `$4` kind, `$5` the statuses,
-/// `$6`/`$7` the time range, `$8` the limit. Each arm walks its table's `(wallet, created_at)`
-/// index backwards (`deposits_wallet_idx`, `withdrawals_wallet_idx`, and V23's two of holds) and
-/// stops at the limit; `created_at <= $2` is the part of the keyset test the index can use.
-/// Only deposits that never succeeded, withdrawals never completed and holds never captured are
-/// read: the others are posted transactions.
-pub(crate) const UNPOSTED_SQL: &str = "SELECT id, kind, status, currency, amount, entry, created_at FROM ( \
-     (SELECT id, 'deposit' AS kind, status, currency, amount, amount AS entry, created_at \
-        FROM deposits \
-       WHERE wallet_id = $1 AND ($4::text IS NULL OR $4 = 'deposit') AND status = ANY($5) \
-         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
-         AND ($6::timestamptz IS NULL OR created_at >= $6) \
-         AND ($7::timestamptz IS NULL OR created_at < $7) \
-       ORDER BY created_at DESC, id DESC LIMIT $8) \
-     UNION ALL \
-     (SELECT id, 'withdrawal_completion', status, currency, amount, -amount, created_at \
-        FROM withdrawals \
-       WHERE wallet_id = $1 AND ($4::text IS NULL OR $4 = 'withdrawal_completion') \
-         AND status = ANY($5) \
-         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
-         AND ($6::timestamptz IS NULL OR created_at >= $6) \
-         AND ($7::timestamptz IS NULL OR created_at < $7) \
-       ORDER BY created_at DESC, id DESC LIMIT $8) \
-     UNION ALL \
-     (SELECT id, 'hold_capture', status, currency, amount, -amount, created_at \
-        FROM holds \
-       WHERE payer_wallet_id = $1 AND ($4::text IS NULL OR $4 = 'hold_capture') \
-         AND status = ANY($5) \
-         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
-         AND ($6::timestamptz IS NULL OR created_at >= $6) \
-         AND ($7::timestamptz IS NULL OR created_at < $7) \
-       ORDER BY created_at DESC, id DESC LIMIT $8) \
-     UNION ALL \
-     (SELECT id, 'hold_capture', status, currency, amount, amount, created_at \
-        FROM holds \
-       WHERE payee_wallet_id = $1 AND ($4::text IS NULL OR $4 = 'hold_capture') \
-         AND status = ANY($5) \
-         AND ($2::timestamptz IS NULL OR (created_at <= $2 AND (created_at, id) < ($2, $3))) \
-         AND ($6::timestamptz IS NULL OR created_at >= $6) \
-         AND ($7::timestamptz IS NULL OR created_at < $7) \
-       ORDER BY created_at DESC, id DESC LIMIT $8) \
-   ) lines ORDER BY created_at DESC, id DESC LIMIT $8";
+/// One arm of [`UNPOSTED_SQL`]: `$table`'s rows of the wallet in `$wallet_column` that are not
+/// posted (`$posted_status` is the status that posted them), as lines of kind `$kind` moving
+/// `$sign` their amount, with `$detail` for the line's description (the deposit's method, the
+/// withdrawal's RIB, the hold's id). `$posted_status` is written out so that the planner matches the arm
+/// with V23's partial index, which leaves those rows out.
+macro_rules! unposted_arm {
+    (
+        $table:literal,
+        $wallet_column:literal,
+        $posted_status:literal,
+        $kind:literal,
+        $sign:literal,
+        $detail:literal
+    ) => {
+        concat!(
+            "(SELECT NULL::int8 AS seq, id, '", $kind, "'::text AS kind, status, currency, amount, \
+                     ", $sign, "amount AS entry, created_at, ", $detail, "::text AS detail \
+                FROM ", $table, " \
+               WHERE ", $wallet_column, " = $1 AND status <> '", $posted_status, "' \
+                 AND ($3::text IS NULL OR $3 = '", $kind, "') AND status = ANY($9) \
+                 AND ($7::timestamptz IS NULL OR (created_at <= $7 AND (created_at, id) < ($7, $8))) \
+                 AND ($4::timestamptz IS NULL OR created_at >= $4) \
+                 AND ($5::timestamptz IS NULL OR created_at < $5) \
+               ORDER BY created_at DESC, id DESC LIMIT $6)"
+        )
+    };
+}
 
-/// A wallet's deposits, withdrawals and holds that are not posted, newest first, as history
-/// lines.
-pub(crate) async fn unposted_history(
+/// The deposits, withdrawals and holds of a wallet that are not posted, newest first, in the
+/// row shape of [`LINES_SQL`] (no `seq`; the status as a line's: `authorized` is `pending`,
+/// `expired` is `voided`; for description, what the line's is made of): `$1` wallet, `$3` kind, `$4`/`$5` the time range, `$6` the limit,
+/// `$7`/`$8` the `(created_at, id)` to start after, `$9` the statuses (`$2`, the posted entries'
+/// cursor, is not used). Each arm walks its table's partial index of rows not posted (V23:
+/// `deposits_unposted_idx`, `withdrawals_unposted_idx`, `holds_payer_unposted_idx`,
+/// `holds_payee_unposted_idx`) backwards and stops at the limit, however many posted rows the
+/// wallet has; `created_at <= $7` is the part of the keyset test the index can use. A hold never
+/// has the same payer and payee wallet, so no hold is listed twice.
+pub(crate) const UNPOSTED_SQL: &str = concat!(
+    "SELECT seq, id, kind, CASE status WHEN 'authorized' THEN 'pending' \
+                                      WHEN 'expired' THEN 'voided' ELSE status END, \
+            currency, amount, detail, created_at, entry, NULL::int8 \
+       FROM (",
+    unposted_arm!(
+        "deposits",
+        "wallet_id",
+        "succeeded",
+        "deposit",
+        "",
+        "method"
+    ),
+    " UNION ALL ",
+    unposted_arm!(
+        "withdrawals",
+        "wallet_id",
+        "completed",
+        "withdrawal_completion",
+        "-",
+        "rib"
+    ),
+    " UNION ALL ",
+    unposted_arm!(
+        "holds",
+        "payer_wallet_id",
+        "captured",
+        "hold_capture",
+        "-",
+        "id"
+    ),
+    " UNION ALL ",
+    unposted_arm!(
+        "holds",
+        "payee_wallet_id",
+        "captured",
+        "hold_capture",
+        "",
+        "id"
+    ),
+    ") lines ORDER BY created_at DESC, id DESC LIMIT $6"
+);
+
+/// A page of every line of a wallet's history, in one statement so that both sequences are read
+/// in one snapshot (a deposit confirmed meanwhile is either still pending or already posted,
+/// never neither): the posted entries as [`HISTORY_SQL`] reads them, then [`UNPOSTED_SQL`]. Rows:
+/// `seq` (posted only), id, kind, line status, currency, amount, description, time, the wallet's
+/// amount, `balance_after` (posted only). Parameters as [`UNPOSTED_SQL`], with `$2` the posted
+/// entries' cursor.
+pub(crate) static LINES_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT p.seq, p.id, p.kind, 'posted', p.currency, p.amount, p.description, p.created_at, \
+                p.entry, p.balance_after \
+           FROM ({HISTORY_SQL}) AS p(seq, id, kind, currency, amount, description, created_at, \
+                                     entry, balance_after) \
+         UNION ALL ({UNPOSTED_SQL})"
+    )
+});
+
+/// A page's lines read by [`UNPOSTED_SQL`] or [`LINES_SQL`]: the posted ones with their `seq`,
+/// and the others, each newest first.
+pub(crate) async fn history_lines(
     client: &impl GenericClient,
     wallet: WalletId,
-    filter: &UnpostedFilter<'_>,
-) -> Result<Vec<HistoryItem>> {
+    filter: &LinesFilter<'_>,
+    with_posted: bool,
+) -> Result<(Vec<(i64, HistoryItem)>, Vec<HistoryItem>)> {
     let (after_time, after_id) = filter.after.unzip();
+    let posted = &filter.posted;
+    let statement = if with_posted {
+        LINES_SQL.as_str()
+    } else {
+        UNPOSTED_SQL
+    };
     let rows = client
         .query_typed(
-            UNPOSTED_SQL,
+            statement,
             &[
                 (&wallet.0, Type::UUID),
+                (&posted.before_seq, Type::INT8),
+                (&posted.kind, Type::TEXT),
+                (&posted.from, Type::TIMESTAMPTZ),
+                (&posted.to, Type::TIMESTAMPTZ),
+                (&posted.limit, Type::INT8),
                 (&after_time, Type::TIMESTAMPTZ),
                 (&after_id, Type::UUID),
-                (&filter.kind, Type::TEXT),
                 (&filter.raw_statuses, Type::TEXT_ARRAY),
-                (&filter.from, Type::TIMESTAMPTZ),
-                (&filter.to, Type::TIMESTAMPTZ),
-                (&filter.limit, Type::INT8),
             ],
         )
         .await
-        .db("reading a wallet's lines not posted")?;
-    rows.iter()
-        .map(|r| {
-            let status = match r.get::<_, &str>(2) {
-                "pending" | "authorized" => TransactionStatus::Pending,
-                "failed" => TransactionStatus::Failed,
-                "voided" | "expired" => TransactionStatus::Voided,
-                other => {
-                    return Err(Error::internal(
-                        "reading a wallet's lines not posted",
-                        format!("unexpected status {other}"),
-                    ));
+        .db("reading a wallet's history")?;
+    let (mut with_seq, mut others) = (Vec::new(), Vec::new());
+    for r in &rows {
+        let status: &str = r.get(3);
+        let status = TransactionStatus::from_name(status).ok_or_else(|| {
+            Error::internal("reading a wallet's history", format!("status {status}"))
+        })?;
+        let balance_after: Option<i64> = r.get(9);
+        let seq: Option<i64> = r.get(0);
+        let kind = transaction_kind(r.get(2))?;
+        let description: Option<String> = r.get(6);
+        // A line not posted is described as the transaction it posts will be.
+        let description = match (seq, description) {
+            (Some(_), posted) => posted,
+            (None, None) => None,
+            (None, Some(detail)) => Some(match kind {
+                TransactionKind::Deposit => super::history::deposit_description(&detail),
+                TransactionKind::WithdrawalCompletion => {
+                    super::history::payout_description(&super::rib::mask(&detail))
                 }
-            };
-            Ok(HistoryItem {
-                id: r.get(0),
-                kind: transaction_kind(r.get(1))?,
-                status,
-                currency: r.get(3),
-                amount: r.get(4),
-                description: None,
-                entries: vec![EntryView {
-                    wallet_id: wallet,
-                    amount: r.get(5),
-                    balance_after: None,
-                }],
-                created_at: r.get(6),
-            })
-        })
-        .collect()
+                _ => super::history::capture_description(&detail),
+            }),
+        };
+        let line = HistoryItem {
+            id: r.get(1),
+            kind,
+            status,
+            currency: r.get(4),
+            amount: r.get(5),
+            description,
+            entries: vec![EntryView {
+                wallet_id: wallet,
+                amount: r.get(8),
+                balance_after,
+            }],
+            created_at: r.get(7),
+        };
+        match seq {
+            Some(seq) => with_seq.push((seq, line)),
+            None => others.push(line),
+        }
+    }
+    Ok((with_seq, others))
 }
 
 fn deposit_from_row(row: &Row) -> Result<DepositView> {

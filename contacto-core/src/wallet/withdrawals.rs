@@ -146,7 +146,7 @@ impl Wallets<'_> {
             currency: Some(pending.currency),
             payer_owner: None,
             amount,
-            description: Some(format!("payout to RIB {}", pending.rib)),
+            description: Some(super::history::payout_description(&pending.rib)),
             postings,
             outgoing_from: None,
             // Refused by the bank, the money never went out.

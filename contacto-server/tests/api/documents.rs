@@ -55,6 +55,22 @@ async fn the_served_document_is_openapi_3_1_and_lists_every_error_code() {
     for code in contacto_client::ErrorCode::ALL {
         assert!(documented.contains(&code.as_str()), "{code} is not served");
     }
+    let statuses: Vec<&str> =
+        document["paths"]["/api/v1/wallets/{id}/transactions"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "status")
+            .and_then(|p| p["schema"]["enum"].as_array())
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+    let named: Vec<&str> = contacto_client::api::HistoryStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(statuses, named, "the history's status values as served");
     let login = &document["paths"]["/api/v1/auth/login"]["post"];
     assert!(login["responses"]["429"].is_object());
     assert_eq!(

@@ -1,8 +1,8 @@
 //! The wallet over HTTP: the real server, the real client, real PostgreSQL.
 
 use contacto_client::api::{
-    BulkTransferRequest, DepositMethod, DepositRequest, DepositStatus, Role, TransactionKind,
-    TransactionStatus, TransferRequest, WalletId, WalletType,
+    BulkTransferRequest, DepositMethod, DepositRequest, DepositStatus, HistoryStatus, Role,
+    TransactionKind, TransactionStatus, TransferRequest, WalletId, WalletType,
 };
 use contacto_client::{Client, HistoryFilter};
 use contacto_core::testing::TEST_WEBHOOK_SECRET;
@@ -161,24 +161,34 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind_and_status() {
         })
         .await
         .unwrap();
-    let mut amounts = Vec::new();
-    let mut filter = HistoryFilter {
-        limit: Some(2),
-        ..HistoryFilter::default()
-    };
-    loop {
-        let page = amina.wallet().history(a, &filter).await.unwrap();
-        assert!(page.items.len() <= 2);
-        amounts.extend(page.items.iter().map(|t| t.amount));
-        match page.next_cursor {
-            Some(cursor) => filter.cursor = Some(cursor),
-            None => break,
+    let amina = &amina;
+    let walk = |status| async move {
+        let mut amounts = Vec::new();
+        let mut filter = HistoryFilter {
+            limit: Some(2),
+            status,
+            ..HistoryFilter::default()
+        };
+        loop {
+            let page = amina.wallet().history(a, &filter).await.unwrap();
+            assert!(page.items.len() <= 2);
+            amounts.extend(page.items.iter().map(|t| t.amount));
+            match page.next_cursor {
+                Some(cursor) => filter.cursor = Some(cursor),
+                None => break,
+            }
         }
-    }
+        amounts
+    };
     assert_eq!(
-        amounts,
+        walk(None).await,
+        [500, 400, 300, 200, 100, 100_000],
+        "newest first, nothing twice, posted lines alone by default"
+    );
+    assert_eq!(
+        walk(Some(HistoryStatus::All)).await,
         [2_500, 500, 400, 300, 200, 100, 100_000],
-        "newest first, nothing twice"
+        "every line"
     );
     let status = |status| HistoryFilter {
         status: Some(status),
@@ -186,7 +196,7 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind_and_status() {
     };
     let waiting = amina
         .wallet()
-        .history(a, &status(TransactionStatus::Pending))
+        .history(a, &status(HistoryStatus::Pending))
         .await
         .unwrap();
     assert_eq!(waiting.items.len(), 1);
@@ -200,7 +210,7 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind_and_status() {
     );
     let posted = amina
         .wallet()
-        .history(a, &status(TransactionStatus::Posted))
+        .history(a, &status(HistoryStatus::Posted))
         .await
         .unwrap();
     assert_eq!(posted.items.len(), 6);
@@ -216,6 +226,7 @@ async fn history_pages_walk_back_with_a_cursor_and_filter_by_kind_and_status() {
             a,
             &HistoryFilter {
                 kind: Some(TransactionKind::Deposit),
+                status: Some(HistoryStatus::All),
                 ..HistoryFilter::default()
             },
         )
