@@ -131,11 +131,17 @@ fn item(document: &Value, operation: &Operation) -> Value {
         .replace("{id_or_slug}", "{{professionalSlug}}");
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // Required query parameters get a value: the only one today is a moment, and now is one.
+    // Optional ones are listed disabled, with what they do, for a reader to switch on.
     let query: Vec<Value> = operation
         .query
         .iter()
-        .filter(|(_, _, _, required)| *required)
-        .map(|(name, ..)| json!({"key": name, "value": "{{$isoTimestamp}}"}))
+        .map(|(name, _, description, required)| {
+            if *required {
+                json!({"key": name, "value": "{{$isoTimestamp}}"})
+            } else {
+                json!({"key": name, "value": "", "description": description, "disabled": true})
+            }
+        })
         .collect();
     let raw_query: Vec<String> = operation
         .query
@@ -423,6 +429,24 @@ mod tests {
             scripts.contains("collectionVariables.set('token'"),
             "{scripts}"
         );
+        // Optional query parameters are listed, switched off, and not in the URL sent.
+        let history = items
+            .iter()
+            .find(|i| {
+                i["name"]
+                    .as_str()
+                    .is_some_and(|n| n.contains("history, newest first"))
+            })
+            .unwrap();
+        let url = &history["request"]["url"];
+        let status = url["query"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["key"] == "status")
+            .unwrap();
+        assert_eq!(status["disabled"], true);
+        assert!(!url["raw"].as_str().unwrap().contains('?'));
     }
 
     #[test]
