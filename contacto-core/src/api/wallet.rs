@@ -301,7 +301,9 @@ pub struct HistoryItem {
     pub currency: String,
     /// The amount moved, or to be moved, in minor units.
     pub amount: i64,
-    /// The payer's description, if any.
+    /// The transaction's description (the payer's, or one the platform writes: `top-up cib`,
+    /// `payout to RIB ****************1234`, `capture of hold <id>`); a line not posted has the
+    /// one its transaction will have.
     pub description: Option<String>,
     /// The wallet's own entry.
     pub entries: Vec<EntryView>,

@@ -41,90 +41,105 @@ pub(crate) fn capture_description(hold: &str) -> String {
     format!("capture of hold {hold}")
 }
 
-/// Where the lines not posted resume.
+/// Where one of the history's two sequences resumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unposted {
-    /// From the newest.
+enum Position<T> {
+    /// From the newest: nothing of it read yet.
     Start,
-    /// After this `(created_at, id)`.
-    After(OffsetDateTime, Uuid),
-    /// None left (or a cursor from before they were listed).
+    /// Below this point: posted lines below this `seq`, the others below this `(created_at, id)`.
+    Before(T),
+    /// Nothing left of it for this reader.
     Done,
 }
 
+/// A line not posted's place in its sequence.
+type Place = (OffsetDateTime, Uuid);
+
 /// A page's position in both of the history's sequences: the posted entries (by the wallet's
-/// `seq`) and the lines not posted (by `(created_at, id)`).
+/// `seq`) and the lines not posted (by `(created_at, id)`), for the status it lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cursor {
-    /// The posted entries resume below this `seq`; from the newest when `None`.
-    before_seq: Option<i64>,
-    unposted: Unposted,
+    status: HistoryStatus,
+    posted: Position<i64>,
+    unposted: Position<Place>,
 }
 
 impl Cursor {
-    const START: Cursor = Cursor {
-        before_seq: None,
-        unposted: Unposted::Start,
-    };
+    fn start(status: HistoryStatus) -> Cursor {
+        Cursor {
+            status,
+            posted: Position::Start,
+            unposted: Position::Start,
+        }
+    }
 
-    /// `{seq or _}.{_ | x | micros-uuid}`, or a bare number: the cursor of a page of posted lines
-    /// alone, the same as before lines not posted were listed, so that cursors pass between
-    /// builds during a rollout.
+    /// A page of posted lines alone has a bare `seq` for cursor, as before lines not posted were
+    /// listed, so that such cursors pass between builds during a rollout. Any other page's is
+    /// `{status}.{posted}.{others}`, each position `_` (start), `x` (done), a `seq` or
+    /// `{micros}-{uuid}`.
     fn parse(text: &str) -> Option<Cursor> {
         let positive = |digits: &str| digits.parse::<i64>().ok().filter(|n| *n > 0);
-        let Some((posted, unposted)) = text.split_once('.') else {
+        let mut parts = text.split('.');
+        let (Some(status), Some(posted), Some(unposted), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Some(Cursor {
-                before_seq: Some(positive(text)?),
-                unposted: Unposted::Done,
+                status: HistoryStatus::Posted,
+                posted: Position::Before(positive(text)?),
+                unposted: Position::Done,
             });
         };
-        let before_seq = match posted {
-            "_" => None,
-            seq => Some(positive(seq)?),
+        let status = HistoryStatus::from_name(status)?;
+        let posted = match posted {
+            "_" => Position::Start,
+            "x" => Position::Done,
+            seq => Position::Before(positive(seq)?),
         };
         let unposted = match unposted {
-            "_" => Unposted::Start,
-            "x" => Unposted::Done,
-            position => {
-                let (micros, id) = position.split_once('-')?;
+            "_" => Position::Start,
+            "x" => Position::Done,
+            place => {
+                let (micros, id) = place.split_once('-')?;
                 let micros = micros.parse::<i64>().ok()?;
                 let time =
                     OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).ok()?;
-                Unposted::After(time, Uuid::try_parse(id).ok()?)
+                Position::Before((time, Uuid::try_parse(id).ok()?))
             }
         };
         Some(Cursor {
-            before_seq,
+            status,
+            posted,
             unposted,
         })
     }
 
-    /// The cursor's text; a bare number for a page that lists posted lines alone.
-    fn format(self, lists_unposted: bool) -> String {
-        if !lists_unposted && let Some(seq) = self.before_seq {
+    fn format(self) -> String {
+        if let (HistoryStatus::Posted, Position::Before(seq)) = (self.status, self.posted) {
             return seq.to_string();
         }
-        let posted = self
-            .before_seq
-            .map_or_else(|| "_".to_owned(), |seq| seq.to_string());
+        let posted = match self.posted {
+            Position::Start => "_".to_owned(),
+            Position::Done => "x".to_owned(),
+            Position::Before(seq) => seq.to_string(),
+        };
         let unposted = match self.unposted {
-            Unposted::Start => "_".to_owned(),
-            Unposted::Done => "x".to_owned(),
-            Unposted::After(time, id) => {
+            Position::Start => "_".to_owned(),
+            Position::Done => "x".to_owned(),
+            Position::Before((time, id)) => {
                 format!("{}-{}", time.unix_timestamp_nanos() / 1_000, id.simple())
             }
         };
-        format!("{posted}.{unposted}")
+        format!("{}.{posted}.{unposted}", self.status.as_str())
     }
 }
 
-/// The statuses of deposits, withdrawals and holds a history status lists.
-fn raw_statuses(status: HistoryStatus) -> &'static [&'static str] {
+/// The line statuses of lines not posted a history status lists.
+fn unposted_statuses(status: HistoryStatus) -> &'static [&'static str] {
     match status {
-        HistoryStatus::All => &["pending", "authorized", "failed", "voided", "expired"],
-        HistoryStatus::Pending => &["pending", "authorized"],
+        HistoryStatus::All => &["pending", "failed", "voided"],
+        HistoryStatus::Pending => &["pending"],
         HistoryStatus::Failed => &["failed"],
-        HistoryStatus::Voided => &["voided", "expired"],
+        HistoryStatus::Voided => &["voided"],
         HistoryStatus::Posted => &[],
     }
 }
@@ -144,12 +159,18 @@ fn unposted_kind(kind: Option<TransactionKind>) -> bool {
 
 /// Merges two newest-first sequences into a page of at most `limit` lines, and says where each
 /// resumes. On equal times the posted line comes first.
+///
+/// A sequence the page took nothing from is pinned where this page read it, so that what arrives
+/// later (a deposit confirmed, a hold made) is not listed below lines older than it: just above
+/// the newest line read of it, or, when none was read, as done.
 fn merge(
     posted: Vec<(i64, HistoryItem)>,
     unposted: Vec<HistoryItem>,
     limit: usize,
     mut cursor: Cursor,
 ) -> (Vec<HistoryItem>, Option<Cursor>) {
+    let newest_posted = posted.first().map(|(seq, _)| *seq);
+    let newest_unposted = unposted.first().map(|line| line.created_at);
     let mut posted = posted.into_iter().peekable();
     let mut unposted = unposted.into_iter().peekable();
     let mut items = Vec::with_capacity(limit);
@@ -162,13 +183,21 @@ fn merge(
         };
         if take_posted {
             if let Some((seq, item)) = posted.next() {
-                cursor.before_seq = Some(seq);
+                cursor.posted = Position::Before(seq);
                 items.push(item);
             }
         } else if let Some(item) = unposted.next() {
-            cursor.unposted = Unposted::After(item.created_at, item.id);
+            cursor.unposted = Position::Before((item.created_at, item.id));
             items.push(item);
         }
+    }
+    if cursor.posted == Position::Start {
+        cursor.posted = newest_posted.map_or(Position::Done, |seq| Position::Before(seq + 1));
+    }
+    if cursor.unposted == Position::Start {
+        cursor.unposted = newest_unposted.map_or(Position::Done, |time| {
+            Position::Before((time + time::Duration::MICROSECOND, Uuid::nil()))
+        });
     }
     let more = posted.peek().is_some() || unposted.peek().is_some();
     (items, more.then_some(cursor))
@@ -180,7 +209,8 @@ impl Wallets<'_> {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`], [`Error::Validation`] for a bad cursor or limit.
+    /// [`Error::NotFound`], [`Error::Validation`] for a bad cursor or limit, or a cursor of a
+    /// page that listed another status.
     pub async fn history(
         &self,
         principal: &Principal,
@@ -196,21 +226,41 @@ impl Wallets<'_> {
             ));
         }
         let cursor = match query.cursor.as_deref() {
-            None => Cursor::START,
-            Some(text) => Cursor::parse(text).ok_or_else(|| {
-                Error::invalid("cursor", "invalid_format", "not a cursor of this API")
-            })?,
+            None => Cursor::start(query.status),
+            Some(text) => {
+                let cursor = Cursor::parse(text).ok_or_else(|| {
+                    Error::invalid("cursor", "invalid_format", "not a cursor of this API")
+                })?;
+                if cursor.status != query.status {
+                    return Err(Error::invalid(
+                        "cursor",
+                        "invalid_format",
+                        format!(
+                            "the cursor of a page of status {}, not {}",
+                            cursor.status.as_str(),
+                            query.status.as_str()
+                        ),
+                    ));
+                }
+                cursor
+            }
         };
+        let statuses = unposted_statuses(query.status);
         let posted = matches!(query.status, HistoryStatus::Posted | HistoryStatus::All);
-        let raw_statuses = raw_statuses(query.status);
-        let after = match cursor.unposted {
-            Unposted::Done => None,
-            Unposted::Start => Some(None),
-            Unposted::After(time, id) => Some(Some((time, id))),
+        let before_seq = match cursor.posted {
+            Position::Done => None,
+            Position::Start => Some(None),
+            Position::Before(seq) => Some(Some(seq)),
         }
-        .filter(|_| unposted_kind(query.kind) && !raw_statuses.is_empty());
+        .filter(|_| posted);
+        let after = match cursor.unposted {
+            Position::Done => None,
+            Position::Start => Some(None),
+            Position::Before(place) => Some(Some(place)),
+        }
+        .filter(|_| unposted_kind(query.kind) && !statuses.is_empty());
         let filter = store::HistoryFilter {
-            before_seq: cursor.before_seq,
+            before_seq: before_seq.flatten(),
             kind: query.kind.map(TransactionKind::as_str),
             from: query.from,
             to: query.to,
@@ -220,38 +270,35 @@ impl Wallets<'_> {
         let (posted, unposted) =
             crate::db::read_on!(self.app.db(), Some(principal.user_id), |db| {
                 self.owned(&***db, principal, wallet).await?;
-                match after {
-                    None if posted => {
+                match (before_seq, after) {
+                    (None, None) => Ok((Vec::new(), Vec::new())),
+                    (Some(_), None) => {
                         let lines =
                             self.q("wallet.history", store::history(&***db, wallet, &filter));
                         Ok((lines.await?, Vec::new()))
                     }
-                    None => Ok((Vec::new(), Vec::new())),
-                    Some(after) => {
+                    (with_posted, Some(after)) => {
                         let lines = store::LinesFilter {
                             posted: filter,
                             after,
-                            raw_statuses,
+                            statuses,
                         };
-                        let statement = if posted {
+                        let statement = if with_posted.is_some() {
                             "wallet.history_lines"
                         } else {
                             "wallet.history_unposted"
                         };
-                        self.q(
-                            statement,
-                            store::history_lines(&***db, wallet, &lines, posted),
-                        )
-                        .await
+                        let read =
+                            store::history_lines(&***db, wallet, &lines, with_posted.is_some());
+                        self.q(statement, read).await
                     }
                 }
             })?;
         let limit = usize::try_from(limit).unwrap_or(0);
         let (items, next) = merge(posted, unposted, limit, cursor);
-        let lists_unposted = !raw_statuses.is_empty();
         Ok(TransactionPage {
             items,
-            next_cursor: next.map(|cursor| cursor.format(lists_unposted)),
+            next_cursor: next.map(Cursor::format),
         })
     }
 }
@@ -261,54 +308,74 @@ mod tests {
     use super::*;
     use crate::api::TransactionStatus;
 
+    fn at(seconds: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(seconds).unwrap()
+    }
+
     #[test]
     fn cursors_read_back_what_they_wrote() {
         let time = OffsetDateTime::from_unix_timestamp_nanos(1_764_000_000_123_456_000).unwrap();
         let id = Uuid::now_v7();
         for cursor in [
-            Cursor::START,
             Cursor {
-                before_seq: Some(42),
-                unposted: Unposted::Done,
+                posted: Position::Before(42),
+                unposted: Position::Done,
+                status: HistoryStatus::Posted,
+            },
+            Cursor::start(HistoryStatus::All),
+            Cursor {
+                posted: Position::Done,
+                unposted: Position::Before((time, id)),
+                status: HistoryStatus::Pending,
             },
             Cursor {
-                before_seq: None,
-                unposted: Unposted::After(time, id),
-            },
-            Cursor {
-                before_seq: Some(7),
-                unposted: Unposted::After(time, id),
+                posted: Position::Before(7),
+                unposted: Position::Done,
+                status: HistoryStatus::All,
             },
         ] {
-            assert_eq!(Cursor::parse(&cursor.format(true)), Some(cursor));
+            assert_eq!(Cursor::parse(&cursor.format()), Some(cursor), "{cursor:?}");
         }
     }
 
     #[test]
     fn a_page_of_posted_lines_alone_has_a_bare_number_for_cursor() {
         let cursor = Cursor {
-            before_seq: Some(17),
-            unposted: Unposted::Start,
+            posted: Position::Before(17),
+            ..Cursor::start(HistoryStatus::Posted)
         };
-        assert_eq!(cursor.format(false), "17");
-        assert_eq!(cursor.format(true), "17._");
-    }
-
-    #[test]
-    fn a_bare_number_goes_on_with_posted_lines_alone() {
+        assert_eq!(cursor.format(), "17");
         assert_eq!(
             Cursor::parse("17"),
             Some(Cursor {
-                before_seq: Some(17),
-                unposted: Unposted::Done,
+                unposted: Position::Done,
+                ..cursor
             })
         );
+        let all = Cursor {
+            status: HistoryStatus::All,
+            ..cursor
+        };
+        assert_eq!(all.format(), "all.17._");
     }
 
     #[test]
     fn what_is_not_a_cursor_is_refused() {
         for text in [
-            "", "0", "-3", "abc", "1.", ".x", "1.y", "_.12", "_.12-zz", "1.2.3", "_.-1-00",
+            "",
+            "0",
+            "-3",
+            "abc",
+            "1.",
+            ".x",
+            "all.1",
+            "all.1.y",
+            "all._.12",
+            "all._.12-zz",
+            "all.1.2.3",
+            "all._.-1-00",
+            "every._._",
+            "all.0._",
         ] {
             assert_eq!(Cursor::parse(text), None, "{text:?}");
         }
@@ -323,7 +390,7 @@ mod tests {
             amount: 1,
             description: None,
             entries: Vec::new(),
-            created_at: OffsetDateTime::from_unix_timestamp(seconds).unwrap(),
+            created_at: at(seconds),
         }
     }
 
@@ -338,7 +405,8 @@ mod tests {
             line(4, 40, TransactionStatus::Pending),
             line(5, 30, TransactionStatus::Failed),
         ];
-        let (items, next) = merge(posted, unposted, 3, Cursor::START);
+        let start = Cursor::start(HistoryStatus::All);
+        let (items, next) = merge(posted, unposted, 3, start);
         let ids: Vec<u128> = items.iter().map(|i| i.id.as_u128()).collect();
         assert_eq!(
             ids,
@@ -346,13 +414,10 @@ mod tests {
             "newest first, the posted line first on a tie"
         );
         let next = next.expect("lines remain");
-        assert_eq!(next.before_seq, Some(8));
+        assert_eq!(next.posted, Position::Before(8));
         assert_eq!(
             next.unposted,
-            Unposted::After(
-                OffsetDateTime::from_unix_timestamp(40).unwrap(),
-                Uuid::from_u128(4)
-            )
+            Position::Before((at(40), Uuid::from_u128(4)))
         );
         let (items, next) = merge(
             vec![(7, line(3, 10, TransactionStatus::Posted))],
@@ -363,5 +428,49 @@ mod tests {
         let ids: Vec<u128> = items.iter().map(|i| i.id.as_u128()).collect();
         assert_eq!(ids, [5, 3]);
         assert_eq!(next, None, "the last page has no cursor");
+    }
+
+    #[test]
+    fn a_sequence_the_page_took_nothing_from_is_pinned_where_it_was_read() {
+        let start = Cursor::start(HistoryStatus::All);
+        let (_, next) = merge(
+            vec![(4, line(1, 10, TransactionStatus::Posted))],
+            vec![
+                line(2, 30, TransactionStatus::Pending),
+                line(3, 20, TransactionStatus::Pending),
+            ],
+            1,
+            start,
+        );
+        let next = next.unwrap();
+        assert_eq!(next.posted, Position::Before(5), "at and below seq 4");
+        let (_, next) = merge(
+            vec![
+                (4, line(1, 30, TransactionStatus::Posted)),
+                (3, line(2, 20, TransactionStatus::Posted)),
+            ],
+            vec![line(3, 10, TransactionStatus::Pending)],
+            1,
+            start,
+        );
+        assert_eq!(
+            next.unwrap().unposted,
+            Position::Before((at(10) + time::Duration::MICROSECOND, Uuid::nil())),
+            "at and before the newest line read"
+        );
+        let (_, next) = merge(
+            vec![
+                (4, line(1, 30, TransactionStatus::Posted)),
+                (3, line(2, 20, TransactionStatus::Posted)),
+            ],
+            Vec::new(),
+            1,
+            start,
+        );
+        assert_eq!(
+            next.unwrap().unposted,
+            Position::Done,
+            "none to come back to"
+        );
     }
 }

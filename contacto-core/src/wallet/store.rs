@@ -762,35 +762,37 @@ pub(crate) async fn history(
 }
 
 /// Filters of a history page that lists lines not posted: the posted entries' (used when the
-/// page has both) and `after`, the last line not posted of the previous page, `(created_at, id)`,
-/// and `raw_statuses`, the deposits', withdrawals' and holds' own statuses to list (`pending`,
-/// `failed`, `authorized`, `voided`, `expired`).
+/// page has both), `after`, the last line not posted of the previous page, `(created_at, id)`,
+/// and `statuses`, the line statuses to list (`pending`, `failed`, `voided`).
 pub(crate) struct LinesFilter<'a> {
     pub(crate) posted: HistoryFilter<'a>,
     pub(crate) after: Option<(OffsetDateTime, Uuid)>,
-    pub(crate) raw_statuses: &'a [&'a str],
+    pub(crate) statuses: &'a [&'a str],
 }
 
-/// One arm of [`UNPOSTED_SQL`]: `$table`'s rows of the wallet in `$wallet_column` that are not
-/// posted (`$posted_status` is the status that posted them), as lines of kind `$kind` moving
-/// `$sign` their amount, with `$detail` for the line's description (the deposit's method, the
-/// withdrawal's RIB, the hold's id). `$posted_status` is written out so that the planner matches the arm
-/// with V23's partial index, which leaves those rows out.
+/// One arm of [`UNPOSTED_SQL`]: `$table`'s rows of the wallet in `$wallet_column` whose own
+/// status makes lines in `$line_status` (`$condition`, written out so that the planner matches
+/// the arm with its V23 partial index, which holds those rows alone), as lines of kind `$kind`
+/// moving `$sign` their amount, with `$detail` for the line's description (the deposit's method,
+/// the withdrawal's RIB's last four digits, the hold's id). An arm whose status is not asked is
+/// cut at planning (`'pending' = ANY($9)` is a constant once the statement has its values).
 macro_rules! unposted_arm {
     (
         $table:literal,
         $wallet_column:literal,
-        $posted_status:literal,
+        $condition:literal,
+        $line_status:literal,
         $kind:literal,
         $sign:literal,
         $detail:literal
     ) => {
         concat!(
-            "(SELECT NULL::int8 AS seq, id, '", $kind, "'::text AS kind, status, currency, amount, \
-                     ", $sign, "amount AS entry, created_at, ", $detail, "::text AS detail \
+            "(SELECT NULL::int8 AS seq, id, '", $kind, "'::text AS kind, '", $line_status,
+            "'::text AS status, currency, amount, ", $sign, "amount AS entry, created_at, ",
+            $detail, "::text AS detail \
                 FROM ", $table, " \
-               WHERE ", $wallet_column, " = $1 AND status <> '", $posted_status, "' \
-                 AND ($3::text IS NULL OR $3 = '", $kind, "') AND status = ANY($9) \
+               WHERE ", $wallet_column, " = $1 AND ", $condition, " \
+                 AND '", $line_status, "' = ANY($9) AND ($3::text IS NULL OR $3 = '", $kind, "') \
                  AND ($7::timestamptz IS NULL OR (created_at <= $7 AND (created_at, id) < ($7, $8))) \
                  AND ($4::timestamptz IS NULL OR created_at >= $4) \
                  AND ($5::timestamptz IS NULL OR created_at < $5) \
@@ -800,23 +802,29 @@ macro_rules! unposted_arm {
 }
 
 /// The deposits, withdrawals and holds of a wallet that are not posted, newest first, in the
-/// row shape of [`LINES_SQL`] (no `seq`; the status as a line's: `authorized` is `pending`,
-/// `expired` is `voided`; for description, what the line's is made of): `$1` wallet, `$3` kind, `$4`/`$5` the time range, `$6` the limit,
-/// `$7`/`$8` the `(created_at, id)` to start after, `$9` the statuses (`$2`, the posted entries'
-/// cursor, is not used). Each arm walks its table's partial index of rows not posted (V23:
-/// `deposits_unposted_idx`, `withdrawals_unposted_idx`, `holds_payer_unposted_idx`,
-/// `holds_payee_unposted_idx`) backwards and stops at the limit, however many posted rows the
-/// wallet has; `created_at <= $7` is the part of the keyset test the index can use. A hold never
-/// has the same payer and payee wallet, so no hold is listed twice.
+/// row shape of [`LINES_SQL`] (no `seq`; for description, what the line's is made of): `$1`
+/// wallet, `$3` kind, `$4`/`$5` the time range, `$6` the limit, `$7`/`$8` the
+/// `(created_at, id)` to start after, `$9` the line statuses (`$2`, the posted entries' cursor,
+/// is not used). Each arm walks one of V23's partial indexes backwards, which holds only the rows
+/// of its status, and stops at the limit, however many rows of the wallet are in other statuses.
+/// A hold never has the same payer and payee wallet, so no hold is listed twice.
 pub(crate) const UNPOSTED_SQL: &str = concat!(
-    "SELECT seq, id, kind, CASE status WHEN 'authorized' THEN 'pending' \
-                                      WHEN 'expired' THEN 'voided' ELSE status END, \
-            currency, amount, detail, created_at, entry, NULL::int8 \
-       FROM (",
+    "SELECT seq, id, kind, status, currency, amount, detail, created_at, entry, NULL::int8 FROM (",
     unposted_arm!(
         "deposits",
         "wallet_id",
-        "succeeded",
+        "status = 'pending'",
+        "pending",
+        "deposit",
+        "",
+        "method"
+    ),
+    " UNION ALL ",
+    unposted_arm!(
+        "deposits",
+        "wallet_id",
+        "status = 'failed'",
+        "failed",
         "deposit",
         "",
         "method"
@@ -825,16 +833,38 @@ pub(crate) const UNPOSTED_SQL: &str = concat!(
     unposted_arm!(
         "withdrawals",
         "wallet_id",
-        "completed",
+        "status = 'pending'",
+        "pending",
         "withdrawal_completion",
         "-",
-        "rib"
+        "right(rib, 4)"
+    ),
+    " UNION ALL ",
+    unposted_arm!(
+        "withdrawals",
+        "wallet_id",
+        "status = 'failed'",
+        "failed",
+        "withdrawal_completion",
+        "-",
+        "right(rib, 4)"
     ),
     " UNION ALL ",
     unposted_arm!(
         "holds",
         "payer_wallet_id",
-        "captured",
+        "status = 'authorized'",
+        "pending",
+        "hold_capture",
+        "-",
+        "id"
+    ),
+    " UNION ALL ",
+    unposted_arm!(
+        "holds",
+        "payer_wallet_id",
+        "status IN ('voided', 'expired')",
+        "voided",
         "hold_capture",
         "-",
         "id"
@@ -843,7 +873,18 @@ pub(crate) const UNPOSTED_SQL: &str = concat!(
     unposted_arm!(
         "holds",
         "payee_wallet_id",
-        "captured",
+        "status = 'authorized'",
+        "pending",
+        "hold_capture",
+        "",
+        "id"
+    ),
+    " UNION ALL ",
+    unposted_arm!(
+        "holds",
+        "payee_wallet_id",
+        "status IN ('voided', 'expired')",
+        "voided",
         "hold_capture",
         "",
         "id"
@@ -894,7 +935,7 @@ pub(crate) async fn history_lines(
                 (&posted.limit, Type::INT8),
                 (&after_time, Type::TIMESTAMPTZ),
                 (&after_id, Type::UUID),
-                (&filter.raw_statuses, Type::TEXT_ARRAY),
+                (&filter.statuses, Type::TEXT_ARRAY),
             ],
         )
         .await
@@ -940,6 +981,10 @@ pub(crate) async fn history_lines(
             None => others.push(line),
         }
     }
+    // Each half comes newest first from its statement; sorted again here, since a union does
+    // not promise to keep its parts' order (a few hundred lines at most).
+    with_seq.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+    others.sort_by_key(|line| std::cmp::Reverse((line.created_at, line.id)));
     Ok((with_seq, others))
 }
 
