@@ -129,6 +129,8 @@ pub struct AuthConfig {
     pub password_hashing: PasswordHashing,
     /// Failed-login throttling.
     pub login_throttle: LoginThrottle,
+    /// Throttling of registrations refused because their email or phone is taken.
+    pub registration_throttle: RegistrationThrottle,
 }
 
 /// Shortest accepted JWT secret: HS256 keys shorter than the hash output weaken it (RFC 7518 3.2).
@@ -136,13 +138,15 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl AuthConfig {
     /// Defaults around a secret: tokens for one hour, OWASP's argon2id cost, 5 failures per account
-    /// and 20 per address in 15 minutes before a 15-minute lock.
+    /// and 20 per address in 15 minutes before a 15-minute lock, 20 registrations refused for a
+    /// taken email or phone per address in an hour before an hour's lock.
     pub fn new(jwt_secret: impl Into<String>) -> Self {
         Self {
             jwt_secret: SecretString::from(jwt_secret.into()),
             token_ttl: Duration::from_secs(3600),
             password_hashing: PasswordHashing::default(),
             login_throttle: LoginThrottle::default(),
+            registration_throttle: RegistrationThrottle::default(),
         }
     }
 }
@@ -182,6 +186,31 @@ pub struct LoginThrottle {
     pub window: Duration,
     /// How long a lock lasts.
     pub lockout: Duration,
+}
+
+/// When registrations refused because their email or phone is taken lock a client address out of
+/// registering for a while. Each such refusal tells whether an address belongs to a user, so one
+/// client address may learn it of `max_taken` addresses per `window`; past that, every
+/// registration from it is refused until the lock ends, whether or not its email is taken, so the
+/// refusal tells nothing either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationThrottle {
+    /// Refusals for a taken email or phone from one client address within `window` that lock it.
+    pub max_taken: u32,
+    /// The window refusals are counted in.
+    pub window: Duration,
+    /// How long a lock lasts.
+    pub lockout: Duration,
+}
+
+impl Default for RegistrationThrottle {
+    fn default() -> Self {
+        Self {
+            max_taken: 20,
+            window: Duration::from_secs(3600),
+            lockout: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl Default for LoginThrottle {

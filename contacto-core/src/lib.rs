@@ -56,7 +56,7 @@ pub use error::{BoxError, ERROR_CODES, Error, ErrorKind, FieldError, FieldErrors
 #[cfg(feature = "persistence")]
 pub use config::{
     AuthConfig, Config, ContactLookupThrottle, DatabaseConfig, LoginThrottle, MIN_JWT_SECRET_BYTES,
-    PasswordHashing, WalletConfig,
+    PasswordHashing, RegistrationThrottle, WalletConfig,
 };
 #[cfg(feature = "persistence")]
 pub use contacto::{Contacto, ContactoBuilder};

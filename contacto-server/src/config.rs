@@ -31,6 +31,8 @@
 //! | `CONTACTO_LOGIN_LOCKOUT_SECS` | `900` | lock duration and counting window |
 //! | `CONTACTO_CONTACT_LOOKUP_MAX_MISSES` | `20` | transfers to an email or phone that find nobody before the caller's look-ups are locked |
 //! | `CONTACTO_CONTACT_LOOKUP_LOCKOUT_SECS` | `3600` | that lock's duration and counting window |
+//! | `CONTACTO_REGISTRATION_MAX_TAKEN` | `20` | registrations refused for a taken email or phone before the client address is locked out of registering |
+//! | `CONTACTO_REGISTRATION_LOCKOUT_SECS` | `3600` | that lock's duration and counting window |
 //! | `CONTACTO_WEBHOOK_SECRET` | none: deposit webhooks refused | HMAC-SHA256 key of payment providers' webhooks, >= 16 bytes |
 //! | `CONTACTO_DAILY_LIMITS_MINOR` | `[5000000, 50000000, 500000000]` | daily outgoing limits by verification level 0, 1, 2 |
 //! | `CONTACTO_DEFAULT_MERCHANT_FEE_BPS` | `150` | fee of merchants without their own, in basis points |
@@ -111,6 +113,8 @@ pub struct ServerConfig {
     pub login_lockout_secs: u64,
     pub contact_lookup_max_misses: u32,
     pub contact_lookup_lockout_secs: u64,
+    pub registration_max_taken: u32,
+    pub registration_lockout_secs: u64,
     pub log: String,
     pub log_format: Option<LogFormat>,
     pub webhook_secret: Option<SecretString>,
@@ -151,6 +155,8 @@ impl Default for ServerConfig {
             login_lockout_secs: 900,
             contact_lookup_max_misses: 20,
             contact_lookup_lockout_secs: 3600,
+            registration_max_taken: 20,
+            registration_lockout_secs: 3600,
             log: "info,refinery_core=warn".to_owned(),
             log_format: None,
             webhook_secret: None,
@@ -283,6 +289,12 @@ impl ServerConfig {
                  at least 1",
             );
         }
+        if self.registration_max_taken == 0 || self.registration_lockout_secs == 0 {
+            return invalid(
+                "CONTACTO_REGISTRATION_MAX_TAKEN and CONTACTO_REGISTRATION_LOCKOUT_SECS must be at \
+                 least 1",
+            );
+        }
         if self.backup_keep_daily == 0 {
             return invalid("CONTACTO_BACKUP_KEEP_DAILY must be at least 1");
         }
@@ -340,6 +352,11 @@ impl ServerConfig {
         auth.login_throttle.max_failures_per_address = self.login_max_failures_per_address;
         auth.login_throttle.window = Duration::from_secs(self.login_lockout_secs);
         auth.login_throttle.lockout = Duration::from_secs(self.login_lockout_secs);
+        auth.registration_throttle = contacto_core::RegistrationThrottle {
+            max_taken: self.registration_max_taken,
+            window: Duration::from_secs(self.registration_lockout_secs),
+            lockout: Duration::from_secs(self.registration_lockout_secs),
+        };
         auth
     }
 
@@ -489,6 +506,36 @@ mod tests {
                     (misses, lockout)
                 );
                 assert_eq!(lookups.window, lookups.lockout);
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn registration_throttle_settings_reach_core_and_refuse_zero() {
+        for variable in [
+            "CONTACTO_REGISTRATION_MAX_TAKEN",
+            "CONTACTO_REGISTRATION_LOCKOUT_SECS",
+        ] {
+            Jail::expect_with(|jail| {
+                jail.set_env(variable, "0");
+                let err = ServerConfig::load(None).unwrap_err();
+                assert!(err.to_string().contains(variable), "{err}");
+                jail.set_env(variable, "7");
+                let config = ServerConfig::load(None).unwrap();
+                let throttle = config
+                    .auth(SecretString::from("x".repeat(32)))
+                    .registration_throttle;
+                let (taken, lockout) = if variable.ends_with("TAKEN") {
+                    (7, 3600)
+                } else {
+                    (20, 7)
+                };
+                assert_eq!(
+                    (throttle.max_taken, throttle.lockout.as_secs()),
+                    (taken, lockout)
+                );
+                assert_eq!(throttle.window, throttle.lockout);
                 Ok(())
             });
         }

@@ -331,7 +331,10 @@ pub(crate) async fn dispatch(
         }
         Route::Register => {
             let request: RegisterRequest = json_body(&parts.headers, body, limit, timeout).await?;
-            let session = core.identity().register(&request).await?;
+            let session = core
+                .identity()
+                .register_from(&request, ctx.client_address)
+                .await?;
             ctx.user_id = Some(session.user.id);
             Reply::created(&session)
         }

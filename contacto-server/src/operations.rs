@@ -267,7 +267,7 @@ impl Route {
             Route::Register => Operation {
                 request: Some("RegisterRequest"),
                 success: (201, Body::Json("AuthSession")),
-                errors: &[409],
+                errors: &[409, 429],
                 ..op(
                     Method::POST,
                     "register",

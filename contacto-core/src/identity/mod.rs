@@ -78,19 +78,81 @@ impl<'a> Identity<'a> {
         Self { app }
     }
 
-    /// Creates a customer, professional or merchant account and logs it in.
+    /// Creates a customer, professional or merchant account and logs it in, unthrottled: an
+    /// embedder's own sign-up form answers for how often it asks. [`Identity::register_from`]
+    /// throttles by client address.
     ///
     /// # Errors
     ///
     /// [`Error::Validation`] naming every invalid field (an `admin` role included),
     /// [`Error::EmailTaken`], [`Error::PhoneTaken`], or [`Error::Unavailable`].
     pub async fn register(&self, request: &RegisterRequest) -> Result<AuthSession> {
-        let result = match self.create_user(request, false).await {
-            Ok(user) => self.session_for(user),
-            Err(err) => Err(err),
-        };
+        self.register_from(request, None).await
+    }
+
+    /// [`Identity::register`] for a request from `client_address`: refusals for a taken email or
+    /// phone are counted per address, and past the limit every registration from it is refused
+    /// for a while ([`crate::RegistrationThrottle`]). With `None`, nothing is counted.
+    ///
+    /// # Errors
+    ///
+    /// As [`Identity::register`], and [`Error::RateLimited`] while the client address is locked
+    /// out of registering.
+    pub async fn register_from(
+        &self,
+        request: &RegisterRequest,
+        client_address: Option<IpAddr>,
+    ) -> Result<AuthSession> {
+        let result = self.register_checked(request, client_address).await;
         self.app.metrics().operation("registration", &result);
         result
+    }
+
+    async fn register_checked(
+        &self,
+        request: &RegisterRequest,
+        client_address: Option<IpAddr>,
+    ) -> Result<AuthSession> {
+        let Some(address) = client_address.map(address_key) else {
+            return self.session_for(self.create_user(request, false).await?);
+        };
+        let policy = self.app.config().auth.registration_throttle;
+        let scope = ThrottleScope::Registration;
+        {
+            let db = self.app.db().primary().await?;
+            let locked = self
+                .q(
+                    "identity.registration_lock",
+                    store::locked_until(&**db, scope, &address),
+                )
+                .await?;
+            if let Some(until) = locked {
+                return Err(rate_limited(until));
+            }
+        }
+        match self.create_user(request, false).await {
+            Ok(user) => self.session_for(user),
+            Err(err @ (Error::EmailTaken | Error::PhoneTaken)) => {
+                // Counted in one statement that concurrent refusals queue on, so no burst of
+                // them slips under the limit; the refusal that reaches it is already a 429.
+                let db = self.app.db().primary().await?;
+                let locked = self
+                    .q(
+                        "identity.count_registration_taken",
+                        store::count_failure(
+                            &**db,
+                            scope,
+                            &address,
+                            policy.max_taken,
+                            policy.window.as_secs_f64(),
+                            policy.lockout.as_secs_f64(),
+                        ),
+                    )
+                    .await?;
+                Err(locked.map_or(err, rate_limited))
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Creates an administrator: the only way to make one (`contacto-server create-admin`).
@@ -293,10 +355,11 @@ impl<'a> Identity<'a> {
         let config = self.app.config();
         let login_window = config.auth.login_throttle.window.as_secs_f64();
         let lookup_window = config.wallet.contact_lookups.window.as_secs_f64();
+        let registration_window = config.auth.registration_throttle.window.as_secs_f64();
         let db = self.app.db().primary().await?;
         self.q(
             "identity.purge_throttle",
-            store::purge_throttle(&**db, login_window, lookup_window),
+            store::purge_throttle(&**db, login_window, lookup_window, registration_window),
         )
         .await
     }

@@ -112,6 +112,7 @@ pub(crate) enum ThrottleScope {
     Account,
     Address,
     ContactLookup,
+    Registration,
 }
 
 impl ThrottleScope {
@@ -120,6 +121,7 @@ impl ThrottleScope {
             ThrottleScope::Account => "account",
             ThrottleScope::Address => "address",
             ThrottleScope::ContactLookup => "contact_lookup",
+            ThrottleScope::Registration => "registration",
         }
     }
 }
@@ -249,21 +251,25 @@ pub(crate) async fn forgive_attempt(
 }
 
 /// Deletes buckets whose window and lock are both over; returns how many. Logins are counted
-/// over `login_window_secs`, contact lookups over `lookup_window_secs`.
+/// over `login_window_secs`, contact lookups over `lookup_window_secs`, registrations refused
+/// for a taken email or phone over `registration_window_secs`.
 pub(crate) async fn purge_throttle(
     client: &impl GenericClient,
     login_window_secs: f64,
     lookup_window_secs: f64,
+    registration_window_secs: f64,
 ) -> Result<u64> {
     let rows = client
         .query_typed(
             "DELETE FROM login_throttle \
              WHERE window_started_at < now() - make_interval(secs => \
-                     CASE WHEN scope = 'contact_lookup' THEN $2 ELSE $1 END) \
+                     CASE scope WHEN 'contact_lookup' THEN $2 \
+                                WHEN 'registration' THEN $3 ELSE $1 END) \
                AND (locked_until IS NULL OR locked_until < now()) RETURNING 1",
             &[
                 (&login_window_secs, Type::FLOAT8),
                 (&lookup_window_secs, Type::FLOAT8),
+                (&registration_window_secs, Type::FLOAT8),
             ],
         )
         .await

@@ -472,3 +472,91 @@ async fn retries_against_a_lock_are_not_counted_against_the_owner() {
     );
     core.identity().login(&right, shared).await.unwrap();
 }
+
+/// Registrations refused for a taken email or phone are counted per client address: past the
+/// limit, every registration from that address is refused until the lock ends, a free email
+/// included (else the refusal itself would tell); other addresses, and callers giving none, go
+/// on; a registration that succeeds is never counted; the purge keeps the count for its window.
+#[tokio::test]
+async fn registrations_refused_for_taken_addresses_lock_the_client_address_for_a_while() {
+    let db = TestDatabase::create().await;
+    let mut config = db.config();
+    config.auth.registration_throttle.max_taken = 3;
+    config.auth.registration_throttle.lockout = std::time::Duration::from_secs(2);
+    config.auth.login_throttle.window = std::time::Duration::from_secs(1);
+    let core = Contacto::builder(config).build().unwrap();
+    let identity = core.identity();
+    let here: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+    let elsewhere: std::net::IpAddr = "198.51.100.9".parse().unwrap();
+    let mut taken = registration("amina@example.dz");
+    taken.phone = Some("0550 12 34 56".to_owned());
+    identity.register_from(&taken, Some(here)).await.unwrap();
+    identity
+        .register_from(&registration("free1@example.dz"), Some(here))
+        .await
+        .unwrap();
+
+    // Ten at once: exactly three are answered, so no burst slips under the limit.
+    let attempts = (0..10).map(|_| identity.register_from(&taken, Some(here)));
+    let results = futures_util::future::join_all(attempts).await;
+    let codes: Vec<&str> = results
+        .iter()
+        .map(|result| result.as_ref().unwrap_err().code())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|code| **code == "EMAIL_TAKEN").count(),
+        3,
+        "{codes:?}"
+    );
+    assert!(
+        codes
+            .iter()
+            .all(|code| ["EMAIL_TAKEN", "RATE_LIMITED"].contains(code))
+    );
+    let users = users_count(&db).await;
+    let err = identity
+        .register_from(&registration("free2@example.dz"), Some(here))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "RATE_LIMITED",
+        "a free email is refused too while locked"
+    );
+    assert!(matches!(err, Error::RateLimited { .. }));
+    assert_eq!(users_count(&db).await, users, "nothing written");
+
+    // Another address, and a caller giving none, are not locked.
+    let err = identity
+        .register_from(&taken, Some(elsewhere))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "EMAIL_TAKEN");
+    let mut phone_taken = registration("other@example.dz");
+    phone_taken.phone = Some("+213550123456".to_owned());
+    let err = identity.register(&phone_taken).await.unwrap_err();
+    assert_eq!(err.code(), "PHONE_TAKEN");
+
+    // Past the login window, the purge drops a failed login's buckets and keeps the
+    // registration count; past the lock, the address registers again.
+    let wrong = LoginRequest {
+        email: "amina@example.dz".into(),
+        password: "not the password".into(),
+    };
+    identity.login(&wrong, None).await.unwrap_err();
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    core.identity().purge_expired_throttling().await.unwrap();
+    let scopes: Vec<String> = crate::helpers::sql(db.direct_url())
+        .await
+        .query("SELECT DISTINCT scope FROM login_throttle", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(scopes, ["registration"]);
+    identity
+        .register_from(&registration("free2@example.dz"), Some(here))
+        .await
+        .unwrap();
+}

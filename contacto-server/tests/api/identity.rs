@@ -193,3 +193,32 @@ async fn repeated_failed_logins_get_429_with_retry_after() {
     assert_eq!(raw.status(), 429);
     assert!(raw.headers().contains_key("retry-after"));
 }
+
+/// Registrations from one client address refused for a taken email are counted: the 21st in an
+/// hour is a 429 with `Retry-After`, and so is any registration from that address until the
+/// lock ends, a free email included.
+#[tokio::test]
+async fn registrations_refused_for_taken_emails_lock_the_client_address() {
+    let app = spawn_app().await;
+    app.register("taken@example.dz", Role::Customer).await;
+    let taken = registration("taken@example.dz", Role::Customer);
+    for _ in 0..20 {
+        let err = app.client.identity().register(&taken).await.unwrap_err();
+        assert_eq!((err.status(), err.code()), (Some(409), Some("EMAIL_TAKEN")));
+    }
+    for email in ["taken@example.dz", "free@example.dz"] {
+        let err = app
+            .client
+            .identity()
+            .register(&registration(email, Role::Customer))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.status(), err.error_code()),
+            (Some(429), Some(contacto_client::ErrorCode::RateLimited)),
+            "{email}"
+        );
+        let wait = err.retry_after().unwrap().as_secs();
+        assert!((3_500..=3_601).contains(&wait), "{wait}");
+    }
+}
