@@ -56,40 +56,68 @@ enum Position<T> {
 type Place = (OffsetDateTime, Uuid);
 
 /// A page's position in both of the history's sequences: the posted entries (by the wallet's
-/// `seq`) and the lines not posted (by `(created_at, id)`), for the status it lists.
+/// `seq`) and the lines not posted (by `(created_at, id)`), for the status it lists and the
+/// filters it was read with (a fingerprint of `type`, `from` and `to`): a position pinned under
+/// some filters means nothing under others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cursor {
     status: HistoryStatus,
+    filters: u32,
     posted: Position<i64>,
     unposted: Position<Place>,
 }
 
+/// A fingerprint of a page's filters besides its status, for its cursor.
+fn filters_fingerprint(query: &HistoryQuery) -> u32 {
+    use sha2::{Digest, Sha256};
+    let micros = |time: Option<OffsetDateTime>| time.map(|t| t.unix_timestamp_nanos() / 1_000);
+    let filters = format!(
+        "{:?}|{:?}|{:?}",
+        query.kind.map(TransactionKind::as_str),
+        micros(query.from),
+        micros(query.to)
+    );
+    let digest = Sha256::digest(filters.as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
 impl Cursor {
-    fn start(status: HistoryStatus) -> Cursor {
+    fn start(status: HistoryStatus, filters: u32) -> Cursor {
         Cursor {
             status,
+            filters,
             posted: Position::Start,
             unposted: Position::Start,
         }
     }
 
     /// A page of posted lines alone has a bare `seq` for cursor, as before lines not posted were
-    /// listed, so that such cursors pass between builds during a rollout. Any other page's is
-    /// `{status}.{posted}.{others}`, each position `_` (start), `x` (done), a `seq` or
-    /// `{micros}-{uuid}`.
-    fn parse(text: &str) -> Option<Cursor> {
+    /// listed, so that such cursors pass between builds during a rollout (its filters are not
+    /// checked, as they were not before). Any other page's is
+    /// `{status}.{posted}.{others}.{filters}`, each position `_` (start), `x` (done), a `seq` or
+    /// `{micros}-{uuid}`, and the filters' fingerprint in hexadecimal.
+    fn parse(text: &str, filters_now: u32) -> Option<Cursor> {
         let positive = |digits: &str| digits.parse::<i64>().ok().filter(|n| *n > 0);
         let mut parts = text.split('.');
-        let (Some(status), Some(posted), Some(unposted), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(status), Some(posted), Some(unposted), Some(filters), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Some(Cursor {
                 status: HistoryStatus::Posted,
+                filters: filters_now,
                 posted: Position::Before(positive(text)?),
                 unposted: Position::Done,
             });
         };
         let status = HistoryStatus::from_name(status)?;
+        if filters.len() != 8 {
+            return None;
+        }
+        let filters = u32::from_str_radix(filters, 16).ok()?;
         let posted = match posted {
             "_" => Position::Start,
             "x" => Position::Done,
@@ -108,6 +136,7 @@ impl Cursor {
         };
         Some(Cursor {
             status,
+            filters,
             posted,
             unposted,
         })
@@ -129,7 +158,11 @@ impl Cursor {
                 format!("{}-{}", time.unix_timestamp_nanos() / 1_000, id.simple())
             }
         };
-        format!("{}.{posted}.{unposted}", self.status.as_str())
+        format!(
+            "{}.{posted}.{unposted}.{:08x}",
+            self.status.as_str(),
+            self.filters
+        )
     }
 }
 
@@ -203,14 +236,52 @@ fn merge(
     (items, more.then_some(cursor))
 }
 
+/// What a history page reads of each sequence: `None` for nothing, else from where.
+struct Page<'a> {
+    before_seq: Option<Option<i64>>,
+    after: Option<Option<Place>>,
+    filter: store::HistoryFilter<'a>,
+    statuses: &'a [&'a str],
+}
+
 impl Wallets<'_> {
+    /// Reads a page's lines: the posted ones with their `seq`, and the others.
+    async fn read_page(
+        &self,
+        db: &impl tokio_postgres::GenericClient,
+        wallet: WalletId,
+        page: &Page<'_>,
+    ) -> Result<(Vec<(i64, HistoryItem)>, Vec<HistoryItem>)> {
+        match (page.before_seq, page.after) {
+            (None, None) => Ok((Vec::new(), Vec::new())),
+            (Some(_), None) => {
+                let lines = self.q("wallet.history", store::history(db, wallet, &page.filter));
+                Ok((lines.await?, Vec::new()))
+            }
+            (with_posted, Some(after)) => {
+                let lines = store::LinesFilter {
+                    posted: page.filter,
+                    after,
+                    statuses: page.statuses,
+                };
+                let statement = if with_posted.is_some() {
+                    "wallet.history_lines"
+                } else {
+                    "wallet.history_unposted"
+                };
+                let read = store::history_lines(db, wallet, &lines, with_posted.is_some());
+                self.q(statement, read).await
+            }
+        }
+    }
+
     /// A page of a wallet's history, newest first: its posted transactions, or with `status` its
     /// deposits, withdrawals and holds not posted, or everything ([`HistoryItem`]).
     ///
     /// # Errors
     ///
     /// [`Error::NotFound`], [`Error::Validation`] for a bad cursor or limit, or a cursor of a
-    /// page that listed another status.
+    /// page read with another status or other filters.
     pub async fn history(
         &self,
         principal: &Principal,
@@ -225,10 +296,11 @@ impl Wallets<'_> {
                 format!("between 1 and {MAX_PAGE_SIZE}"),
             ));
         }
+        let filters = filters_fingerprint(query);
         let cursor = match query.cursor.as_deref() {
-            None => Cursor::start(query.status),
+            None => Cursor::start(query.status, filters),
             Some(text) => {
-                let cursor = Cursor::parse(text).ok_or_else(|| {
+                let cursor = Cursor::parse(text, filters).ok_or_else(|| {
                     Error::invalid("cursor", "invalid_format", "not a cursor of this API")
                 })?;
                 if cursor.status != query.status {
@@ -240,6 +312,13 @@ impl Wallets<'_> {
                             cursor.status.as_str(),
                             query.status.as_str()
                         ),
+                    ));
+                }
+                if cursor.filters != filters {
+                    return Err(Error::invalid(
+                        "cursor",
+                        "invalid_format",
+                        "the cursor of a page read with other type, from or to",
                     ));
                 }
                 cursor
@@ -266,34 +345,27 @@ impl Wallets<'_> {
             to: query.to,
             limit: limit + 1,
         };
-        // Lag-tolerant: a replica may answer once it has replayed the caller's last write.
-        let (posted, unposted) =
+        let page = Page {
+            before_seq,
+            after,
+            filter,
+            statuses,
+        };
+        let (posted, unposted) = if query.cursor.is_some() && query.status != HistoryStatus::Posted
+        {
+            // A later page of lines not posted goes to the primary: its cursor may pin a sequence
+            // where the first page's snapshot saw it, which a replica further behind has not
+            // reached, and the page would go on below lines it does not have yet.
+            let db = self.app.db().primary().await?;
+            self.owned(&**db, principal, wallet).await?;
+            self.read_page(&**db, wallet, &page).await?
+        } else {
+            // Lag-tolerant: a replica may answer once it has replayed the caller's last write.
             crate::db::read_on!(self.app.db(), Some(principal.user_id), |db| {
                 self.owned(&***db, principal, wallet).await?;
-                match (before_seq, after) {
-                    (None, None) => Ok((Vec::new(), Vec::new())),
-                    (Some(_), None) => {
-                        let lines =
-                            self.q("wallet.history", store::history(&***db, wallet, &filter));
-                        Ok((lines.await?, Vec::new()))
-                    }
-                    (with_posted, Some(after)) => {
-                        let lines = store::LinesFilter {
-                            posted: filter,
-                            after,
-                            statuses,
-                        };
-                        let statement = if with_posted.is_some() {
-                            "wallet.history_lines"
-                        } else {
-                            "wallet.history_unposted"
-                        };
-                        let read =
-                            store::history_lines(&***db, wallet, &lines, with_posted.is_some());
-                        self.q(statement, read).await
-                    }
-                }
-            })?;
+                self.read_page(&***db, wallet, &page).await
+            })?
+        };
         let limit = usize::try_from(limit).unwrap_or(0);
         let (items, next) = merge(posted, unposted, limit, cursor);
         Ok(TransactionPage {
@@ -321,20 +393,27 @@ mod tests {
                 posted: Position::Before(42),
                 unposted: Position::Done,
                 status: HistoryStatus::Posted,
+                filters: 7,
             },
-            Cursor::start(HistoryStatus::All),
+            Cursor::start(HistoryStatus::All, 7),
             Cursor {
                 posted: Position::Done,
                 unposted: Position::Before((time, id)),
                 status: HistoryStatus::Pending,
+                filters: u32::MAX,
             },
             Cursor {
                 posted: Position::Before(7),
                 unposted: Position::Done,
                 status: HistoryStatus::All,
+                filters: 0,
             },
         ] {
-            assert_eq!(Cursor::parse(&cursor.format()), Some(cursor), "{cursor:?}");
+            assert_eq!(
+                Cursor::parse(&cursor.format(), cursor.filters),
+                Some(cursor),
+                "{cursor:?}"
+            );
         }
     }
 
@@ -342,11 +421,11 @@ mod tests {
     fn a_page_of_posted_lines_alone_has_a_bare_number_for_cursor() {
         let cursor = Cursor {
             posted: Position::Before(17),
-            ..Cursor::start(HistoryStatus::Posted)
+            ..Cursor::start(HistoryStatus::Posted, 7)
         };
         assert_eq!(cursor.format(), "17");
         assert_eq!(
-            Cursor::parse("17"),
+            Cursor::parse("17", 7),
             Some(Cursor {
                 unposted: Position::Done,
                 ..cursor
@@ -356,7 +435,7 @@ mod tests {
             status: HistoryStatus::All,
             ..cursor
         };
-        assert_eq!(all.format(), "all.17._");
+        assert_eq!(all.format(), "all.17._.00000007");
     }
 
     #[test]
@@ -377,7 +456,7 @@ mod tests {
             "every._._",
             "all.0._",
         ] {
-            assert_eq!(Cursor::parse(text), None, "{text:?}");
+            assert_eq!(Cursor::parse(text, 7), None, "{text:?}");
         }
     }
 
@@ -405,7 +484,7 @@ mod tests {
             line(4, 40, TransactionStatus::Pending),
             line(5, 30, TransactionStatus::Failed),
         ];
-        let start = Cursor::start(HistoryStatus::All);
+        let start = Cursor::start(HistoryStatus::All, 7);
         let (items, next) = merge(posted, unposted, 3, start);
         let ids: Vec<u128> = items.iter().map(|i| i.id.as_u128()).collect();
         assert_eq!(
@@ -432,7 +511,7 @@ mod tests {
 
     #[test]
     fn a_sequence_the_page_took_nothing_from_is_pinned_where_it_was_read() {
-        let start = Cursor::start(HistoryStatus::All);
+        let start = Cursor::start(HistoryStatus::All, 7);
         let (_, next) = merge(
             vec![(4, line(1, 10, TransactionStatus::Posted))],
             vec![

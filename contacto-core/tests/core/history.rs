@@ -342,7 +342,7 @@ async fn pages_of_any_size_walk_every_line_once_in_order() {
     }
 
     // Pages of posted lines alone have the cursors of before lines not posted were listed (a
-    // bare `seq`), and such a cursor goes on with posted lines alone whatever the status asked.
+    // bare `seq`), which go on with posted lines alone.
     let mut query = HistoryQuery {
         limit: Some(2),
         ..HistoryQuery::default()
@@ -411,6 +411,21 @@ async fn pages_of_any_size_walk_every_line_once_in_order() {
             .unwrap_err();
         assert_eq!(err.code(), "VALIDATION_FAILED", "{cursor} under {status:?}");
     }
+    // ...and under other filters: a sequence pinned as done for deposits is not done for all.
+    let err = core
+        .wallet()
+        .history(
+            &amina,
+            a,
+            &HistoryQuery {
+                cursor: Some(first.clone()),
+                kind: Some(TransactionKind::Deposit),
+                ..every()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "VALIDATION_FAILED");
     for bad in ["0", "abc", "3.y", "all._.1-nothex", "all.3"] {
         let err = core
             .wallet()
