@@ -134,7 +134,7 @@ impl<'a> Identity<'a> {
             Ok(user) => self.session_for(user),
             Err(err @ (Error::EmailTaken | Error::PhoneTaken)) => {
                 // Counted in one statement that concurrent refusals queue on, so no burst of
-                // them slips under the limit; the refusal that reaches it is already a 429.
+                // them slips under the limit; the first refusal past it is already a 429.
                 let db = self.app.db().primary().await?;
                 let locked = self
                     .q(

@@ -351,11 +351,12 @@ impl Wallets<'_> {
             filter,
             statuses,
         };
-        let (posted, unposted) = if query.cursor.is_some() && query.status != HistoryStatus::Posted
-        {
-            // A later page of lines not posted goes to the primary: its cursor may pin a sequence
-            // where the first page's snapshot saw it, which a replica further behind has not
-            // reached, and the page would go on below lines it does not have yet.
+        let (posted, unposted) = if query.cursor.is_some() {
+            // A later page goes to the primary: its cursor stands where an earlier page's
+            // snapshot saw the sequences (below an entry posted by someone else, say, or where a
+            // sequence was pinned), which a replica further behind may not have reached, and the
+            // page would go on below lines it does not have yet, skipping them for good. A
+            // replica is only known to have the caller's own last write.
             let db = self.app.db().primary().await?;
             self.owned(&**db, principal, wallet).await?;
             self.read_page(&**db, wallet, &page).await?
