@@ -223,3 +223,9 @@ pub(crate) fn batch_phases(core: &Contacto) -> Vec<(&'static str, f64, f64)> {
         })
         .collect()
 }
+
+/// A RIB with a correct key: 97 - (first 18 digits × 100) mod 97.
+pub(crate) fn rib(body: &str) -> String {
+    let n: u128 = body.parse().unwrap();
+    format!("{body}{:02}", 97 - (n * 100) % 97)
+}

@@ -9,13 +9,7 @@ use contacto_core::api::{
 use contacto_core::testing::{TestDatabase, sign_webhook};
 use contacto_core::{Contacto, HistoryQuery, Principal};
 
-use crate::helpers::{admin, top_up, user, wallet};
-
-/// A RIB with a correct key: 97 - (first 18 digits × 100) mod 97.
-fn rib(body: &str) -> String {
-    let n: u128 = body.parse().unwrap();
-    format!("{body}{:02}", 97 - (n * 100) % 97)
-}
+use crate::helpers::{admin, rib, top_up, user, wallet};
 
 async fn deposit(core: &Contacto, owner: &Principal, wallet: WalletId, amount: i64) -> uuid::Uuid {
     let request = DepositRequest {

@@ -1,13 +1,7 @@
 use contacto_core::api::{Role, WithdrawalRequest, WithdrawalStatus};
 use contacto_core::testing::TestDatabase;
 
-use crate::helpers::{top_up, user, wallet};
-
-/// A RIB with a correct key: 97 - (first 18 digits × 100) mod 97.
-fn rib(body: &str) -> String {
-    let n: u128 = body.parse().unwrap();
-    format!("{body}{:02}", 97 - (n * 100) % 97)
-}
+use crate::helpers::{rib, top_up, user, wallet};
 
 #[tokio::test]
 async fn a_withdrawal_is_held_at_once_then_completed_or_released() {
