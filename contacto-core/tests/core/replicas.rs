@@ -273,6 +273,26 @@ async fn reads_use_the_replica_see_own_writes_and_survive_its_outage() {
         .unwrap();
     assert_eq!(history_len(&core, &customer, payer).await, 2);
     assert_eq!(history_len(&core, &yacine, payee).await, 0);
+    // A later page, one with a cursor, reads the primary: a replica behind the first page's
+    // could lack lines below the cursor, and the walk would skip them for good. Here the line
+    // below the cursor is on the primary alone.
+    let later = core
+        .wallet()
+        .history(
+            &yacine,
+            payee,
+            &HistoryQuery {
+                cursor: Some("2".into()),
+                ..HistoryQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        later.items.len(),
+        1,
+        "the later page was read on the primary"
+    );
     assert!(healthy(&core), "a paused replica within its bound stays in");
 
     // A handle with a tight bound takes the lagging replica out and reads the primary.
