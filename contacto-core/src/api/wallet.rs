@@ -262,15 +262,20 @@ impl HistoryStatus {
         HistoryStatus::All,
     ];
 
-    /// The value's name in a query string.
-    pub fn as_str(self) -> &'static str {
+    /// The one status listed; `None` for every status.
+    pub fn only(self) -> Option<TransactionStatus> {
         match self {
-            HistoryStatus::Posted => "posted",
-            HistoryStatus::Pending => "pending",
-            HistoryStatus::Failed => "failed",
-            HistoryStatus::Voided => "voided",
-            HistoryStatus::All => "all",
+            HistoryStatus::Posted => Some(TransactionStatus::Posted),
+            HistoryStatus::Pending => Some(TransactionStatus::Pending),
+            HistoryStatus::Failed => Some(TransactionStatus::Failed),
+            HistoryStatus::Voided => Some(TransactionStatus::Voided),
+            HistoryStatus::All => None,
         }
+    }
+
+    /// The value's name in a query string: the status's own, or `all`.
+    pub fn as_str(self) -> &'static str {
+        self.only().map_or("all", TransactionStatus::as_str)
     }
 
     /// The value named `name`, if any.

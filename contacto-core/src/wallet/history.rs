@@ -236,12 +236,23 @@ fn merge(
     (items, more.then_some(cursor))
 }
 
-/// What a history page reads of each sequence: `None` for nothing, else from where.
+/// What a history page reads: the posted lines, the others, or both (each from its position in
+/// `lines`).
 struct Page<'a> {
-    before_seq: Option<Option<i64>>,
-    after: Option<Option<Place>>,
-    filter: store::HistoryFilter<'a>,
-    statuses: &'a [&'a str],
+    with_posted: bool,
+    with_unposted: bool,
+    lines: store::LinesFilter<'a>,
+}
+
+impl<T: Copy> Position<T> {
+    /// Whether anything is left to read of the sequence, and below what.
+    fn resume(self) -> (bool, Option<T>) {
+        match self {
+            Position::Start => (true, None),
+            Position::Before(point) => (true, Some(point)),
+            Position::Done => (false, None),
+        }
+    }
 }
 
 impl Wallets<'_> {
@@ -252,24 +263,19 @@ impl Wallets<'_> {
         wallet: WalletId,
         page: &Page<'_>,
     ) -> Result<(Vec<(i64, HistoryItem)>, Vec<HistoryItem>)> {
-        match (page.before_seq, page.after) {
-            (None, None) => Ok((Vec::new(), Vec::new())),
-            (Some(_), None) => {
-                let lines = self.q("wallet.history", store::history(db, wallet, &page.filter));
-                Ok((lines.await?, Vec::new()))
+        match (page.with_posted, page.with_unposted) {
+            (false, false) => Ok((Vec::new(), Vec::new())),
+            (true, false) => {
+                let lines = store::history(db, wallet, &page.lines.posted);
+                Ok((self.q("wallet.history", lines).await?, Vec::new()))
             }
-            (with_posted, Some(after)) => {
-                let lines = store::LinesFilter {
-                    posted: page.filter,
-                    after,
-                    statuses: page.statuses,
-                };
-                let statement = if with_posted.is_some() {
+            (with_posted, true) => {
+                let statement = if with_posted {
                     "wallet.history_lines"
                 } else {
                     "wallet.history_unposted"
                 };
-                let read = store::history_lines(db, wallet, &lines, with_posted.is_some());
+                let read = store::history_lines(db, wallet, &page.lines, with_posted);
                 self.q(statement, read).await
             }
         }
@@ -325,31 +331,23 @@ impl Wallets<'_> {
             }
         };
         let statuses = unposted_statuses(query.status);
-        let posted = matches!(query.status, HistoryStatus::Posted | HistoryStatus::All);
-        let before_seq = match cursor.posted {
-            Position::Done => None,
-            Position::Start => Some(None),
-            Position::Before(seq) => Some(Some(seq)),
-        }
-        .filter(|_| posted);
-        let after = match cursor.unposted {
-            Position::Done => None,
-            Position::Start => Some(None),
-            Position::Before(place) => Some(Some(place)),
-        }
-        .filter(|_| unposted_kind(query.kind) && !statuses.is_empty());
-        let filter = store::HistoryFilter {
-            before_seq: before_seq.flatten(),
-            kind: query.kind.map(TransactionKind::as_str),
-            from: query.from,
-            to: query.to,
-            limit: limit + 1,
-        };
+        let (posted_left, before_seq) = cursor.posted.resume();
+        let (unposted_left, after) = cursor.unposted.resume();
         let page = Page {
-            before_seq,
-            after,
-            filter,
-            statuses,
+            with_posted: posted_left
+                && matches!(query.status, HistoryStatus::Posted | HistoryStatus::All),
+            with_unposted: unposted_left && unposted_kind(query.kind) && !statuses.is_empty(),
+            lines: store::LinesFilter {
+                posted: store::HistoryFilter {
+                    before_seq,
+                    kind: query.kind.map(TransactionKind::as_str),
+                    from: query.from,
+                    to: query.to,
+                    limit: limit + 1,
+                },
+                after,
+                statuses,
+            },
         };
         let (posted, unposted) = if query.cursor.is_some() {
             // A later page goes to the primary: its cursor stands where an earlier page's
